@@ -1,0 +1,142 @@
+//! RMT's announce (`POST /connect/subscriptions/systems`): create a system with
+//! fresh credentials, its hwinfo and its system profiles, in one transaction.
+
+use sqlx::{MySqlConnection, MySqlPool};
+
+use crate::clock::Timestamp;
+use crate::credentials::{generate_login, generate_password};
+use crate::error::{Error, Result};
+use crate::profiles::{self, Partition};
+use crate::rails_json::to_rails_json;
+use crate::value::Value;
+
+/// What a client announces. `hwinfo` is stored as Rails' JSON of it (`null` when
+/// absent); `system_profiles` holds `profile_type => {identifier, data}` pairs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AnnounceRequest {
+    pub hostname: Option<String>,
+    pub hwinfo: Option<Value>,
+    pub system_profiles: Vec<(String, Value)>,
+}
+
+/// The system that was created: what RMT's V3 system serializer renders, and
+/// whether the response carries `X-System-Profiles-Action: clear-cache`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Announced {
+    pub id: u64,
+    pub login: String,
+    pub password: String,
+    pub clear_profiles_cache: bool,
+}
+
+/// How many times a registration is attempted when MariaDB picks it as a
+/// deadlock victim or its login turns out to be taken.
+const MAX_ATTEMPTS: usize = 8;
+
+pub async fn announce_system(pool: &MySqlPool, request: &AnnounceRequest) -> Result<Announced> {
+    announce_system_with_logins(pool, request, &mut generate_login).await
+}
+
+/// [`announce_system`] with the login candidates drawn from `next_login`, so tests
+/// can force a collision.
+pub async fn announce_system_with_logins(
+    pool: &MySqlPool,
+    request: &AnnounceRequest,
+    next_login: &mut (dyn FnMut() -> String + Send),
+) -> Result<Announced> {
+    // Everything that can be checked without the database is checked first.
+    let partition = profiles::partition(&request.system_profiles)?;
+    let system_information = to_rails_json(request.hwinfo.as_ref());
+    let password = generate_password();
+    let mut deadlocks = 0;
+    for _ in 0..MAX_ATTEMPTS {
+        let row = SystemRow {
+            login: next_login(),
+            password: &password,
+            hostname: request.hostname.as_deref(),
+            system_information: &system_information,
+            now: Timestamp::now(),
+        };
+        let mut tx = pool.begin().await?;
+        match insert_registration(&mut tx, &row, &partition).await {
+            Ok(Some(id)) => {
+                tx.commit().await?;
+                return Ok(Announced {
+                    id,
+                    login: row.login,
+                    password,
+                    clear_profiles_cache: partition.needs_cache_clear(),
+                });
+            }
+            Ok(None) => tx.rollback().await?, // login taken: draw another
+            Err(Error::Deadlock) => deadlocks += 1, // dropping `tx` rolls back
+            Err(e) => return Err(e),
+        }
+    }
+    Err(Error::Unavailable(format!(
+        "Could not register the system after {MAX_ATTEMPTS} attempts ({deadlocks} deadlocks); try again later"
+    )))
+}
+
+struct SystemRow<'a> {
+    login: String,
+    password: &'a str,
+    hostname: Option<&'a str>,
+    system_information: &'a str,
+    now: Timestamp,
+}
+
+/// Writes the system, checks its login is unique and links its profiles.
+/// `Ok(None)` when another system holds the login.
+async fn insert_registration(conn: &mut MySqlConnection, row: &SystemRow<'_>, partition: &Partition) -> Result<Option<u64>> {
+    let seconds = row.now.seconds();
+    let id = sqlx::query(
+        "INSERT INTO systems (login, password, hostname, system_information, registered_at, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&row.login)
+    .bind(row.password)
+    .bind(row.hostname)
+    .bind(row.system_information)
+    .bind(&seconds)
+    .bind(&seconds)
+    .bind(&seconds)
+    .execute(&mut *conn)
+    .await?
+    .last_insert_id();
+
+    // The schema has no unique index on `login` alone. Checking after the insert
+    // with a locking read closes the race RMT's check-then-insert leaves open: a
+    // concurrent uncommitted holder of the same login makes this read wait, and two
+    // such transactions deadlock, so at most one of them ever commits.
+    let holders: Vec<(i64,)> = sqlx::query_as("SELECT id FROM systems WHERE login = ? FOR UPDATE")
+        .bind(&row.login)
+        .fetch_all(&mut *conn)
+        .await?;
+    if holders.iter().any(|(holder,)| *holder as u64 != id) {
+        return Ok(None);
+    }
+
+    let mut profile_ids = Vec::with_capacity(partition.complete.len());
+    for profile in &partition.complete {
+        profile_ids.push(profiles::find_or_create(conn, profile, row.now).await?);
+    }
+    link_profiles(conn, id, &profile_ids, row.now).await?;
+    Ok(Some(id))
+}
+
+/// One `system_profiles` row per profile, in one statement.
+async fn link_profiles(conn: &mut MySqlConnection, system_id: u64, profile_ids: &[u64], now: Timestamp) -> Result<()> {
+    if profile_ids.is_empty() {
+        return Ok(());
+    }
+    let mut sql = String::from("INSERT INTO system_profiles (system_id, profile_id, created_at, updated_at) VALUES ");
+    sql.push_str(&vec!["(?, ?, ?, ?)"; profile_ids.len()].join(", "));
+    let stamp = now.micros();
+    let mut query = sqlx::query(&sql);
+    for profile_id in profile_ids {
+        query = query.bind(system_id).bind(profile_id).bind(&stamp).bind(&stamp);
+    }
+    query.execute(conn).await?;
+    Ok(())
+}

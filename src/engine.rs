@@ -1,0 +1,155 @@
+//! One tokio runtime and one sqlx pool per process, and the fork rule that goes
+//! with them.
+//!
+//! sqlx binds a pool to the runtime that drives it, and a forked child inherits
+//! neither the runtime's threads nor a usable share of the parent's sockets. So an
+//! [`Engine`] remembers the pid that built it; [`ProcessEngine`] builds a new one in
+//! a child and *leaks* the inherited one: dropping it would join threads that do
+//! not exist in the child and close connections the parent still uses.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use sqlx::MySqlPool;
+use tokio::runtime::Runtime;
+use tokio::sync::Notify;
+
+use crate::config::DatabaseConfig;
+use crate::error::{Error, Result};
+
+pub struct Engine {
+    runtime: Runtime,
+    pool: MySqlPool,
+    pid: u32,
+}
+
+impl Engine {
+    /// A runtime with two workers (the pool's I/O is all it drives) and a lazy pool:
+    /// nothing connects until the first call, so building one in a Puma master
+    /// before it forks opens no connection.
+    pub fn new(config: &DatabaseConfig) -> Result<Engine> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("rmt-rs")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Internal(format!("Cannot start the async runtime: {e}")))?;
+        let pool = {
+            let _context = runtime.enter();
+            config.pool_options().connect_lazy_with(config.connect_options())
+        };
+        Ok(Engine { runtime, pool, pid: std::process::id() })
+    }
+
+    pub fn pool(&self) -> &MySqlPool {
+        &self.pool
+    }
+
+    /// True in a child forked after this engine was built.
+    pub fn is_inherited(&self) -> bool {
+        self.pid != std::process::id()
+    }
+
+    /// Runs `work` to completion on this engine's runtime, from a thread outside
+    /// it, unless `cancel` fires first: then the future is dropped, which rolls
+    /// back its open transaction and returns its connection to the pool.
+    pub fn run<T>(&self, cancel: &Cancel, work: impl Future<Output = Result<T>>) -> Result<T> {
+        self.runtime.block_on(async {
+            tokio::select! {
+                biased;
+                _ = cancel.0.notified() => Err(Error::Interrupted),
+                result = work => result,
+            }
+        })
+    }
+}
+
+/// Cancels one [`Engine::run`]. Firing it before the run starts waiting still
+/// counts, so an interrupt cannot slip between releasing the GVL and blocking.
+#[derive(Default)]
+pub struct Cancel(Notify);
+
+impl Cancel {
+    pub fn new() -> Cancel {
+        Cancel::default()
+    }
+
+    /// Thread-safe and non-blocking: callable from Ruby's unblocking function.
+    pub fn cancel(&self) {
+        self.0.notify_one();
+    }
+}
+
+/// The engine of this process, built on first use from the last configuration
+/// and rebuilt after a fork.
+pub struct ProcessEngine {
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    config: Option<DatabaseConfig>,
+    engine: Option<Arc<Engine>>,
+}
+
+impl ProcessEngine {
+    pub const fn new() -> ProcessEngine {
+        ProcessEngine { state: Mutex::new(State { config: None, engine: None }) }
+    }
+
+    /// Takes a new configuration; the next call builds an engine from it. Calls
+    /// already running finish on the engine they started with.
+    pub fn configure(&self, config: DatabaseConfig) {
+        let mut state = self.lock();
+        Self::forget_if_inherited(&mut state);
+        state.engine = None;
+        state.config = Some(config);
+    }
+
+    pub fn is_configured(&self) -> bool {
+        self.lock().config.is_some()
+    }
+
+    /// The engine for this process: the existing one, or a new one when there is
+    /// none yet or the existing one was inherited through fork.
+    pub fn get(&self) -> Result<Arc<Engine>> {
+        let mut state = self.lock();
+        Self::forget_if_inherited(&mut state);
+        if let Some(engine) = &state.engine {
+            return Ok(Arc::clone(engine));
+        }
+        let config = state
+            .config
+            .as_ref()
+            .ok_or_else(|| Error::Internal("RmtRs is not configured: call RmtRs.configure first".into()))?;
+        let engine = Arc::new(Engine::new(config)?);
+        state.engine = Some(Arc::clone(&engine));
+        Ok(engine)
+    }
+
+    /// Drops this process's claim on the engine: call in a forked child (Puma's
+    /// `on_worker_boot`) to start afresh; the pid check does the same lazily.
+    pub fn after_fork(&self) {
+        Self::forget_if_inherited(&mut self.lock());
+    }
+
+    fn forget_if_inherited(state: &mut State) {
+        if state.engine.as_ref().is_some_and(|e| e.is_inherited()) {
+            // Deliberate leak, see the module comment.
+            std::mem::forget(state.engine.take());
+        }
+    }
+
+    // The lock is only ever held for a few instructions and never across a call
+    // into the database, so a fork cannot catch it held by another thread, and a
+    // poisoned lock still guards consistent data.
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Default for ProcessEngine {
+    fn default() -> Self {
+        ProcessEngine::new()
+    }
+}

@@ -1,0 +1,131 @@
+//! The one error type of the core. Each kind maps to the HTTP status RMT answers
+//! with; messages are safe to show to clients (no SQL, no credentials).
+
+use std::fmt;
+
+use sqlx::mysql::MySqlDatabaseError;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// The request cannot be stored as sent: 422, RMT's status for bad input.
+    InvalidInput(String),
+    /// No database connection could be had in time, or the database is down or
+    /// overloaded: 503, so clients and load balancers know to come back.
+    Unavailable(String),
+    /// MariaDB aborted the transaction to break a deadlock: safe to retry whole.
+    Deadlock,
+    /// The caller gave up (`Thread#kill`, `Timeout`); nothing was committed.
+    Interrupted,
+    /// Anything else: 500.
+    Internal(String),
+}
+
+impl Error {
+    pub fn status(&self) -> u16 {
+        match self {
+            Error::InvalidInput(_) => 422,
+            Error::Unavailable(_) => 503,
+            Error::Deadlock | Error::Interrupted => 503,
+            Error::Internal(_) => 500,
+        }
+    }
+
+    /// The MariaDB error number behind a database error, if any.
+    pub fn mariadb_code(err: &sqlx::Error) -> Option<u16> {
+        err.as_database_error()
+            .and_then(|db| db.try_downcast_ref::<MySqlDatabaseError>())
+            .map(MySqlDatabaseError::number)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidInput(msg) | Error::Unavailable(msg) | Error::Internal(msg) => f.write_str(msg),
+            Error::Deadlock => f.write_str("The database is busy (deadlock); try again later"),
+            Error::Interrupted => f.write_str("The request was interrupted before it completed"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// MariaDB error numbers the registration path reacts to.
+pub mod code {
+    pub const LOCK_WAIT_TIMEOUT: u16 = 1205;
+    pub const DEADLOCK: u16 = 1213;
+    pub const TOO_MANY_CONNECTIONS: u16 = 1040;
+    pub const DATA_TRUNCATED: u16 = 1265;
+    pub const INCORRECT_STRING_VALUE: u16 = 1366;
+    pub const DATA_TOO_LONG: u16 = 1406;
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(err: sqlx::Error) -> Error {
+        use sqlx::Error as E;
+        match &err {
+            E::PoolTimedOut => {
+                Error::Unavailable("No database connection became free in time; try again later".into())
+            }
+            E::Io(_) | E::Tls(_) | E::PoolClosed | E::WorkerCrashed => {
+                Error::Unavailable("The database is unavailable; try again later".into())
+            }
+            E::Database(db) => {
+                let number = Error::mariadb_code(&err).unwrap_or(0);
+                let column = column_of(db.message());
+                match number {
+                    code::INCORRECT_STRING_VALUE => {
+                        Error::InvalidInput(format!("Incorrect string value for {column}"))
+                    }
+                    code::DATA_TOO_LONG | code::DATA_TRUNCATED => {
+                        Error::InvalidInput(format!("Value too long for {column}"))
+                    }
+                    code::DEADLOCK => Error::Deadlock,
+                    code::LOCK_WAIT_TIMEOUT | code::TOO_MANY_CONNECTIONS => {
+                        Error::Unavailable(format!("The database is busy (error {number}); try again later"))
+                    }
+                    // The server's text can quote stored values (credentials among
+                    // them), so only the number goes out.
+                    _ => Error::Internal(format!("Database error {number}")),
+                }
+            }
+            E::ColumnDecode { .. } | E::ColumnNotFound(_) | E::ColumnIndexOutOfBounds { .. } | E::TypeNotFound { .. } => {
+                Error::Internal("Database result could not be read".into())
+            }
+            _ => Error::Internal("Database client error".into()),
+        }
+    }
+}
+
+/// `table.column` from MariaDB's "... for column `db`.`table`.`column` at row 1".
+fn column_of(message: &str) -> String {
+    let Some((_, rest)) = message.split_once("for column ") else {
+        return "a column".into();
+    };
+    let spec = rest.split(" at row").next().unwrap_or(rest);
+    let parts: Vec<&str> = spec.split('.').map(|p| p.trim_matches(['`', '\''])).collect();
+    parts[parts.len().saturating_sub(2)..].join(".")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_the_column_without_the_database() {
+        let msg = "Incorrect string value: '\\xF0\\x9F\\x98\\x80' for column `rmt`.`systems`.`hostname` at row 1";
+        assert_eq!(column_of(msg), "systems.hostname");
+        assert_eq!(column_of("Data too long for column 'hostname' at row 1"), "hostname");
+        assert_eq!(column_of("something else"), "a column");
+    }
+
+    #[test]
+    fn statuses() {
+        assert_eq!(Error::InvalidInput(String::new()).status(), 422);
+        assert_eq!(Error::Unavailable(String::new()).status(), 503);
+        assert_eq!(Error::Internal(String::new()).status(), 500);
+        assert_eq!(Error::from(sqlx::Error::PoolTimedOut).status(), 503);
+    }
+}

@@ -1,0 +1,115 @@
+//! The values a client sends (hwinfo, system profiles), as Ruby holds them after
+//! Rails parsed the request: integers of any size, floats, ordered hashes.
+
+/// A JSON-like value that keeps what Rails' encoder needs to reproduce RMT's bytes:
+/// integers as their decimal text (Ruby integers are unbounded) apart from floats
+/// (Ruby prints `1.0`, not `1`), and object keys in the client's order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    /// Decimal text of an integer, e.g. `-12` or `123456789012345678901234567890`.
+    Integer(String),
+    Float(f64),
+    String(String),
+    Array(Vec<Value>),
+    Object(Vec<(String, Value)>),
+}
+
+impl Value {
+    /// An object from key/value pairs. A repeated key keeps its first position and
+    /// takes the last value, as a Ruby Hash built from the same pairs does (for
+    /// example `{a: 1, "a" => 2}` once Rails has turned the keys into strings).
+    pub fn object(pairs: impl IntoIterator<Item = (String, Value)>) -> Value {
+        let mut out: Vec<(String, Value)> = Vec::new();
+        for (key, value) in pairs {
+            match out.iter_mut().find(|(k, _)| *k == key) {
+                Some(slot) => slot.1 = value,
+                None => out.push((key, value)),
+            }
+        }
+        Value::Object(out)
+    }
+
+    /// The value under `key` of an object; `None` for a missing key or a non-object.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match self {
+            Value::Object(pairs) => pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// Ruby's `present?`: nil, false, whitespace-only strings and empty collections
+    /// are blank; numbers and `true` are present.
+    pub fn is_present(&self) -> bool {
+        match self {
+            Value::Null | Value::Bool(false) => false,
+            Value::Bool(true) | Value::Integer(_) | Value::Float(_) => true,
+            Value::String(s) => !s.chars().all(char::is_whitespace),
+            Value::Array(items) => !items.is_empty(),
+            Value::Object(pairs) => !pairs.is_empty(),
+        }
+    }
+}
+
+impl From<serde_json::Value> for Value {
+    fn from(json: serde_json::Value) -> Value {
+        match json {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(b),
+            serde_json::Value::Number(n) if n.is_f64() => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+            serde_json::Value::Number(n) => Value::Integer(n.to_string()),
+            serde_json::Value::String(s) => Value::String(s),
+            serde_json::Value::Array(items) => Value::Array(items.into_iter().map(Value::from).collect()),
+            serde_json::Value::Object(map) => Value::object(map.into_iter().map(|(k, v)| (k, Value::from(v)))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_keys_keep_first_position_and_last_value() {
+        let v = Value::object([
+            ("a".to_string(), Value::Integer("1".into())),
+            ("b".to_string(), Value::Null),
+            ("a".to_string(), Value::Integer("2".into())),
+        ]);
+        assert_eq!(
+            v,
+            Value::Object(vec![("a".into(), Value::Integer("2".into())), ("b".into(), Value::Null)])
+        );
+    }
+
+    #[test]
+    fn presence_follows_ruby() {
+        assert!(!Value::Null.is_present());
+        assert!(!Value::Bool(false).is_present());
+        assert!(!Value::String(" \t\u{3000}\n".into()).is_present());
+        assert!(!Value::Array(vec![]).is_present());
+        assert!(!Value::Object(vec![]).is_present());
+        assert!(Value::Bool(true).is_present());
+        assert!(Value::Integer("0".into()).is_present());
+        assert!(Value::String(" x ".into()).is_present());
+    }
+}
+
+impl Value {
+    /// The text Rails writes when this value is assigned to a string column
+    /// (ActiveModel's `ImmutableString` cast): `true`/`false` become `t`/`f`, numbers
+    /// their `to_s`, nil stays NULL. `Err` for arrays and hashes, whose Ruby
+    /// `inspect` text RMT would store and RmtRs refuses instead.
+    pub fn column_text(&self) -> Result<Option<String>, &'static str> {
+        match self {
+            Value::Null => Ok(None),
+            Value::Bool(b) => Ok(Some(if *b { "t" } else { "f" }.to_string())),
+            Value::Integer(digits) => Ok(Some(digits.clone())),
+            Value::Float(f) => Ok(Some(crate::rails_json::ruby_float_to_s(*f))),
+            Value::String(s) => Ok(Some(s.clone())),
+            Value::Array(_) => Err("an array"),
+            Value::Object(_) => Err("a hash"),
+        }
+    }
+}

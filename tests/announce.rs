@@ -1,0 +1,337 @@
+//! announce_system against the private MariaDB: the rows it leaves, credentials,
+//! races and rollback.
+
+mod support;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rmt_rs_core::announce::announce_system_with_logins;
+use rmt_rs_core::{announce_system, AnnounceRequest, Cancel, Engine, Error, Value};
+use sqlx::MySqlPool;
+
+fn s(text: &str) -> Value {
+    Value::String(text.into())
+}
+
+fn obj(pairs: &[(&str, Value)]) -> Value {
+    Value::object(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())))
+}
+
+fn profile(identifier: &str, data: Option<&str>) -> Value {
+    let mut pairs = vec![("identifier", s(identifier))];
+    if let Some(data) = data {
+        pairs.push(("data", s(data)));
+    }
+    obj(&pairs)
+}
+
+type SystemRow = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    Option<i32>,
+    Option<String>,
+);
+
+async fn system_row(pool: &MySqlPool, id: u64) -> SystemRow {
+    sqlx::query_as(
+        "SELECT login, password, hostname, CONVERT(system_information USING utf8mb4), CAST(registered_at AS CHAR), \
+         CAST(last_seen_at AS CHAR), CAST(created_at AS CHAR), CAST(updated_at AS CHAR), proxy_byos_mode, system_token \
+         FROM systems WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn writes_the_system_row_as_rmt_does() {
+    let pool = support::pool(&support::fresh_database("row").await).await;
+    let hwinfo = obj(&[
+        ("cpus", Value::Integer("2".into())),
+        ("arch", s("x86_64")),
+        ("hypervisor", s("<KVM & co>")),
+        ("mem_total", Value::Float(15.5)),
+        ("tags", Value::Array(vec![s("a\u{2028}b"), Value::Null, Value::Bool(true)])),
+    ]);
+    let request =
+        AnnounceRequest { hostname: Some("host-1".into()), hwinfo: Some(hwinfo), system_profiles: vec![] };
+    let before = chrono_like_now(&pool).await;
+    let announced = announce_system(&pool, &request).await.unwrap();
+    let row = system_row(&pool, announced.id).await;
+
+    assert_eq!(row.0, announced.login);
+    assert_eq!(row.1, announced.password);
+    assert!(announced.login.starts_with("SCC_") && announced.login.len() == 36);
+    assert_eq!(announced.password.len(), 16);
+    assert_eq!(row.2.as_deref(), Some("host-1"));
+    assert_eq!(
+        row.3.as_deref(),
+        Some(r#"{"cpus":2,"arch":"x86_64","hypervisor":"\u003cKVM \u0026 co\u003e","mem_total":15.5,"tags":["a\u2028b",null,true]}"#)
+    );
+    let registered_at = row.4.unwrap();
+    assert_eq!(registered_at.len(), 19, "whole seconds: {registered_at}");
+    assert!(registered_at >= before, "{registered_at} >= {before}");
+    assert_eq!(row.5, None, "last_seen_at");
+    assert_eq!(row.6, registered_at);
+    assert_eq!(row.7, registered_at);
+    assert_eq!(row.8, Some(0), "proxy_byos_mode not_applicable");
+    assert_eq!(row.9, None, "system_token");
+    assert!(!announced.clear_profiles_cache);
+}
+
+/// The server's UTC time in the format of a `datetime` column.
+async fn chrono_like_now(pool: &MySqlPool) -> String {
+    let (now,): (String,) = sqlx::query_as("SELECT CAST(UTC_TIMESTAMP() AS CHAR)").fetch_one(pool).await.unwrap();
+    now
+}
+
+#[tokio::test]
+async fn absent_hwinfo_and_hostname_are_stored_as_rmt_stores_them() {
+    let pool = support::pool(&support::fresh_database("absent").await).await;
+    let announced = announce_system(&pool, &AnnounceRequest::default()).await.unwrap();
+    let row = system_row(&pool, announced.id).await;
+    assert_eq!(row.2, None);
+    assert_eq!(row.3.as_deref(), Some("null"));
+}
+
+#[tokio::test]
+async fn complete_profiles_are_found_or_created_and_linked() {
+    let pool = support::pool(&support::fresh_database("profiles").await).await;
+    sqlx::query(
+        "INSERT INTO profiles (profile_type, identifier, data, created_at, updated_at) \
+         VALUES ('cpu', 'c1', 'old data', NOW(6), NOW(6))",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let request = AnnounceRequest {
+        system_profiles: vec![
+            ("cpu".into(), profile("c1", Some("new data is ignored for a known profile"))),
+            ("pci".into(), profile("p1", Some("pci data"))),
+            ("mem".into(), profile("m1", None)),
+            ("bad".into(), profile("", Some("x"))),
+        ],
+        ..Default::default()
+    };
+    let announced = announce_system(&pool, &request).await.unwrap();
+    assert!(announced.clear_profiles_cache, "incomplete and invalid profiles ask for a cache clear");
+
+    let linked: Vec<(String, String, String, usize)> = sqlx::query_as(
+        "SELECT p.profile_type, p.identifier, p.data, LENGTH(CAST(sp.created_at AS CHAR)) FROM system_profiles sp \
+         JOIN profiles p ON p.id = sp.profile_id WHERE sp.system_id = ? ORDER BY sp.id",
+    )
+    .bind(announced.id)
+    .fetch_all(&pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|(t, i, d, len): (String, String, String, i64)| (t, i, d, len as usize))
+    .collect();
+    assert_eq!(
+        linked,
+        [
+            ("cpu".into(), "c1".into(), "old data".into(), 26),
+            ("pci".into(), "p1".into(), "pci data".into(), 26)
+        ]
+    );
+    assert_eq!(support::count(&pool, "profiles").await, 2, "only complete profiles are stored");
+}
+
+#[tokio::test]
+async fn a_taken_login_is_drawn_again() {
+    let pool = support::pool(&support::fresh_database("taken_login").await).await;
+    let taken = "SCC_0123456789abcdef0123456789abcdef".to_string();
+    sqlx::query("INSERT INTO systems (login, password, created_at, updated_at) VALUES (?, 'pw', NOW(), NOW())")
+        .bind(&taken)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let mut candidates = vec!["SCC_fresh".to_string(), taken.clone()];
+    let mut next = || candidates.pop().unwrap();
+    let announced = announce_system_with_logins(&pool, &AnnounceRequest::default(), &mut next).await.unwrap();
+    assert_eq!(announced.login, "SCC_fresh");
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM systems WHERE login = ?").bind(&taken).fetch_one(&pool).await.unwrap();
+    assert_eq!(n, 1);
+}
+
+/// Two registrations drawing the same login at the same moment, in separate
+/// transactions: only one may keep it, whichever commits first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_registrations_never_share_a_login() {
+    let config = support::fresh_database("login_race").await;
+    let pool = support::pool(&config).await;
+    for round in 0..20 {
+        let shared = format!("SCC_race{round}");
+        let barrier = Arc::new(tokio::sync::Barrier::new(2));
+        let tasks: Vec<_> = (0..2)
+            .map(|i| {
+                let (pool, shared, barrier) = (pool.clone(), shared.clone(), Arc::clone(&barrier));
+                tokio::spawn(async move {
+                    let mut drawn = vec![format!("SCC_alt{round}_{i}_b"), format!("SCC_alt{round}_{i}_a"), shared];
+                    let mut next = || drawn.pop().unwrap_or_else(rmt_rs_core::credentials::generate_login);
+                    barrier.wait().await;
+                    announce_system_with_logins(&pool, &AnnounceRequest::default(), &mut next).await
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+    }
+    let (rows, distinct): (i64, i64) =
+        sqlx::query_as("SELECT COUNT(*), COUNT(DISTINCT login) FROM systems").fetch_one(&pool).await.unwrap();
+    assert_eq!(rows, 40);
+    assert_eq!(distinct, 40);
+}
+
+/// Registrations racing to create the same new profile: one row, everyone linked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_creators_of_one_profile_share_one_row() {
+    let config = support::fresh_database("profile_race").await;
+    let pool = support::pool(&config).await;
+    for round in 0..10 {
+        let identifier = format!("shared-{round}");
+        let barrier = Arc::new(tokio::sync::Barrier::new(4));
+        let tasks: Vec<_> = (0..4)
+            .map(|_| {
+                let (pool, barrier) = (pool.clone(), Arc::clone(&barrier));
+                let request = AnnounceRequest {
+                    system_profiles: vec![("pci".into(), profile(&identifier, Some("data")))],
+                    ..Default::default()
+                };
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    announce_system(&pool, &request).await
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+    }
+    assert_eq!(support::count(&pool, "profiles").await, 10);
+    assert_eq!(support::count(&pool, "system_profiles").await, 40);
+    assert_eq!(support::count(&pool, "systems").await, 40);
+}
+
+#[tokio::test]
+async fn a_failure_late_in_the_registration_writes_nothing() {
+    let pool = support::pool(&support::fresh_database("rollback").await).await;
+    // The first profile is created before the second one fails validation.
+    let request = AnnounceRequest {
+        hostname: Some("rolled-back".into()),
+        system_profiles: vec![
+            ("cpu".into(), profile("new-cpu", Some("cpu data"))),
+            ("pci".into(), obj(&[("identifier", s("new-pci")), ("data", Value::Null)])),
+        ],
+        ..Default::default()
+    };
+    let err = announce_system(&pool, &request).await.unwrap_err();
+    assert_eq!(err, Error::InvalidInput("Validation failed: Data can't be blank".into()));
+    for table in ["systems", "profiles", "system_profiles"] {
+        assert_eq!(support::count(&pool, table).await, 0, "{table}");
+    }
+}
+
+#[tokio::test]
+async fn a_hostname_the_column_cannot_hold_is_refused_and_nothing_written() {
+    let pool = support::pool(&support::fresh_database("bad_hostname").await).await;
+    let request = AnnounceRequest {
+        hostname: Some("host-😀".into()),
+        system_profiles: vec![("cpu".into(), profile("c", Some("d")))],
+        ..Default::default()
+    };
+    let err = announce_system(&pool, &request).await.unwrap_err();
+    assert_eq!(err, Error::InvalidInput("Incorrect string value for systems.hostname".into()));
+    let long = AnnounceRequest { hostname: Some("h".repeat(256)), ..Default::default() };
+    assert_eq!(announce_system(&pool, &long).await.unwrap_err().status(), 422);
+    for table in ["systems", "profiles", "system_profiles"] {
+        assert_eq!(support::count(&pool, table).await, 0, "{table}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hundreds_of_concurrent_announces_give_as_many_rows_with_distinct_logins() {
+    let config = support::fresh_database("herd").await;
+    let pool = support::pool(&config).await;
+    let tasks: Vec<_> = (0..400)
+        .map(|i| {
+            let pool = pool.clone();
+            let request = AnnounceRequest {
+                hostname: Some(format!("herd-{i}")),
+                hwinfo: Some(obj(&[("cpus", Value::Integer("2".into()))])),
+                system_profiles: vec![("cpu".into(), profile(&format!("cpu-{}", i % 7), Some("d")))],
+            };
+            tokio::spawn(async move { announce_system(&pool, &request).await })
+        })
+        .collect();
+    let mut logins = HashSet::new();
+    for task in tasks {
+        logins.insert(task.await.unwrap().unwrap().login);
+    }
+    assert_eq!(logins.len(), 400);
+    let (rows, distinct): (i64, i64) =
+        sqlx::query_as("SELECT COUNT(*), COUNT(DISTINCT login) FROM systems").fetch_one(&pool).await.unwrap();
+    assert_eq!((rows, distinct), (400, 400));
+    assert_eq!(support::count(&pool, "profiles").await, 7);
+    assert_eq!(support::count(&pool, "system_profiles").await, 400);
+}
+
+/// A call stuck behind a table lock returns promptly when cancelled, rolls back,
+/// and leaves the engine's pool usable.
+#[test]
+fn cancelling_a_blocked_call_returns_promptly_and_the_pool_recovers() {
+    let setup = tokio::runtime::Runtime::new().unwrap();
+    let config = setup.block_on(support::fresh_database("cancel"));
+    let locker = setup.block_on(async {
+        let mut conn = sqlx::Connection::connect_with(&config.connect_options()).await.unwrap();
+        sqlx::Executor::execute(&mut conn, "LOCK TABLES systems WRITE").await.unwrap();
+        conn
+    });
+    let mut small = config.clone();
+    small.pool = 1;
+    let engine = Engine::new(&small).unwrap();
+    let cancel = Arc::new(Cancel::new());
+    let canceller = {
+        let cancel = Arc::clone(&cancel);
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            cancel.cancel();
+        })
+    };
+    let started = Instant::now();
+    let result = engine.run(&cancel, announce_system(engine.pool(), &AnnounceRequest::default()));
+    assert_eq!(result.unwrap_err(), Error::Interrupted);
+    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    canceller.join().unwrap();
+
+    setup.block_on(async move {
+        let mut locker = locker;
+        sqlx::Executor::execute(&mut locker, "UNLOCK TABLES").await.unwrap();
+    });
+    let announced = engine.run(&Cancel::new(), announce_system(engine.pool(), &AnnounceRequest::default())).unwrap();
+    let count = engine.run(&Cancel::new(), async {
+        Ok(support::count(engine.pool(), "systems").await)
+    });
+    assert_eq!(count.unwrap(), 1, "the cancelled registration left no row");
+    assert!(announced.id > 0);
+}
+
+#[test]
+fn cancel_fired_before_the_run_still_interrupts_it() {
+    let engine = Engine::new(&support::config("mysql")).unwrap();
+    let cancel = Cancel::new();
+    cancel.cancel();
+    let result = engine.run(&cancel, std::future::pending::<rmt_rs_core::Result<()>>());
+    assert_eq!(result.unwrap_err(), Error::Interrupted);
+}

@@ -1,0 +1,61 @@
+//! Test databases on the project's private MariaDB (script/mariadb), one fresh
+//! database per test so tests run in parallel without seeing each other's rows.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use rmt_rs_core::DatabaseConfig;
+use sqlx::mysql::MySqlPool;
+use sqlx::Executor;
+
+pub fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The private server's socket, starting the server if it is not running.
+pub fn socket() -> &'static str {
+    static SOCKET: OnceLock<String> = OnceLock::new();
+    SOCKET.get_or_init(|| {
+        if let Ok(socket) = std::env::var("RMT_RS_DB_SOCKET") {
+            return socket;
+        }
+        let status = Command::new(repo_root().join("script/mariadb")).arg("start").status().expect("script/mariadb");
+        assert!(status.success(), "script/mariadb start failed");
+        let dir = std::env::var("RMT_RS_DB_DIR").map(PathBuf::from).unwrap_or_else(|_| repo_root().join("tmp/mariadb"));
+        dir.join("mysqld.sock").to_string_lossy().into_owned()
+    })
+}
+
+pub fn config(database: &str) -> DatabaseConfig {
+    let mut config = DatabaseConfig::new(database);
+    config.socket = Some(socket().to_string());
+    config.username = Some("root".into());
+    config
+}
+
+/// Creates (or re-creates) `rmt_rs_test_<name>` with the shipped schema.
+pub async fn fresh_database(name: &str) -> DatabaseConfig {
+    let admin = MySqlPool::connect_with(config("mysql").connect_options()).await.expect("connect as root");
+    let database = format!("rmt_rs_test_{name}");
+    admin.execute(format!("DROP DATABASE IF EXISTS {database}").as_str()).await.unwrap();
+    admin.execute(format!("CREATE DATABASE {database}").as_str()).await.unwrap();
+    admin.close().await;
+    let config = config(&database);
+    let pool = MySqlPool::connect_with(config.connect_options()).await.unwrap();
+    let schema = std::fs::read_to_string(repo_root().join("db/schema.sql")).unwrap();
+    sqlx::raw_sql(&schema).execute(&pool).await.expect("load db/schema.sql");
+    pool.close().await;
+    config
+}
+
+/// A pool configured exactly as RmtRs configures its own.
+pub async fn pool(config: &DatabaseConfig) -> MySqlPool {
+    config.pool_options().connect_with(config.connect_options()).await.expect("pool")
+}
+
+pub async fn count(pool: &MySqlPool, table: &str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(pool).await.unwrap();
+    n
+}
