@@ -68,7 +68,7 @@ pub async fn announce_system_with_logins(
                     clear_profiles_cache: partition.needs_cache_clear(),
                 });
             }
-            Ok(None) => tx.rollback().await?, // login taken: draw another
+            Ok(None) => tx.rollback().await?,       // login taken: draw another
             Err(Error::Deadlock) => deadlocks += 1, // dropping `tx` rolls back
             Err(e) => return Err(e),
         }
@@ -88,7 +88,11 @@ struct SystemRow<'a> {
 
 /// Writes the system, checks its login is unique and links its profiles.
 /// `Ok(None)` when another system holds the login.
-async fn insert_registration(conn: &mut MySqlConnection, row: &SystemRow<'_>, partition: &Partition) -> Result<Option<u64>> {
+async fn insert_registration(
+    conn: &mut MySqlConnection,
+    row: &SystemRow<'_>,
+    partition: &Partition,
+) -> Result<Option<u64>> {
     let seconds = row.now.seconds();
     let id = sqlx::query(
         "INSERT INTO systems (login, password, hostname, system_information, registered_at, created_at, updated_at) \

@@ -66,16 +66,15 @@ impl DatabaseConfig {
     /// COMMITTED, so the login check's locking read takes no gap locks and
     /// concurrent registrations never block each other.
     pub fn pool_options(&self) -> MySqlPoolOptions {
-        MySqlPoolOptions::new()
-            .max_connections(self.pool.max(1))
-            .acquire_timeout(self.timeout)
-            .after_connect(|conn, _meta| {
+        MySqlPoolOptions::new().max_connections(self.pool.max(1)).acquire_timeout(self.timeout).after_connect(
+            |conn, _meta| {
                 Box::pin(async move {
                     conn.execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')").await?;
                     conn.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED").await?;
                     Ok(())
                 })
-            })
+            },
+        )
     }
 }
 

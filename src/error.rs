@@ -66,9 +66,7 @@ impl From<sqlx::Error> for Error {
     fn from(err: sqlx::Error) -> Error {
         use sqlx::Error as E;
         match &err {
-            E::PoolTimedOut => {
-                Error::Unavailable("No database connection became free in time; try again later".into())
-            }
+            E::PoolTimedOut => Error::Unavailable("No database connection became free in time; try again later".into()),
             E::Io(_) | E::Tls(_) | E::PoolClosed | E::WorkerCrashed => {
                 Error::Unavailable("The database is unavailable; try again later".into())
             }
@@ -76,9 +74,7 @@ impl From<sqlx::Error> for Error {
                 let number = Error::mariadb_code(&err).unwrap_or(0);
                 let column = column_of(db.message());
                 match number {
-                    code::INCORRECT_STRING_VALUE => {
-                        Error::InvalidInput(format!("Incorrect string value for {column}"))
-                    }
+                    code::INCORRECT_STRING_VALUE => Error::InvalidInput(format!("Incorrect string value for {column}")),
                     code::DATA_TOO_LONG | code::DATA_TRUNCATED => {
                         Error::InvalidInput(format!("Value too long for {column}"))
                     }
@@ -91,9 +87,10 @@ impl From<sqlx::Error> for Error {
                     _ => Error::Internal(format!("Database error {number}")),
                 }
             }
-            E::ColumnDecode { .. } | E::ColumnNotFound(_) | E::ColumnIndexOutOfBounds { .. } | E::TypeNotFound { .. } => {
-                Error::Internal("Database result could not be read".into())
-            }
+            E::ColumnDecode { .. }
+            | E::ColumnNotFound(_)
+            | E::ColumnIndexOutOfBounds { .. }
+            | E::TypeNotFound { .. } => Error::Internal("Database result could not be read".into()),
             _ => Error::Internal("Database client error".into()),
         }
     }

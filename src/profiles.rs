@@ -69,11 +69,8 @@ pub fn partition(profiles: &[(String, Value)]) -> Result<Partition> {
 /// sees the newest committed row whatever this transaction's snapshot.
 pub async fn find_or_create(conn: &mut MySqlConnection, profile: &CompleteProfile, now: Timestamp) -> Result<u64> {
     const FIND: &str = "SELECT id FROM profiles WHERE profile_type = ? AND identifier = ? ORDER BY id LIMIT 1";
-    let found: Option<(i64,)> = sqlx::query_as(FIND)
-        .bind(&profile.profile_type)
-        .bind(&profile.identifier)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let found: Option<(i64,)> =
+        sqlx::query_as(FIND).bind(&profile.profile_type).bind(&profile.identifier).fetch_optional(&mut *conn).await?;
     if let Some((id,)) = found {
         return Ok(id as u64);
     }

@@ -93,7 +93,7 @@ pub fn ruby_float_to_s(f: f64) -> String {
         out.push('-');
     }
     let n = digits.len() as i32;
-    if decpt > 0 && decpt <= 16 {
+    if decpt > 0 && decpt <= 15 {
         if decpt >= n {
             out.push_str(&digits);
             out.push_str(&"0".repeat((decpt - n) as usize));
@@ -167,7 +167,9 @@ mod tests {
             (100.0, "100.0"),
             (0.0001, "0.0001"),
             (0.00001, "1.0e-05"),
-            (1e15, "1000000000000000.0"),
+            (1e14, "100000000000000.0"),
+            (1e15, "1.0e+15"),
+            (1.234567890123456e15, "1.234567890123456e+15"),
             (1e16, "1.0e+16"),
             (1.5e300, "1.5e+300"),
             (123456.789, "123456.789"),

@@ -66,36 +66,6 @@ impl From<serde_json::Value> for Value {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn repeated_keys_keep_first_position_and_last_value() {
-        let v = Value::object([
-            ("a".to_string(), Value::Integer("1".into())),
-            ("b".to_string(), Value::Null),
-            ("a".to_string(), Value::Integer("2".into())),
-        ]);
-        assert_eq!(
-            v,
-            Value::Object(vec![("a".into(), Value::Integer("2".into())), ("b".into(), Value::Null)])
-        );
-    }
-
-    #[test]
-    fn presence_follows_ruby() {
-        assert!(!Value::Null.is_present());
-        assert!(!Value::Bool(false).is_present());
-        assert!(!Value::String(" \t\u{3000}\n".into()).is_present());
-        assert!(!Value::Array(vec![]).is_present());
-        assert!(!Value::Object(vec![]).is_present());
-        assert!(Value::Bool(true).is_present());
-        assert!(Value::Integer("0".into()).is_present());
-        assert!(Value::String(" x ".into()).is_present());
-    }
-}
-
 impl Value {
     /// The text Rails writes when this value is assigned to a string column
     /// (ActiveModel's `ImmutableString` cast): `true`/`false` become `t`/`f`, numbers
@@ -111,5 +81,32 @@ impl Value {
             Value::Array(_) => Err("an array"),
             Value::Object(_) => Err("a hash"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_keys_keep_first_position_and_last_value() {
+        let v = Value::object([
+            ("a".to_string(), Value::Integer("1".into())),
+            ("b".to_string(), Value::Null),
+            ("a".to_string(), Value::Integer("2".into())),
+        ]);
+        assert_eq!(v, Value::Object(vec![("a".into(), Value::Integer("2".into())), ("b".into(), Value::Null)]));
+    }
+
+    #[test]
+    fn presence_follows_ruby() {
+        assert!(!Value::Null.is_present());
+        assert!(!Value::Bool(false).is_present());
+        assert!(!Value::String(" \t\u{3000}\n".into()).is_present());
+        assert!(!Value::Array(vec![]).is_present());
+        assert!(!Value::Object(vec![]).is_present());
+        assert!(Value::Bool(true).is_present());
+        assert!(Value::Integer("0".into()).is_present());
+        assert!(Value::String(" x ".into()).is_present());
     }
 }

@@ -62,8 +62,7 @@ async fn writes_the_system_row_as_rmt_does() {
         ("mem_total", Value::Float(15.5)),
         ("tags", Value::Array(vec![s("a\u{2028}b"), Value::Null, Value::Bool(true)])),
     ]);
-    let request =
-        AnnounceRequest { hostname: Some("host-1".into()), hwinfo: Some(hwinfo), system_profiles: vec![] };
+    let request = AnnounceRequest { hostname: Some("host-1".into()), hwinfo: Some(hwinfo), system_profiles: vec![] };
     let before = chrono_like_now(&pool).await;
     let announced = announce_system(&pool, &request).await.unwrap();
     let row = system_row(&pool, announced.id).await;
@@ -75,7 +74,9 @@ async fn writes_the_system_row_as_rmt_does() {
     assert_eq!(row.2.as_deref(), Some("host-1"));
     assert_eq!(
         row.3.as_deref(),
-        Some(r#"{"cpus":2,"arch":"x86_64","hypervisor":"\u003cKVM \u0026 co\u003e","mem_total":15.5,"tags":["a\u2028b",null,true]}"#)
+        Some(
+            r#"{"cpus":2,"arch":"x86_64","hypervisor":"\u003cKVM \u0026 co\u003e","mem_total":15.5,"tags":["a\u2028b",null,true]}"#
+        )
     );
     let registered_at = row.4.unwrap();
     assert_eq!(registered_at.len(), 19, "whole seconds: {registered_at}");
@@ -138,10 +139,7 @@ async fn complete_profiles_are_found_or_created_and_linked() {
     .collect();
     assert_eq!(
         linked,
-        [
-            ("cpu".into(), "c1".into(), "old data".into(), 26),
-            ("pci".into(), "p1".into(), "pci data".into(), 26)
-        ]
+        [("cpu".into(), "c1".into(), "old data".into(), 26), ("pci".into(), "p1".into(), "pci data".into(), 26)]
     );
     assert_eq!(support::count(&pool, "profiles").await, 2, "only complete profiles are stored");
 }
@@ -320,9 +318,7 @@ fn cancelling_a_blocked_call_returns_promptly_and_the_pool_recovers() {
         sqlx::Executor::execute(&mut locker, "UNLOCK TABLES").await.unwrap();
     });
     let announced = engine.run(&Cancel::new(), announce_system(engine.pool(), &AnnounceRequest::default())).unwrap();
-    let count = engine.run(&Cancel::new(), async {
-        Ok(support::count(engine.pool(), "systems").await)
-    });
+    let count = engine.run(&Cancel::new(), async { Ok(support::count(engine.pool(), "systems").await) });
     assert_eq!(count.unwrap(), 1, "the cancelled registration left no row");
     assert!(announced.id > 0);
 }

@@ -22,7 +22,8 @@ const REGISTRATION_TABLES: [&str; 12] = [
 
 /// `CREATE TABLE` statements of the reference dump, by table name.
 fn reference_tables() -> BTreeMap<String, String> {
-    let text = std::fs::read_to_string(support::repo_root().join("tests/fixtures/rmt-2.28-schema.reference.sql")).unwrap();
+    let text =
+        std::fs::read_to_string(support::repo_root().join("tests/fixtures/rmt-2.28-schema.reference.sql")).unwrap();
     text.split(";\n")
         .filter_map(|stmt| {
             let stmt = stmt.trim();

@@ -1,1 +1,81 @@
-fn _y(){}
+//! Ruby binding of rmt_rs_core: converts arguments, releases the GVL, calls the
+//! core, converts back. Keyword arguments, defaults, type checks and the response
+//! object live in Ruby (`lib/rmt_rs`); this exposes `RmtRs::Native`.
+
+mod convert;
+mod errors;
+mod gvl;
+
+use std::time::Duration;
+
+use magnus::{function, prelude::*, Error, RArray, Ruby};
+use rmt_rs_core::engine::ProcessEngine;
+use rmt_rs_core::{announce_system, AnnounceRequest, Cancel, DatabaseConfig};
+
+/// The engine (tokio runtime + sqlx pool) of this process.
+static ENGINE: ProcessEngine = ProcessEngine::new();
+
+#[allow(clippy::too_many_arguments)]
+fn configure(
+    host: Option<String>,
+    port: Option<u16>,
+    socket: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    database: String,
+    pool: u32,
+    timeout_ms: u64,
+) {
+    ENGINE.configure(DatabaseConfig {
+        host,
+        port,
+        socket,
+        username,
+        password,
+        database,
+        pool,
+        timeout: Duration::from_millis(timeout_ms),
+    });
+}
+
+fn is_configured() -> bool {
+    ENGINE.is_configured()
+}
+
+fn after_fork() {
+    ENGINE.after_fork();
+}
+
+/// `[id, login, password, clear_profiles_cache]` of the announced system.
+fn announce(
+    ruby: &Ruby,
+    hostname: Option<String>,
+    hwinfo: magnus::Value,
+    system_profiles: magnus::Value,
+) -> Result<RArray, Error> {
+    let request = AnnounceRequest {
+        hostname,
+        hwinfo: convert::optional_hash(ruby, hwinfo, "hwinfo")?,
+        system_profiles: convert::hash_pairs(ruby, system_profiles, "system_profiles")?,
+    };
+    let engine = ENGINE.get().map_err(|e| errors::raise(ruby, e))?;
+    let cancel = Cancel::new();
+    let outcome = gvl::without_gvl(&cancel, || engine.run(&cancel, announce_system(engine.pool(), &request)));
+    let announced = errors::into_ruby(ruby, outcome)?;
+    Ok(ruby.ary_new_from_values(&[
+        ruby.into_value(announced.id),
+        ruby.into_value(announced.login),
+        ruby.into_value(announced.password),
+        ruby.into_value(announced.clear_profiles_cache),
+    ]))
+}
+
+#[magnus::init]
+fn init(ruby: &Ruby) -> Result<(), Error> {
+    let native = ruby.define_module("RmtRs")?.define_module("Native")?;
+    native.define_singleton_method("configure", function!(configure, 8))?;
+    native.define_singleton_method("configured?", function!(is_configured, 0))?;
+    native.define_singleton_method("after_fork", function!(after_fork, 0))?;
+    native.define_singleton_method("announce_system", function!(announce, 3))?;
+    Ok(())
+}

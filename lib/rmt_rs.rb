@@ -1,0 +1,35 @@
+# frozen_string_literal: true
+
+require_relative "rmt_rs/version"
+require_relative "rmt_rs/errors"
+require_relative "rmt_rs/response"
+
+begin
+  # A precompiled gem keeps one build per Ruby version.
+  require_relative "rmt_rs/#{RUBY_VERSION[/\d+\.\d+/]}/rmt_rs"
+rescue LoadError
+  require_relative "rmt_rs/rmt_rs"
+end
+
+require_relative "rmt_rs/configuration"
+require_relative "rmt_rs/registration"
+
+# RMT's registration path in Rust. Configure once per process (a Rails
+# initializer), then call RmtRs::Registration.
+module RmtRs
+  module_function
+
+  # Takes RMT's database settings: RmtRs.configure(database: {host:, username:,
+  # password:, database:, pool:, timeout:, ...}). Nothing connects until the
+  # first registration, so calling this in a Puma master before it forks is fine.
+  def configure(database:)
+    Configuration.apply(database)
+    nil
+  end
+
+  # For a forked child (Puma's on_worker_boot): drop the parent's runtime and pool
+  # claim. RmtRs also notices a fork by itself; this just makes it explicit.
+  def after_fork
+    Native.after_fork
+  end
+end

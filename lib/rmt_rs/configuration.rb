@@ -1,0 +1,50 @@
+# frozen_string_literal: true
+
+module RmtRs
+  # Database settings with the keys of RMT's `database:` section (/etc/rmt.conf,
+  # config/database.yml): host, port, socket, username, password, database, pool,
+  # timeout (milliseconds). String or symbol keys; unknown keys (adapter,
+  # encoding, ...) are ignored so an ActiveRecord configuration can be passed as is.
+  module Configuration
+    DEFAULT_POOL = 5
+    DEFAULT_TIMEOUT_MS = 5000
+
+    module_function
+
+    def apply(database)
+      raise TypeError, "database settings must be a Hash, not #{database.class}" unless database.is_a?(Hash)
+
+      settings = database.transform_keys(&:to_s)
+      name = settings["database"].to_s
+      raise ArgumentError, "database settings need a database name" if name.empty?
+
+      Native.configure(
+        optional_string(settings["host"]),
+        optional_integer(settings["port"], "port"),
+        optional_string(settings["socket"]),
+        optional_string(settings["username"]),
+        optional_string(settings["password"]),
+        name,
+        positive_integer(settings.fetch("pool", DEFAULT_POOL), "pool"),
+        positive_integer(settings.fetch("timeout", DEFAULT_TIMEOUT_MS), "timeout")
+      )
+    end
+
+    def optional_string(value)
+      value.nil? || value.to_s.empty? ? nil : value.to_s
+    end
+
+    def optional_integer(value, name)
+      value.nil? || value.to_s.empty? ? nil : positive_integer(value, name)
+    end
+
+    def positive_integer(value, name)
+      number = Integer(value)
+      raise ArgumentError, "#{name} must be positive, got #{value.inspect}" unless number.positive?
+
+      number
+    rescue TypeError, ArgumentError
+      raise ArgumentError, "#{name} must be a positive integer, got #{value.inspect}"
+    end
+  end
+end

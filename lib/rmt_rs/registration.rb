@@ -1,0 +1,49 @@
+# frozen_string_literal: true
+
+module RmtRs
+  # The registration path of RMT's connect API, done in Rust.
+  module Registration
+    module_function
+
+    # What RMT's `announce_system` action does: creates a system with fresh
+    # credentials, its hwinfo and its system profiles, in one transaction, with
+    # the GVL released while the database works.
+    #
+    # hostname        - String (numbers are turned into strings) or nil
+    # hwinfo          - Hash or nil; stored as Rails' JSON of it
+    # system_profiles - Hash of profile_type => {identifier, data}, or nil
+    #
+    # Returns a Response: status 201, body {"id", "login", "password",
+    # "last_seen_at"}, headers with "X-System-Profiles-Action" => "clear-cache"
+    # when an incomplete or invalid profile was sent.
+    # Raises TypeError for a non-Hash hwinfo or system_profiles, RmtRs::Error
+    # subclasses for what RMT answers with an error status.
+    def announce_system(hostname: nil, hwinfo: nil, system_profiles: nil)
+      ensure_hash!(hwinfo, :hwinfo)
+      ensure_hash!(system_profiles, :system_profiles)
+      raise NotConfigured, "RmtRs is not configured: call RmtRs.configure first" unless Native.configured?
+
+      id, login, password, clear_cache = Native.announce_system(hostname_text(hostname), hwinfo, system_profiles)
+      headers = clear_cache ? { "X-System-Profiles-Action" => "clear-cache" } : {}
+      Response.new(
+        status: 201,
+        body: { "id" => id, "login" => login, "password" => password, "last_seen_at" => nil },
+        headers: headers
+      )
+    end
+
+    def ensure_hash!(value, name)
+      return if value.nil? || value.is_a?(Hash)
+
+      raise TypeError, "#{name} must be a Hash, not #{value.class}"
+    end
+
+    def hostname_text(hostname)
+      case hostname
+      when nil, String then hostname
+      when Numeric, Symbol then hostname.to_s
+      else raise TypeError, "hostname must be a String, not #{hostname.class}"
+      end
+    end
+  end
+end

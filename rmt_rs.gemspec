@@ -1,0 +1,19 @@
+# frozen_string_literal: true
+
+require_relative "lib/rmt_rs/version"
+
+Gem::Specification.new do |spec|
+  spec.name = "rmt_rs"
+  spec.version = RmtRs::VERSION
+  spec.authors = ["RmtRs developers"]
+  spec.summary = "RMT's registration path (announce, activation) in Rust"
+  spec.description = "A native extension that takes over the system registration requests of SUSE's " \
+                     "Repository Mirroring Tool: the same responses and rows, with the GVL released."
+  spec.license = "GPL-2.0-or-later"
+  spec.required_ruby_version = ">= 3.0"
+
+  spec.files = Dir["lib/**/*.rb", "ext/**/*.{rb,rs,toml}", "src/**/*.rs", "db/schema.sql",
+                   "Cargo.toml", "Cargo.lock", "README.md"]
+  spec.require_paths = ["lib"]
+  spec.extensions = ["ext/rmt_rs/extconf.rb"]
+end
