@@ -13,20 +13,22 @@ module DatabaseHelpers
 
   module_function
 
-  def start_and_load_schema
+  # Starts the private server if needed and (re)creates `database` with the
+  # shipped schema. Also used by the demo in benches/.
+  def start_and_load_schema(database = DATABASE)
     system(File.join(ROOT, "script/mariadb"), "start", exception: true) unless ENV["RMT_RS_DB_SOCKET"]
     admin = client(database: nil)
-    admin.query("DROP DATABASE IF EXISTS #{DATABASE}")
-    admin.query("CREATE DATABASE #{DATABASE}")
+    admin.query("DROP DATABASE IF EXISTS #{database}")
+    admin.query("CREATE DATABASE #{database}")
     admin.close
-    loader = client(flags: Mysql2::Client::MULTI_STATEMENTS)
+    loader = client(database: database, flags: Mysql2::Client::MULTI_STATEMENTS)
     loader.query(File.read(File.join(ROOT, "db/schema.sql")))
     loader.store_result while loader.next_result
     loader.close
   end
 
-  def settings
-    { "socket" => SOCKET, "username" => "root", "database" => DATABASE, "pool" => 5, "timeout" => 2000 }
+  def settings(database = DATABASE)
+    { "socket" => SOCKET, "username" => "root", "database" => database, "pool" => 5, "timeout" => 2000 }
   end
 
   def client(database: DATABASE, flags: 0)
