@@ -71,6 +71,18 @@ RSpec.describe RmtRs::Registration do
       end
     end
 
+    it "converts Ruby values safely while the GC runs at every allocation" do
+      hwinfo = { "cpus" => 2, "nested" => { "list" => Array.new(50) { |i| { "k#{i}" => "v" * i, "f" => i / 3.0 } } } }
+      profiles = { "pci" => { "identifier" => "gc", "data" => "d" * 100 } }
+      response = begin
+        GC.stress = true
+        announce(hostname: "gc-stress", hwinfo: hwinfo, system_profiles: profiles)
+      ensure
+        GC.stress = false
+      end
+      expect(system_row(response.body["id"])["system_information"]).to eq(hwinfo.to_json)
+    end
+
     it "finds or creates complete profiles, links them and asks to clear the cache for the rest" do
       db.query("INSERT INTO profiles (profile_type, identifier, data, created_at, updated_at) " \
                "VALUES ('cpu', 'known', 'old', NOW(6), NOW(6))")

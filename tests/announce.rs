@@ -162,29 +162,42 @@ async fn a_taken_login_is_drawn_again() {
     assert_eq!(n, 1);
 }
 
+/// Runs `contenders` registrations at once (released together by a barrier),
+/// each with the request and login candidates `contender(i)` gives it.
+async fn race<F>(pool: &MySqlPool, contenders: usize, contender: F)
+where
+    F: Fn(usize) -> (AnnounceRequest, Vec<String>),
+{
+    let barrier = Arc::new(tokio::sync::Barrier::new(contenders));
+    let tasks: Vec<_> = (0..contenders)
+        .map(|i| {
+            let (pool, barrier) = (pool.clone(), Arc::clone(&barrier));
+            let (request, mut logins) = contender(i);
+            tokio::spawn(async move {
+                // Candidates are drawn from the end; random ones after they run out.
+                let mut next = || logins.pop().unwrap_or_else(rmt_rs_core::credentials::generate_login);
+                barrier.wait().await;
+                announce_system_with_logins(&pool, &request, &mut next).await
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+}
+
 /// Two registrations drawing the same login at the same moment, in separate
 /// transactions: only one may keep it, whichever commits first.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_registrations_never_share_a_login() {
-    let config = support::fresh_database("login_race").await;
-    let pool = support::pool(&config).await;
+    let pool = support::pool(&support::fresh_database("login_race").await).await;
     for round in 0..20 {
-        let shared = format!("SCC_race{round}");
-        let barrier = Arc::new(tokio::sync::Barrier::new(2));
-        let tasks: Vec<_> = (0..2)
-            .map(|i| {
-                let (pool, shared, barrier) = (pool.clone(), shared.clone(), Arc::clone(&barrier));
-                tokio::spawn(async move {
-                    let mut drawn = vec![format!("SCC_alt{round}_{i}_b"), format!("SCC_alt{round}_{i}_a"), shared];
-                    let mut next = || drawn.pop().unwrap_or_else(rmt_rs_core::credentials::generate_login);
-                    barrier.wait().await;
-                    announce_system_with_logins(&pool, &AnnounceRequest::default(), &mut next).await
-                })
-            })
-            .collect();
-        for task in tasks {
-            task.await.unwrap().unwrap();
-        }
+        race(&pool, 2, |i| {
+            let logins =
+                vec![format!("SCC_alt{round}_{i}_b"), format!("SCC_alt{round}_{i}_a"), format!("SCC_race{round}")];
+            (AnnounceRequest::default(), logins)
+        })
+        .await;
     }
     let (rows, distinct): (i64, i64) =
         sqlx::query_as("SELECT COUNT(*), COUNT(DISTINCT login) FROM systems").fetch_one(&pool).await.unwrap();
@@ -195,27 +208,16 @@ async fn concurrent_registrations_never_share_a_login() {
 /// Registrations racing to create the same new profile: one row, everyone linked.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_creators_of_one_profile_share_one_row() {
-    let config = support::fresh_database("profile_race").await;
-    let pool = support::pool(&config).await;
+    let pool = support::pool(&support::fresh_database("profile_race").await).await;
     for round in 0..10 {
-        let identifier = format!("shared-{round}");
-        let barrier = Arc::new(tokio::sync::Barrier::new(4));
-        let tasks: Vec<_> = (0..4)
-            .map(|_| {
-                let (pool, barrier) = (pool.clone(), Arc::clone(&barrier));
-                let request = AnnounceRequest {
-                    system_profiles: vec![("pci".into(), profile(&identifier, Some("data")))],
-                    ..Default::default()
-                };
-                tokio::spawn(async move {
-                    barrier.wait().await;
-                    announce_system(&pool, &request).await
-                })
-            })
-            .collect();
-        for task in tasks {
-            task.await.unwrap().unwrap();
-        }
+        race(&pool, 4, |_| {
+            let request = AnnounceRequest {
+                system_profiles: vec![("pci".into(), profile(&format!("shared-{round}"), Some("data")))],
+                ..Default::default()
+            };
+            (request, Vec::new())
+        })
+        .await;
     }
     assert_eq!(support::count(&pool, "profiles").await, 10);
     assert_eq!(support::count(&pool, "system_profiles").await, 40);
