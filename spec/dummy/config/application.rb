@@ -1,0 +1,25 @@
+# frozen_string_literal: true
+
+# An RMT-compatible host app for the parity specs and the benchmark: Rails 6.1
+# API-only, with RMT's class names, routes and Ruby registration path, written
+# from RMT's behaviour. Its database is the private MariaDB (DUMMY_DATABASE).
+require "rails"
+require "active_model/railtie"
+require "active_record/railtie"
+require "action_controller/railtie"
+require "rmt_rs"
+require "rmt_rs/railtie"
+
+module Dummy
+  class Application < Rails::Application
+    config.load_defaults 6.1
+    config.api_only = true
+    config.eager_load = false
+    config.root = File.expand_path("..", __dir__)
+    config.logger = Logger.new(nil)
+    config.active_record.default_timezone = :utc
+    config.hosts.clear
+    config.secret_key_base = "dummy"
+    config.autoload_paths << File.expand_path("../lib", __dir__)
+  end
+end
