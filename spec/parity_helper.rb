@@ -53,18 +53,24 @@ module ParityHelpers
     }
   end
 
+  LOGIN = /\ASCC_\h{32}\z/
+  PASSWORD = /\A\h{16}\z/
+
   def normalised_body(body)
     return body unless body.is_a?(Hash) && body.key?("login")
 
-    body.merge("id" => body["id"].is_a?(Integer) && body["id"].positive? ? "<id>" : body["id"],
-               "login" => body["login"].match?(/\ASCC_\h{32}\z/) ? "<login>" : body["login"],
-               "password" => body["password"].match?(/\A\h{16}\z/) ? "<password>" : body["password"])
+    id = body["id"].is_a?(Integer) && body["id"].positive? ? "<id>" : body["id"]
+    normalised_credentials(body).merge("id" => id)
   end
 
   def normalised_system(row, window)
-    row = normalised_times(row, window).except("id")
-    row.merge("login" => row["login"]&.match?(/\ASCC_\h{32}\z/) ? "<login>" : row["login"],
-              "password" => row["password"]&.match?(/\A\h{16}\z/) ? "<password>" : row["password"])
+    normalised_credentials(normalised_times(row, window).except("id"))
+  end
+
+  # Generated credentials match by format.
+  def normalised_credentials(hash)
+    hash.merge("login" => LOGIN.match?(hash["login"].to_s) ? "<login>" : hash["login"],
+               "password" => PASSWORD.match?(hash["password"].to_s) ? "<password>" : hash["password"])
   end
 
   # A timestamp matches by rule: inside the request's window, at the column's precision.
