@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "parity_helper"
+require "digest"
 
 RSpec.describe "POST /connect/subscriptions/systems: RmtRs against RMT's Ruby path", :parity do
   def expect_parity(body, **options)
@@ -9,17 +10,28 @@ RSpec.describe "POST /connect/subscriptions/systems: RmtRs against RMT's Ruby pa
     outcomes[:ruby]
   end
 
-  let(:connect_body) do
-    # What SUSEConnect (connect-ng) sends from a cloud instance.
+  # What SUSEConnect (connect-ng) sends from a cloud instance: hwinfo from its
+  # collectors, profiles as {identifier: sha256 of the JSON data, data: lines},
+  # and `"data": null` for a profile whose identifier it sent before.
+  def connect_profile(lines, cached: false)
+    { identifier: Digest::SHA256.hexdigest(lines.to_json), data: cached ? nil : lines }
+  end
+
+  def connect_body(cached: false)
     {
       hostname: "ip-10-0-0-1",
-      hwinfo: { hostname: "ip-10-0-0-1", cpus: 2, sockets: 1, hypervisor: "Amazon", arch: "x86_64",
-                uuid: "ec2a8f6f-5e52-4e0c-8f1e-1a2b3c4d5e6f", cloud_provider: "Amazon", mem_total: 7863,
-                sap: [], container_runtime: nil },
+      hwinfo: { arch: "x86_64", hypervisor: "amazon", cloud_provider: "amazon", container_runtime: "podman",
+                cpus: 2, sockets: 1, mem_total: 7863, vendor: "Amazon EC2",
+                uname: "Linux ip-10-0-0-1 6.4.0-150600.23.25-default #1 SMP PREEMPT_DYNAMIC x86_64",
+                hostname: "ip-10-0-0-1", uuid: "ec2a8f6f-5e52-4e0c-8f1e-1a2b3c4d5e6f",
+                sap: [{ system_id: "HA0", instance_types: %w[ASCS D] }], ha_active: "2.1.7" },
       distro_target: "sle-15-x86_64",
-      instance_data: "<document>{\"instanceId\":\"i-0123\"}</document>",
-      system_profiles: { pci_data: { identifier: "f00d", data: "00:00.0 Host bridge" },
-                         mod_list: { identifier: "cafe", data: "ext4 xfs" } }
+      instance_data: "<document>{\"instanceId\":\"i-0123\",\"marketplaceProductCodes\":[\"x\"]}</document>",
+      system_profiles: {
+        pci_data: connect_profile(["00:00.0 Host bridge: Intel Corporation 440FX", "00:01.0 ISA bridge: \"PIIX3\""],
+                                  cached: cached),
+        mod_list: connect_profile(%w[af_packet ext4 nvme xfs], cached: cached)
+      }
     }.to_json
   end
 
@@ -34,8 +46,54 @@ RSpec.describe "POST /connect/subscriptions/systems: RmtRs against RMT's Ruby pa
   it "stores the body SUSEConnect sends, on v3 and v4" do
     result = expect_parity(connect_body)
     expect(result[:systems].size).to eq(1)
-    expect(result[:system_profiles].size).to eq(2)
+    expect(result[:profiles].map { |p| p["data"] }).to include('["af_packet", "ext4", "nvme", "xfs"]')
     expect_parity(connect_body, accept: ParityHelpers::V3)
+  end
+
+  it "links the profiles SUSEConnect sends as cached (data null) when they are known" do
+    result = expect_parity(connect_body(cached: true), setup: connect_body)
+    expect(result[:systems].size).to eq(2)
+    expect(result[:system_profiles].size).to eq(4)
+  end
+
+  it "stores non-string profile data as RMT's column cast does" do
+    expect_parity({ system_profiles: {
+      a: { identifier: "1", data: { k: [1, "v", nil], "n" => { "x" => 2.5 } } }, b: { identifier: "2", data: 3.25 },
+      c: { identifier: "3", data: true }, d: { identifier: "4", data: false }, e: { identifier: "5", data: [] },
+      f: { identifier: 6, data: "numeric identifier" }, h: { identifier: true, data: "true identifier" }, g: { identifier: "7", data: "#{'#'}{x} \\ \" \t \u0001 é" }
+    } }.to_json)
+  end
+
+  [["a number", 42], ["an array", ["a", 1, nil]], ["a hash", { "a" => 1 }], ["true", true],
+   ["false", false]].each do |name, hostname|
+    it("stores a hostname that is #{name} as RMT's column cast does") { expect_parity({ hostname: hostname }.to_json) }
+  end
+
+  [["an array", [{ identifier: "1", data: "d" }]], ["a string", "x"], ["null", nil]].each do |name, profiles|
+    it("ignores system_profiles that are #{name}, as RMT does") { expect_parity({ system_profiles: profiles }.to_json) }
+  end
+
+  it "refuses a profile that is not an object with a clear 422 where RMT fails with 500" do
+    [{ a: "str" }, { a: nil }, { a: [1] }].each do |profiles|
+      outcomes = on_both_paths({ hostname: "h", system_profiles: profiles }.to_json)
+      expect(outcomes[:ruby][:status]).to eq(500) # RMT calls [] on it: TypeError / NoMethodError
+      expect(outcomes[:rust][:status]).to eq(422)
+      expect(outcomes[:rust][:body]["error"]).to eq("System profile 'a' must be an object with identifier and data")
+      expect(outcomes.values.map { |o| o[:systems] }).to eq([[], []])
+    end
+  end
+
+  [
+    { with_nulls: [nil, 1, nil], nested_arrays: [[1, 2], [3]], mixed: [{ a: nil }, "s", [4]] },
+    { empty: {}, empty_list: [], false_value: false, null_value: nil }
+  ].each do |hwinfo|
+    it "stores hwinfo #{hwinfo.keys.join(', ')} as Rails' params leave it" do
+      expect_parity({ hwinfo: hwinfo }.to_json)
+    end
+  end
+
+  [["a string", "cpus=2"], ["an array", [1, 2]], ["a number", 7]].each do |name, hwinfo|
+    it("stores hwinfo that is #{name} as RMT does (null)") { expect_parity({ hwinfo: hwinfo }.to_json) }
   end
 
   [

@@ -22,13 +22,15 @@ module ParityHelpers
   end
 
   # Sends the same request through RMT's Ruby path and through RmtRs, each on
-  # empty tables, and returns both outcomes, normalised.
-  def on_both_paths(body, accept: V4, content_type: "application/json")
+  # empty tables (after announcing `setup` first, when given), and returns both
+  # outcomes, normalised.
+  def on_both_paths(body, accept: V4, content_type: "application/json", setup: nil)
     %i[ruby rust].to_h do |path|
       Rails.application.config.rmt_rs.enabled = (path == :rust)
       DatabaseHelpers.clean_tables
       started = Time.now.utc.floor
       header "Accept", accept
+      post "/connect/subscriptions/systems", setup, "CONTENT_TYPE" => "application/json" if setup
       post "/connect/subscriptions/systems", body, "CONTENT_TYPE" => content_type
       window = (started..Time.now.utc.ceil)
       [path, outcome(window)]

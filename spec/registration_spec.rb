@@ -116,8 +116,17 @@ RSpec.describe RmtRs::Registration do
       expect { announce(hwinfo: "cpus=2") }.to raise_error(TypeError, /hwinfo must be a Hash/)
       expect { announce(hwinfo: [1]) }.to raise_error(TypeError)
       expect { announce(system_profiles: "x") }.to raise_error(TypeError, /system_profiles must be a Hash/)
-      expect { announce(hostname: Object.new) }.to raise_error(TypeError)
       expect_nothing_written
+    end
+
+    it "casts a non-String hostname and profile data as ActiveRecord does, to their Ruby text" do
+      response = announce(hostname: ["a", 1], system_profiles: {
+                            "pci_data" => { "identifier" => "p", "data" => ["00:00.0 Host bridge", "01:00.0 \"VGA\""] },
+                            "flags" => { "identifier" => "f", "data" => false }
+                          })
+      expect(system_row(response.body["id"])["hostname"]).to eq('["a", 1]')
+      expect(db.query("SELECT profile_type, data FROM profiles ORDER BY profile_type").map(&:values))
+        .to eq([%w[flags f], ["pci_data", '["00:00.0 Host bridge", "01:00.0 \\"VGA\\""]']])
     end
 
     it "answers 422 for a hostname the utf8mb3 column cannot hold, and writes nothing" do

@@ -5,7 +5,7 @@ use sqlx::MySqlConnection;
 
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
-use crate::value::Value;
+use crate::value::{is_blank_text, StringColumn, Value};
 
 /// A profile with a non-empty identifier and a `data` key (its value may be
 /// anything, even null: it only matters if the profile has to be created).
@@ -52,7 +52,7 @@ pub fn partition(profiles: &[(String, Value)]) -> Result<Partition> {
             continue;
         };
         let identifier = identifier
-            .column_text()
+            .column_text(StringColumn::Varchar)
             .map_err(|kind| {
                 Error::InvalidInput(format!("System profile '{profile_type}': identifier must be a string, not {kind}"))
             })?
@@ -106,16 +106,14 @@ fn validated_data(profile: &CompleteProfile) -> Result<String> {
     if profile.profile_type.chars().all(char::is_whitespace) {
         return Err(Error::InvalidInput("Validation failed: Profile type can't be blank".into()));
     }
-    if !profile.data.is_present() {
-        return Err(Error::InvalidInput("Validation failed: Data can't be blank".into()));
+    // Rails validates the cast value: `false` is stored as "f", which is present.
+    let data = profile.data.column_text(StringColumn::Text).map_err(|kind| {
+        Error::InvalidInput(format!("System profile '{}': data must be a string, not {kind}", profile.profile_type))
+    })?;
+    match data {
+        Some(text) if !is_blank_text(&text) => Ok(text),
+        _ => Err(Error::InvalidInput("Validation failed: Data can't be blank".into())),
     }
-    profile
-        .data
-        .column_text()
-        .map_err(|kind| {
-            Error::InvalidInput(format!("System profile '{}': data must be a string, not {kind}", profile.profile_type))
-        })
-        .map(Option::unwrap_or_default)
 }
 
 #[cfg(test)]
@@ -166,9 +164,14 @@ mod tests {
         assert_eq!(validated_data(&p(s("abc"))).unwrap(), "abc");
         assert_eq!(validated_data(&p(Value::Integer("7".into()))).unwrap(), "7");
         assert_eq!(validated_data(&p(Value::Bool(true))).unwrap(), "t");
-        for blank in [Value::Null, s(" "), Value::Bool(false), Value::Array(vec![])] {
+        // Rails validates the cast text, and `false` casts to "f".
+        assert_eq!(validated_data(&p(Value::Bool(false))).unwrap(), "f");
+        for blank in [Value::Null, s(" "), s("")] {
             assert_eq!(validated_data(&p(blank)).unwrap_err().to_string(), "Validation failed: Data can't be blank");
         }
-        assert_eq!(validated_data(&p(Value::Array(vec![s("x")]))).unwrap_err().status(), 422);
+        // Only Ruby reproduces the inspect text Rails stores for these.
+        for structured in [Value::Array(vec![]), Value::Array(vec![s("x")]), Value::Object(vec![])] {
+            assert_eq!(validated_data(&p(structured)).unwrap_err().status(), 422);
+        }
     }
 }

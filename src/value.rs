@@ -45,11 +45,16 @@ impl Value {
         match self {
             Value::Null | Value::Bool(false) => false,
             Value::Bool(true) | Value::Integer(_) | Value::Float(_) => true,
-            Value::String(s) => !s.chars().all(char::is_whitespace),
+            Value::String(s) => !is_blank_text(s),
             Value::Array(items) => !items.is_empty(),
             Value::Object(pairs) => !pairs.is_empty(),
         }
     }
+}
+
+/// ActiveSupport's `String#blank?`: empty or Unicode whitespace only.
+pub fn is_blank_text(text: &str) -> bool {
+    text.chars().all(char::is_whitespace)
 }
 
 impl From<serde_json::Value> for Value {
@@ -66,15 +71,28 @@ impl From<serde_json::Value> for Value {
     }
 }
 
+/// RMT's string column types, which ActiveRecord's MySQL adapter casts differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StringColumn {
+    /// `varchar`: the adapter's `MysqlString` writes booleans as `1`/`0`.
+    Varchar,
+    /// `text`/`longtext`: ActiveModel's string cast writes them as `t`/`f`.
+    Text,
+}
+
 impl Value {
-    /// The text Rails writes when this value is assigned to a string column
-    /// (ActiveModel's `ImmutableString` cast): `true`/`false` become `t`/`f`, numbers
-    /// their `to_s`, nil stays NULL. `Err` for arrays and hashes, whose Ruby
-    /// `inspect` text RMT would store and RmtRs refuses instead.
-    pub fn column_text(&self) -> Result<Option<String>, &'static str> {
+    /// The text Rails writes when this value is assigned to a string column:
+    /// booleans as the column type says, numbers their `to_s`, nil stays NULL.
+    /// `Err` for arrays and hashes, whose Ruby `inspect` text only Ruby can
+    /// produce exactly (the Ruby face casts them before they get here).
+    pub fn column_text(&self, column: StringColumn) -> Result<Option<String>, &'static str> {
+        let (yes, no) = match column {
+            StringColumn::Varchar => ("1", "0"),
+            StringColumn::Text => ("t", "f"),
+        };
         match self {
             Value::Null => Ok(None),
-            Value::Bool(b) => Ok(Some(if *b { "t" } else { "f" }.to_string())),
+            Value::Bool(b) => Ok(Some(if *b { yes } else { no }.to_string())),
             Value::Integer(digits) => Ok(Some(digits.clone())),
             Value::Float(f) => Ok(Some(crate::rails_json::ruby_float_to_s(*f))),
             Value::String(s) => Ok(Some(s.clone())),

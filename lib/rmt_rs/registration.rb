@@ -9,7 +9,7 @@ module RmtRs
     # credentials, its hwinfo and its system profiles, in one transaction, with
     # the GVL released while the database works.
     #
-    # hostname        - String (numbers are turned into strings) or nil
+    # hostname        - String or nil; anything else is cast as ActiveRecord casts it
     # hwinfo          - Hash or nil; stored as Rails' JSON of it
     # system_profiles - Hash of profile_type => {identifier, data}, or nil
     #
@@ -23,7 +23,8 @@ module RmtRs
       ensure_hash!(system_profiles, :system_profiles)
       raise NotConfigured, "RmtRs is not configured: call RmtRs.configure first" unless Native.configured?
 
-      id, login, password, clear_cache = Native.announce_system(hostname_text(hostname), hwinfo, system_profiles)
+      id, login, password, clear_cache = Native.announce_system(column_text(hostname, :varchar), hwinfo,
+                                                                stored_profiles(system_profiles))
       headers = clear_cache ? { "X-System-Profiles-Action" => "clear-cache" } : {}
       Response.new(
         status: 201,
@@ -38,11 +39,26 @@ module RmtRs
       raise TypeError, "#{name} must be a Hash, not #{value.class}"
     end
 
-    def hostname_text(hostname)
-      case hostname
-      when nil, String then hostname
-      when Numeric, Symbol then hostname.to_s
-      else raise TypeError, "hostname must be a String, not #{hostname.class}"
+    # ActiveRecord's cast for RMT's string columns under the MySQL adapter
+    # (varchar writes booleans as 1/0, text as t/f): an Array or a Hash becomes
+    # its Ruby inspect text. Done here because only Ruby reproduces that text
+    # exactly. SUSEConnect sends profile data as arrays of lines, so this is the
+    # common case, not an edge.
+    def column_text(value, column)
+      case value
+      when nil, String then value
+      when true then column == :varchar ? "1" : "t"
+      when false then column == :varchar ? "0" : "f"
+      else value.to_s
+      end
+    end
+
+    def stored_profiles(profiles)
+      profiles&.transform_values do |info|
+        next info unless info.is_a?(Hash)
+
+        key = [:data, "data"].find { |k| info.key?(k) }
+        key ? info.merge(key => column_text(info[key], :text)) : info
       end
     end
   end
