@@ -39,10 +39,10 @@ module DatabaseHelpers
     @db ||= client
   end
 
-  def clean_tables
-    db.query("SET FOREIGN_KEY_CHECKS = 0")
-    TABLES.each { |table| db.query("DELETE FROM #{table}") }
-    db.query("SET FOREIGN_KEY_CHECKS = 1")
+  def clean_tables(connection = db)
+    connection.query("SET FOREIGN_KEY_CHECKS = 0")
+    TABLES.each { |table| connection.query("DELETE FROM #{table}") }
+    connection.query("SET FOREIGN_KEY_CHECKS = 1")
   end
 
   def count(table)

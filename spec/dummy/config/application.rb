@@ -9,6 +9,7 @@ require "active_record/railtie"
 require "action_controller/railtie"
 require "rmt_rs"
 require "rmt_rs/railtie"
+require_relative "../lib/worker_pid_header"
 
 module Dummy
   class Application < Rails::Application
@@ -21,5 +22,6 @@ module Dummy
     config.hosts.clear
     config.secret_key_base = "dummy"
     config.autoload_paths << File.expand_path("../lib", __dir__)
+    config.middleware.insert_before 0, WorkerPidHeader
   end
 end

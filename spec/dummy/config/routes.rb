@@ -11,4 +11,6 @@ Rails.application.routes.draw do
       post "subscriptions/systems", to: "subscriptions/systems#announce_system"
     end
   end
+
+  get "/api/health/status", to: "api/health#status"
 end

@@ -1,0 +1,81 @@
+# frozen_string_literal: true
+
+require "spec_helper"
+require "json"
+require_relative "support/dummy_server"
+require_relative "support/http_herd"
+
+# The dummy RMT app under Puma as RMT runs in production (2 workers x 5 threads,
+# pool 5), on each path, with many clients at once.
+RSpec.describe "Announces through Puma in cluster mode", :puma do
+  database = "rmt_rs_puma"
+  announces = Integer(ENV.fetch("RMT_RS_PUMA_ANNOUNCES", 2000))
+  concurrency = 40
+  announce_headers = { "Content-Type" => "application/json",
+                       "Accept" => "application/json,application/vnd.scc.suse.com.v4+json" }
+
+  let(:puma_db) { DatabaseHelpers.client(database: database) }
+
+  before(:all) { DatabaseHelpers.start_and_load_schema(database) }
+
+  before { DatabaseHelpers.clean_tables(puma_db) }
+
+  after { puma_db.close }
+
+  def announce_body(index)
+    { hostname: "herd-#{index}", hwinfo: { cpus: 2, arch: "x86_64", uuid: format("%032x", index) },
+      system_profiles: { mod_list: { identifier: "mods-#{index % 7}", data: %w[ext4 xfs] } } }.to_json
+  end
+
+  { "Ruby" => false, "RmtRs" => true }.each do |name, rmt_rs|
+    it "answers #{announces} concurrent announces on the #{name} path: each once, logins distinct, none lost" do
+      DummyServer.run(database: database, rmt_rs: rmt_rs) do |server|
+        requests = Array.new(announces) do |i|
+          [:post, "/connect/subscriptions/systems", announce_body(i), announce_headers]
+        end
+        results = HttpHerd.run(server.port, requests, concurrency: concurrency)
+
+        expect(results.map { |r| r.error || r.status }.tally).to eq(201 => announces)
+        logins = results.map { |r| r.json["login"] }
+        expect(logins.uniq.size).to eq(announces)
+        rows = puma_db.query("SELECT login, hostname FROM systems").map { |row| [row["login"], row["hostname"]] }
+        expect(rows.sort).to eq(logins.zip(Array.new(announces) { |i| "herd-#{i}" }).sort)
+        expect(puma_db.query("SELECT COUNT(*) n FROM system_profiles").first["n"]).to eq(announces)
+        expect(puma_db.query("SELECT COUNT(*) n FROM profiles").first["n"]).to eq(7)
+        expect(results.map(&:worker).uniq.size).to eq(2)
+      end
+    end
+  end
+
+  it "keeps a worker answering other requests while its RmtRs announces wait on the database" do
+    DummyServer.run(database: database, rmt_rs: true) do |server|
+      locker = DatabaseHelpers.client(database: database)
+      locker.query("LOCK TABLES systems WRITE")
+      # More than one worker's 5 threads, so both workers hold waiting announces.
+      waiting = Array.new(6) do |i|
+        Thread.new { HttpHerd.call(server.port, :post, "/connect/subscriptions/systems", announce_body(i), announce_headers) }
+      end
+      blocked = lambda do
+        puma_db.query("SELECT COUNT(*) n FROM information_schema.processlist WHERE state LIKE 'Waiting for table%'")
+               .first["n"]
+      end
+      # Well inside Puma's 60 s worker timeout: a worker stuck holding the GVL
+      # takes one announce and no more, and never gets to 6.
+      deadline = Time.now + 20
+      sleep 0.05 until blocked.call == 6 || Time.now > deadline
+      expect(blocked.call).to eq(6)
+
+      probes = Array.new(20) { HttpHerd.call(server.port, :get, "/api/health/status", nil, {}, timeout: 10) }
+      expect(probes.map { |r| r.error || r.status }).to all(eq(200))
+      expect(blocked.call).to eq(6)
+      expect(waiting.none? { |t| t.join(0) }).to be(true)
+
+      locker.query("UNLOCK TABLES")
+      answered = waiting.map(&:value)
+      expect(answered.map(&:status)).to all(eq(201))
+      expect(probes.map(&:worker) - answered.map(&:worker)).to be_empty
+    ensure
+      locker&.close # releases the lock also when an expectation fails
+    end
+  end
+end
