@@ -10,7 +10,7 @@ class DummyServer
   DUMMY = File.expand_path("../dummy", __dir__)
   BOOT_TIMEOUT = 120
 
-  attr_reader :port, :pid, :log
+  attr_reader :port, :pid, :log, :rails_log
 
   def self.run(**options)
     server = new(**options)
@@ -26,13 +26,16 @@ class DummyServer
     @preload = preload
     @workers = workers
     @log = log || File.join(DatabaseHelpers::ROOT, "tmp/puma-#{rmt_rs ? 'rust' : 'ruby'}.log")
+    @rails_log = @log.sub(/\.log\z/, "-rails.log")
   end
 
   def start
     @port = free_port
     env = { "PORT" => port.to_s, "RMT_RS" => @rmt_rs ? "1" : "0", "DUMMY_DATABASE" => @database,
-            "PUMA_PRELOAD" => @preload ? "1" : "0", "PUMA_WORKERS" => @workers.to_s, "RAILS_ENV" => "production" }
+            "PUMA_PRELOAD" => @preload ? "1" : "0", "PUMA_WORKERS" => @workers.to_s, "RAILS_ENV" => "production",
+            "DUMMY_LOG" => rails_log }
     File.write(log, "")
+    File.write(rails_log, "")
     @pid = Process.spawn(env, Gem.ruby, Gem.bin_path("puma", "puma"), "-C", "config/puma.rb", "config.ru",
                          chdir: DUMMY, out: log, err: log, pgroup: true)
     wait_until_booted
@@ -41,6 +44,11 @@ class DummyServer
   # Puma's own pids: the master and its workers, for CPU and memory figures.
   def worker_pids
     File.read(log).scan(/Worker \d+ \(PID: (\d+)\) booted/).flatten.map(&:to_i).last(@workers)
+  end
+
+  # The exceptions the app logged since `since` bytes into its log, by class.
+  def errors_logged(since = 0)
+    File.read(rails_log).byteslice(since..).to_s.scan(/^([A-Z]\w*(?:::\w+)+) \(/).flatten.tally
   end
 
   def stop

@@ -17,7 +17,9 @@ module Dummy
     config.api_only = true
     config.eager_load = false
     config.root = File.expand_path("..", __dir__)
-    config.logger = Logger.new(nil)
+    # Errors only (the exceptions Rails rescues, with their class), to DUMMY_LOG.
+    config.logger = ActiveSupport::Logger.new(ENV.fetch("DUMMY_LOG", File::NULL))
+    config.log_level = :error
     config.active_record.default_timezone = :utc
     config.hosts.clear
     config.secret_key_base = "dummy"

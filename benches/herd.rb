@@ -1,0 +1,132 @@
+# frozen_string_literal: true
+
+# The thundering-herd comparison: the RMT-compatible dummy app under Puma with
+# RMT's production settings (2 workers x 5 threads, pool 5), once on RMT's Ruby
+# path and once with RmtRs, on the private durable MariaDB, hit by the same
+# simulated SUSEConnect instances (benches/herd, in Rust). Prints a Markdown
+# table and writes it with the raw figures to results/herd-<mode>/.
+#
+#   ruby -Ilib benches/herd.rb [quick|full]
+require "json"
+require "time"
+require "open3"
+require "fileutils"
+require "etc"
+require_relative "../spec/support/database"
+require_relative "../spec/support/dummy_server"
+require_relative "support/process_stats"
+
+MODE = ARGV[0] || ENV.fetch("HERD_MODE", "quick")
+ROOT = DatabaseHelpers::ROOT
+HERD = File.join(ROOT, "target/release/rmt-rs-herd")
+DATABASE = "rmt_rs_herd"
+RESULTS = File.join(ROOT, "results", "herd-#{MODE}")
+
+# Each run: [label, herd options]. A herd arrives evenly over its window
+# whatever the server does; a sweep keeps `concurrency` instances going.
+RUNS = {
+  "quick" => [
+    ["herd 1,000 in 5 s", %w[--mode herd --instances 1000 --spread-ms 5000]],
+    ["announce x16", %w[--mode sweep --instances 1000 --concurrency 16]],
+    ["announce x256", %w[--mode sweep --instances 1000 --concurrency 256]]
+  ],
+  "full" => [
+    ["herd 1,000 in 10 s", %w[--mode herd --instances 1000 --spread-ms 10000]],
+    ["herd 5,000 in 10 s", %w[--mode herd --instances 5000 --spread-ms 10000]],
+    ["herd 10,000 in 10 s", %w[--mode herd --instances 10000 --spread-ms 10000]],
+    *[16, 64, 256, 1024].map { |c| ["announce x#{c}", %W[--mode sweep --instances 3000 --concurrency #{c}]] }
+  ]
+}.fetch(MODE) { abort "usage: benches/herd.rb [quick|full]" }
+
+PATHS = { "Ruby (RMT)" => false, "RmtRs" => true }.freeze
+
+def mariadb_pid
+  Integer(File.read(File.join(DatabaseHelpers::DB_DIR, "mariadbd.pid")).strip)
+end
+
+def rows(db, table)
+  db.query("SELECT COUNT(*) AS n FROM #{table}").first["n"]
+end
+
+def run_herd(server, options)
+  out, err, status = Open3.capture3(HERD, "--address", "127.0.0.1:#{server.port}", *options)
+  abort "rmt-rs-herd failed: #{err}" unless status.success?
+  JSON.parse(out)
+end
+
+def measure(path_name, rmt_rs)
+  DatabaseHelpers.start_and_load_schema(DATABASE)
+  db = DatabaseHelpers.client(database: DATABASE)
+  DummyServer.run(database: DATABASE, rmt_rs: rmt_rs) do |server|
+    puma_pids = [server.pid, *server.worker_pids]
+    RUNS.map do |label, options|
+      DatabaseHelpers.clean_tables(db)
+      cpu_before = puma_pids.sum { |pid| ProcessStats.cpu_seconds(pid) }
+      db_cpu_before = ProcessStats.cpu_seconds(mariadb_pid)
+      log_offset = File.size(server.rails_log)
+      result = run_herd(server, options)
+      result.merge(
+        "server_errors" => server.errors_logged(log_offset),
+        "path" => path_name, "run" => label,
+        "puma_cpu_s" => (puma_pids.sum { |pid| ProcessStats.cpu_seconds(pid) } - cpu_before).round(2),
+        "mariadb_cpu_s" => (ProcessStats.cpu_seconds(mariadb_pid) - db_cpu_before).round(2),
+        "systems_written" => rows(db, "systems"),
+        "puma_peak_rss_mib" => puma_pids.map { |pid| ProcessStats.peak_rss_mib(pid) }
+      )
+    end
+  end
+ensure
+  db&.close
+end
+
+def fmt(value, digits = 0)
+  return "–" if value.nil?
+
+  digits.zero? ? value.round.to_s.reverse.scan(/\d{1,3}/).join(",").reverse : format("%.#{digits}f", value)
+end
+
+def table(results)
+  header = "| run | path | ok/s | p50 ms | p90 ms | p99 ms | max ms | ok | failed (kind) | all registered after | " \
+           "Puma CPU s | MariaDB CPU s | rows = ok | peak RSS MiB (master, workers) |"
+  lines = [header, "|#{'---|' * 14}"]
+  notes = []
+  results.each do |r|
+    all = r["all"]
+    failures = all["outcomes"].reject { |k, _| k.start_with?("2") }.map { |k, v| "#{v} #{k}" }.join(", ")
+    lines << [
+      r["run"], r["path"], fmt(all["ok_per_s"]), *%w[p50 p90 p99 max].map { |p| fmt(all["latency_ms"][p], 1) },
+      fmt(all["ok"]), all["failed"].zero? ? "0" : "#{all['failed']} (#{failures})",
+      r["all_registered_after_s"] && r["registered"] == r["instances"] ? "#{fmt(r['all_registered_after_s'], 1)} s" : "not all",
+      fmt(r["puma_cpu_s"], 1), fmt(r["mariadb_cpu_s"], 1),
+      r["systems_written"] == all["ok"] ? "yes (#{fmt(r['systems_written'])})" : "NO: #{r['systems_written']} rows",
+      r["puma_peak_rss_mib"].map { |m| fmt(m) }.join(", ")
+    ].join(" | ").then { |row| "| #{row} |" }
+    errors = r["server_errors"].map { |klass, n| "#{n} #{klass}" }.join(", ")
+    notes << "- #{r['run']}, #{r['path']}: the server logged #{errors}" unless errors.empty?
+  end
+  (lines + (notes.empty? ? [] : ["", *notes])).join("\n")
+end
+
+abort "build the simulator first: cargo build --release --manifest-path benches/herd/Cargo.toml --target-dir target" unless File.executable?(HERD)
+started = Time.now
+results = PATHS.flat_map { |name, rmt_rs| measure(name, rmt_rs) }
+results = results.sort_by.with_index { |r, i| [RUNS.index { |label, _| label == r["run"] }, i] }
+machine = "#{Etc.nprocessors} cores, #{(File.read('/proc/meminfo')[/MemTotal:\s+(\d+)/, 1].to_i / 1024.0 / 1024).round} GiB, " \
+          "#{File.read('/etc/os-release')[/PRETTY_NAME="(.*)"/, 1]}, Ruby #{RUBY_VERSION}, " \
+          "#{`mariadbd --version`.strip[/Ver \S+/]}"
+report = <<~MD
+  ## Herd comparison (#{MODE}), #{started.utc.strftime('%Y-%m-%d %H:%M UTC')}
+
+  Machine: #{machine}. Puma 2 workers x 5 threads, pool 5; MariaDB durable
+  (`innodb_flush_log_at_trx_commit=1`). Command: `script/herd #{MODE}`.
+  Latency counts from when each request was due (a herd instance's arrival time).
+
+  #{table(results)}
+MD
+FileUtils.mkdir_p(RESULTS)
+File.write(File.join(RESULTS, "report.md"), report)
+File.write(File.join(RESULTS, "results.json"), JSON.pretty_generate("machine" => machine, "mode" => MODE,
+                                                                     "started" => started.utc.iso8601,
+                                                                     "results" => results))
+puts report
+puts "\n(#{(Time.now - started).round} s; written to #{RESULTS})"

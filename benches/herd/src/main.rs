@@ -1,0 +1,125 @@
+//! rmt-rs-herd: many SUSEConnect-like instances registering against one RMT
+//! server, printing what they saw as JSON.
+//!
+//!   rmt-rs-herd --address 127.0.0.1:4224 --mode herd --instances 1000 --spread-ms 10000
+//!   rmt-rs-herd --address 127.0.0.1:4224 --mode sweep --instances 2000 --concurrency 64
+//!
+//! herd:  instances arrive evenly spread over the window, whatever the server's
+//!        state (an open model: nobody waits for an earlier instance).
+//! sweep: `concurrency` instances at a time, each next one as soon as one ends.
+
+mod client;
+mod session;
+mod stats;
+mod suseconnect;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use session::Target;
+use stats::Recorder;
+
+struct Options {
+    address: String,
+    mode: String,
+    instances: usize,
+    spread: Duration,
+    concurrency: usize,
+    timeout: Duration,
+}
+
+fn options() -> Result<Options, String> {
+    let mut o = Options {
+        address: String::new(),
+        mode: "herd".into(),
+        instances: 1000,
+        spread: Duration::from_secs(10),
+        concurrency: 64,
+        timeout: Duration::from_secs(60),
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    for pair in args.chunks(2) {
+        let [name, value] = pair else { return Err(format!("{} needs a value", pair[0])) };
+        let number = || value.parse::<u64>().map_err(|_| format!("{name}: not a number: {value}"));
+        match name.as_str() {
+            "--address" => o.address = value.clone(),
+            "--mode" => o.mode = value.clone(),
+            "--instances" => o.instances = number()? as usize,
+            "--spread-ms" => o.spread = Duration::from_millis(number()?),
+            "--concurrency" => o.concurrency = number()?.max(1) as usize,
+            "--timeout-s" => o.timeout = Duration::from_secs(number()?),
+            _ => return Err(format!("unknown option {name}")),
+        }
+    }
+    if o.address.is_empty() {
+        return Err("--address host:port is required".into());
+    }
+    Ok(o)
+}
+
+async fn herd(o: &Options, target: Arc<Target>, recorder: Arc<Recorder>, start: Instant) {
+    let step = o.spread.checked_div(o.instances as u32).unwrap_or_default();
+    let tasks: Vec<_> = (0..o.instances)
+        .map(|i| {
+            let due = start + step * i as u32;
+            let (target, recorder) = (target.clone(), recorder.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep_until(due.into()).await;
+                session::register(target, recorder, i, due).await
+            })
+        })
+        .collect();
+    for task in tasks {
+        let _ = task.await;
+    }
+}
+
+async fn sweep(o: &Options, target: Arc<Target>, recorder: Arc<Recorder>) {
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let total = o.instances;
+    let workers: Vec<_> = (0..o.concurrency)
+        .map(|_| {
+            let (target, recorder, next) = (target.clone(), recorder.clone(), next.clone());
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= total {
+                        break;
+                    }
+                    session::register(target.clone(), recorder.clone(), i, Instant::now()).await;
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        let _ = worker.await;
+    }
+}
+
+fn main() {
+    let o = match options() {
+        Ok(o) => o,
+        Err(message) => {
+            eprintln!("rmt-rs-herd: {message}");
+            std::process::exit(2);
+        }
+    };
+    // One worker thread: the client must leave the machine's cores to the server.
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build();
+    let runtime = runtime.unwrap_or_else(|e| panic!("tokio runtime: {e}"));
+    let target = Arc::new(Target { address: o.address.clone(), timeout: o.timeout });
+    let recorder = Arc::new(Recorder::default());
+    let start = Instant::now();
+    runtime.block_on(async {
+        match o.mode.as_str() {
+            "sweep" => sweep(&o, target, recorder.clone()).await,
+            _ => herd(&o, target, recorder.clone(), start).await,
+        }
+    });
+    let mut summary = recorder.summary(start);
+    summary["mode"] = o.mode.clone().into();
+    summary["instances"] = o.instances.into();
+    summary["concurrency"] = if o.mode == "sweep" { o.concurrency.into() } else { serde_json::Value::Null };
+    summary["spread_s"] = if o.mode == "sweep" { serde_json::Value::Null } else { o.spread.as_secs_f64().into() };
+    println!("{summary}");
+}

@@ -1,0 +1,133 @@
+//! What the herd measured: every request's outcome and its latency, counted
+//! from when it was due (an instance's arrival time for its first request), so
+//! a server that falls behind shows in the figures instead of hiding in them.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::client::Failure;
+
+pub struct Sample {
+    pub endpoint: &'static str,
+    pub due: Instant,
+    pub finished: Instant,
+    pub outcome: Result<u16, Failure>,
+}
+
+impl Sample {
+    fn ok(&self) -> bool {
+        matches!(self.outcome, Ok(status) if status < 400)
+    }
+
+    fn kind(&self) -> String {
+        match self.outcome {
+            Ok(status) => status.to_string(),
+            Err(Failure::Timeout) => "timeout".into(),
+            Err(Failure::Connection) => "connection".into(),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Recorder {
+    samples: Mutex<Vec<Sample>>,
+    finished_sessions: Mutex<Vec<(Instant, bool)>>,
+}
+
+impl Recorder {
+    pub fn record(&self, sample: Sample) {
+        self.samples.lock().unwrap_or_else(|e| e.into_inner()).push(sample);
+    }
+
+    pub fn session_done(&self, at: Instant, registered: bool) {
+        self.finished_sessions.lock().unwrap_or_else(|e| e.into_inner()).push((at, registered));
+    }
+
+    pub fn summary(&self, start: Instant) -> Value {
+        let samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
+        let sessions = self.finished_sessions.lock().unwrap_or_else(|e| e.into_inner());
+        let end = samples.iter().map(|s| s.finished).max().unwrap_or(start);
+        let elapsed = end.duration_since(start);
+        let mut endpoints: BTreeMap<&str, Vec<&Sample>> = BTreeMap::new();
+        for sample in samples.iter() {
+            endpoints.entry(sample.endpoint).or_default().push(sample);
+        }
+        let registered: Vec<Instant> = sessions.iter().filter(|(_, ok)| *ok).map(|(at, _)| *at).collect();
+        json!({
+            "elapsed_s": seconds(elapsed),
+            "all": figures(&samples.iter().collect::<Vec<_>>(), elapsed),
+            "endpoints": endpoints.iter().map(|(name, list)| (name.to_string(), figures(list, elapsed))).collect::<serde_json::Map<_, _>>(),
+            "sessions": sessions.len(),
+            "registered": registered.len(),
+            "all_registered_after_s": registered.iter().max().map(|at| seconds(at.duration_since(start))),
+            "completions_per_second": per_second(&samples, start),
+        })
+    }
+}
+
+fn figures(samples: &[&Sample], elapsed: Duration) -> Value {
+    let mut latencies: Vec<Duration> = samples.iter().map(|s| s.finished.duration_since(s.due)).collect();
+    latencies.sort();
+    let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
+    for sample in samples {
+        *outcomes.entry(sample.kind()).or_default() += 1;
+    }
+    let ok = samples.iter().filter(|s| s.ok()).count();
+    json!({
+        "requests": samples.len(),
+        "ok": ok,
+        "failed": samples.len() - ok,
+        "outcomes": outcomes,
+        "ok_per_s": if elapsed.is_zero() { 0.0 } else { ok as f64 / elapsed.as_secs_f64() },
+        "latency_ms": {
+            "p50": percentile(&latencies, 50.0), "p90": percentile(&latencies, 90.0),
+            "p99": percentile(&latencies, 99.0), "max": latencies.last().map(|d| millis(*d)),
+        },
+    })
+}
+
+/// Nearest-rank percentile, in milliseconds.
+fn percentile(sorted: &[Duration], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
+    Some(millis(sorted[rank.min(sorted.len()) - 1]))
+}
+
+fn per_second(samples: &[Sample], start: Instant) -> Vec<usize> {
+    let mut buckets = Vec::new();
+    for sample in samples.iter().filter(|s| s.ok()) {
+        let second = sample.finished.duration_since(start).as_secs() as usize;
+        if buckets.len() <= second {
+            buckets.resize(second + 1, 0);
+        }
+        buckets[second] += 1;
+    }
+    buckets
+}
+
+fn millis(d: Duration) -> f64 {
+    (d.as_secs_f64() * 10_000.0).round() / 10.0
+}
+
+fn seconds(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let sorted: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        assert_eq!(percentile(&sorted, 50.0), Some(50.0));
+        assert_eq!(percentile(&sorted, 99.0), Some(99.0));
+        assert_eq!(percentile(&sorted[..1], 99.0), Some(1.0));
+        assert_eq!(percentile(&[], 50.0), None);
+    }
+}
