@@ -112,7 +112,7 @@ RSpec.describe "POST /connect/subscriptions/systems: RmtRs against RMT's Ruby pa
       a: { identifier: "1", data: "d" }, b: { identifier: "2" }, c: { identifier: "", data: "x" },
       d: { data: "no identifier" }
     } }.to_json)
-    expect(result[:profiles_action]).to eq("clear-cache")
+    expect(result[:headers]["X-System-Profiles-Action"]).to eq("clear-cache")
   end
 
   it "refuses a new profile with null data with RMT's status, and says why where RMT does not" do

@@ -20,6 +20,16 @@ impl Timestamp {
         Timestamp { micros_since_epoch }
     }
 
+    pub fn micros_since_epoch(&self) -> i64 {
+        self.micros_since_epoch
+    }
+
+    /// Midnight (UTC) of this instant's day: RMT's `beginning_of_day`.
+    pub fn start_of_day(&self) -> Timestamp {
+        let day = 86_400 * 1_000_000;
+        Timestamp { micros_since_epoch: self.micros_since_epoch.div_euclid(day) * day }
+    }
+
     /// `YYYY-MM-DD HH:MM:SS`, for `datetime` columns.
     pub fn seconds(&self) -> String {
         let (date, secs_of_day) = self.civil();

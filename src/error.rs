@@ -11,6 +11,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// The request cannot be stored as sent: 422, RMT's status for bad input.
     InvalidInput(String),
+    /// Unknown system credentials: 401.
+    Unauthorized(String),
     /// No database connection could be had in time, or the database is down or
     /// overloaded: 503, so clients and load balancers know to come back.
     Unavailable(String),
@@ -26,6 +28,7 @@ impl Error {
     pub fn status(&self) -> u16 {
         match self {
             Error::InvalidInput(_) => 422,
+            Error::Unauthorized(_) => 401,
             Error::Unavailable(_) => 503,
             Error::Deadlock | Error::Interrupted => 503,
             Error::Internal(_) => 500,
@@ -43,7 +46,9 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::InvalidInput(msg) | Error::Unavailable(msg) | Error::Internal(msg) => f.write_str(msg),
+            Error::InvalidInput(msg) | Error::Unauthorized(msg) | Error::Unavailable(msg) | Error::Internal(msg) => {
+                f.write_str(msg)
+            }
             Error::Deadlock => f.write_str("The database is busy (deadlock); try again later"),
             Error::Interrupted => f.write_str("The request was interrupted before it completed"),
         }
@@ -54,6 +59,7 @@ impl std::error::Error for Error {}
 
 /// MariaDB error numbers the registration path reacts to.
 pub mod code {
+    pub const DUPLICATE_KEY: u16 = 1062;
     pub const LOCK_WAIT_TIMEOUT: u16 = 1205;
     pub const DEADLOCK: u16 = 1213;
     pub const TOO_MANY_CONNECTIONS: u16 = 1040;
@@ -87,10 +93,14 @@ impl From<sqlx::Error> for Error {
                     _ => Error::Internal(format!("Database error {number}")),
                 }
             }
-            E::ColumnDecode { .. }
-            | E::ColumnNotFound(_)
-            | E::ColumnIndexOutOfBounds { .. }
-            | E::TypeNotFound { .. } => Error::Internal("Database result could not be read".into()),
+            // Column names are schema, not data: safe to name.
+            E::ColumnDecode { index, .. } => {
+                Error::Internal(format!("Database result could not be read (column {index})"))
+            }
+            E::ColumnNotFound(column) => Error::Internal(format!("Database result has no column {column}")),
+            E::ColumnIndexOutOfBounds { .. } | E::TypeNotFound { .. } => {
+                Error::Internal("Database result could not be read".into())
+            }
             _ => Error::Internal("Database client error".into()),
         }
     }

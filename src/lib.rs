@@ -1,21 +1,28 @@
-//! The Ruby-free core of RmtRs: RMT's registration path (announce) on sqlx/MariaDB.
+//! The Ruby-free core of RmtRs: RMT's registration path (announce, product activation and the
+//! product tree) on sqlx/MariaDB.
 //!
 //! Nothing in this crate knows about Ruby. The binding crate under `ext/rmt_rs`
 //! converts Ruby values into [`Value`]s and [`AnnounceRequest`]s, releases the GVL
 //! and calls [`Engine::run`] with one of the async functions here.
 
 pub mod announce;
+pub mod catalog;
 pub mod clock;
 pub mod config;
 pub mod credentials;
 pub mod engine;
 pub mod error;
+pub mod products;
 pub mod profiles;
 pub mod rails_json;
+pub mod system_auth;
+pub mod urls;
 pub mod value;
 
 pub use announce::{announce_system, AnnounceRequest, Announced};
 pub use config::DatabaseConfig;
 pub use engine::{Cancel, Engine};
 pub use error::{Error, Result};
+pub use products::{Answer, ProductRequest};
+pub use system_auth::Caller;
 pub use value::Value;

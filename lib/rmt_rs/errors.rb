@@ -21,6 +21,11 @@ module RmtRs
     STATUS = 422
   end
 
+  # Unknown system credentials (RMT: 401).
+  class Unauthorized < Error
+    STATUS = 401
+  end
+
   # The database is unreachable, busy, or no connection freed up in time.
   class ServiceUnavailable < Error
     STATUS = 503

@@ -21,6 +21,8 @@ module RmtRs
     TABLES = %w[system_profiles profiles activations systems].freeze
     LOGIN = /\ASCC_\h{32}\z/
     PASSWORD = /\A\h{16}\z/
+    TOKEN = /\A\h{8}-\h{4}-4\h{3}-[89ab]\h{3}-\h{12}\z/
+    HEADERS = %w[X-System-Profiles-Action System-Token WWW-Authenticate].freeze
 
     module_function
 
@@ -46,19 +48,35 @@ module RmtRs
     end
 
     def outcome(response, window)
+      systems = rows("SELECT * FROM systems ORDER BY id")
+      system_ids = systems.map { |row| row["id"] }
       {
         status: response.status,
-        profiles_action: response.headers["X-System-Profiles-Action"],
-        body: normalised_body(JSON.parse(response.body)),
-        systems: rows("SELECT * FROM systems ORDER BY id").map { |row| normalised_system(row, window) },
+        headers: HEADERS.to_h { |name| [name, normalised_token(response.headers[name])] },
+        body: normalised_body(parsed(response.body)),
+        systems: systems.map { |row| normalised_system(row, window) },
         profiles: rows("SELECT * FROM profiles ORDER BY profile_type, identifier").map do |row|
           normalised_times(row, window).except("id")
         end,
-        system_profiles: rows(<<~SQL).map { |row| normalised_times(row, window) }
+        system_profiles: rows(<<~SQL).map { |row| normalised_times(row, window) },
           SELECT p.profile_type, p.identifier, sp.created_at, sp.updated_at
           FROM system_profiles sp JOIN profiles p ON p.id = sp.profile_id ORDER BY sp.id
         SQL
+        # Systems by their position, since the two paths' ids differ.
+        activations: rows("SELECT * FROM activations ORDER BY system_id, service_id").map do |row|
+          normalised_times(row, window).except("id").merge("system_id" => system_ids.index(row["system_id"]))
+        end
       }
+    end
+
+    def parsed(body)
+      JSON.parse(body)
+    rescue JSON::ParserError
+      body
+    end
+
+    def normalised_token(value)
+      TOKEN.match?(value.to_s) ? "<token>" : value
     end
 
     def normalised_body(body)
@@ -69,7 +87,8 @@ module RmtRs
     end
 
     def normalised_system(row, window)
-      normalised_credentials(normalised_times(row, window).except("id"))
+      system = normalised_credentials(normalised_times(row, window).except("id"))
+      system.merge("system_token" => normalised_token(system["system_token"]))
     end
 
     # Generated credentials match by format.

@@ -19,6 +19,9 @@ module RmtRs
 
       controller = "Api::Connect::V3::Subscriptions::SystemsController".safe_constantize
       controller&.prepend(RmtRs::AnnounceAction) unless controller&.include?(RmtRs::AnnounceAction)
+      %w[Api::Connect::V3::Systems::ProductsController Api::Connect::V4::Systems::ProductsController].each do |name|
+        RmtRs::ProductsAction.install(name.safe_constantize)
+      end
     end
 
     config.after_initialize do
@@ -29,6 +32,51 @@ module RmtRs
 
     def self.enabled?
       ::Rails.application.config.rmt_rs.enabled
+    end
+  end
+
+  # The products controller's `activate` and `show` done by RmtRs, RMT's
+  # before/after actions included (they are skipped while the flag is on, per
+  # request). Without basic credentials the client gets RMT's challenge.
+  module ProductsAction
+    RUBY_BEFORE_ACTIONS = %i[authenticate_system require_product check_product_service_and_repositories
+                             load_subscription check_base_product_dependencies].freeze
+    ACTIONS = %w[activate show].freeze
+
+    def self.install(controller)
+      return if controller.nil? || controller.include?(self)
+
+      controller.prepend(self)
+      rust = -> { RmtRs::Railtie.enabled? && ACTIONS.include?(action_name) }
+      controller.skip_before_action(*RUBY_BEFORE_ACTIONS, if: rust, raise: false)
+      controller.skip_after_action(:refresh_system_token, if: rust, raise: false)
+    end
+
+    def activate
+      RmtRs::Railtie.enabled? ? rmt_rs_products(:activate) : super
+    end
+
+    def show
+      RmtRs::Railtie.enabled? ? rmt_rs_products(:show) : super
+    end
+
+    private
+
+    def rmt_rs_products(action)
+      basic = ActionController::HttpAuthentication::Basic
+      unless basic.has_basic_credentials?(request)
+        return basic.authentication_request(self, "RMT API", nil)
+      end
+
+      login, password = basic.user_name_and_password(request)
+      token = request.headers.key?("System-Token") ? request.headers["System-Token"].to_s : nil
+      result = RmtRs::Products.public_send(action, login: login, password: password, params: params.to_unsafe_h,
+                                                   base_url: request.base_url, system_token: token,
+                                                   user_agent: request.user_agent)
+      result.headers.each { |name, value| response.headers[name] = value }
+      render json: result.body, status: result.status
+    rescue RmtRs::Error => e
+      render json: e.body, status: e.status
     end
   end
 

@@ -6,6 +6,7 @@ use rmt_rs_core::Error as CoreError;
 fn class_name(err: &CoreError) -> &'static str {
     match err {
         CoreError::InvalidInput(_) => "UnprocessableEntity",
+        CoreError::Unauthorized(_) => "Unauthorized",
         CoreError::Unavailable(_) | CoreError::Deadlock => "ServiceUnavailable",
         CoreError::Interrupted => "Interrupted",
         CoreError::Internal(_) => "InternalError",

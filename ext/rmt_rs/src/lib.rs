@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use magnus::{function, prelude::*, Error, RArray, Ruby};
 use rmt_rs_core::engine::ProcessEngine;
-use rmt_rs_core::{announce_system, AnnounceRequest, Cancel, DatabaseConfig};
+use rmt_rs_core::{announce_system, products, AnnounceRequest, Caller, Cancel, DatabaseConfig, ProductRequest};
 
 /// The engine (tokio runtime + sqlx pool) of this process.
 static ENGINE: ProcessEngine = ProcessEngine::new();
@@ -70,6 +70,42 @@ fn announce(
     ]))
 }
 
+/// `[status, json_body, system_token_or_nil]` of a products request; `action`
+/// is "activate" or "show".
+#[allow(clippy::too_many_arguments)]
+fn product_request(
+    ruby: &Ruby,
+    action: String,
+    login: String,
+    password: Option<String>,
+    system_token: Option<String>,
+    user_agent: Option<String>,
+    params: magnus::Value,
+    base_url: String,
+) -> Result<RArray, Error> {
+    let request = ProductRequest {
+        caller: Caller { login, password, system_token, user_agent },
+        params: convert::hash_pairs(ruby, params, "params")?,
+        base_url,
+    };
+    let engine = ENGINE.get().map_err(|e| errors::raise(ruby, e))?;
+    let cancel = Cancel::new();
+    let outcome = gvl::without_gvl(&cancel, || {
+        engine.run(&cancel, async {
+            match action.as_str() {
+                "activate" => products::activate(engine.pool(), &request).await,
+                _ => products::show(engine.pool(), &request).await,
+            }
+        })
+    });
+    let answer = errors::into_ruby(ruby, outcome)?;
+    Ok(ruby.ary_new_from_values(&[
+        ruby.into_value(answer.status),
+        ruby.into_value(answer.body),
+        ruby.into_value(answer.system_token),
+    ]))
+}
+
 #[magnus::init]
 fn init(ruby: &Ruby) -> Result<(), Error> {
     let native = ruby.define_module("RmtRs")?.define_module("Native")?;
@@ -77,5 +113,6 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     native.define_singleton_method("configured?", function!(is_configured, 0))?;
     native.define_singleton_method("after_fork", function!(after_fork, 0))?;
     native.define_singleton_method("announce_system", function!(announce, 3))?;
+    native.define_singleton_method("product_request", function!(product_request, 7))?;
     Ok(())
 }

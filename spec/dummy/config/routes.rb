@@ -4,13 +4,15 @@
 Rails.application.routes.draw do
   v3 = ->(request) { request.headers["Accept"].to_s.include?("application/vnd.scc.suse.com.v3+json") }
   namespace :connect, module: "api/connect", defaults: { format: "json" } do
-    scope module: :v3, constraints: v3 do
-      post "subscriptions/systems", to: "subscriptions/systems#announce_system"
-    end
-    scope module: :v4 do
-      post "subscriptions/systems", to: "subscriptions/systems#announce_system"
+    [[:v3, v3], [:v4, nil]].each do |version, constraint|
+      scope module: version, constraints: constraint do
+        post "subscriptions/systems", to: "subscriptions/systems#announce_system"
+        get "systems/products", to: "systems/products#show"
+        post "systems/products", to: "systems/products#activate"
+      end
     end
   end
 
+  get "services/:id", to: "services#show", as: :service
   get "/api/health/status", to: "api/health#status"
 end

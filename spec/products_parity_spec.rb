@@ -1,0 +1,208 @@
+# frozen_string_literal: true
+
+require "parity_helper"
+require_relative "support/catalog"
+
+RSpec.describe "POST and GET /connect/systems/products: RmtRs against RMT's Ruby path", :parity do
+  before(:all) { Catalog.seed(DatabaseHelpers.client) }
+
+  def product(identifier, version: "15.6", **extra)
+    { identifier: identifier, version: version, arch: "x86_64" }.merge(extra)
+  end
+
+  SLES = { identifier: "SLES", version: "15.6", arch: "x86_64" }.freeze
+  BASESYSTEM = { identifier: "sle-module-basesystem", version: "15.6", arch: "x86_64" }.freeze
+  SERVER_APPS = { identifier: "sle-module-server-applications", version: "15.6", arch: "x86_64" }.freeze
+
+  # Runs `steps` (which send requests and return the last response) on both
+  # paths, each from a freshly announced system with its credentials set.
+  def on_both(accept: ParityHelpers::V4, hwinfo: { cpus: 2, arch: "x86_64" }, &steps)
+    RmtRs::Parity.on_both_paths do
+      %w[Authorization System-Token].each { |name| header name, nil }
+      header "Accept", accept
+      header "User-Agent", "SUSEConnect/1.14.0"
+      post "/connect/subscriptions/systems", { hostname: "vm", hwinfo: hwinfo }.to_json, "CONTENT_TYPE" => "application/json"
+      @credentials = JSON.parse(last_response.body)
+      basic_authorize @credentials["login"], @credentials["password"]
+      instance_exec(&steps)
+      last_response
+    end
+  end
+
+  def expect_parity(**options, &steps)
+    outcomes = on_both(**options, &steps)
+    expect(outcomes[:rust]).to eq(outcomes[:ruby])
+    outcomes[:ruby]
+  end
+
+  def activate(body, token: :absent)
+    header "System-Token", token == :absent ? nil : token
+    post "/connect/systems/products", body.to_json, "CONTENT_TYPE" => "application/json"
+    @token = last_response.headers["System-Token"]
+    last_response
+  end
+
+  def show(body, as: :json)
+    if as == :json # as SUSEConnect sends it: a GET with a JSON body
+      get "/connect/systems/products", {}, "CONTENT_TYPE" => "application/json", input: body.to_json
+    else
+      get "/connect/systems/products", body
+    end
+  end
+
+  describe "activate" do
+    it "activates the base product with a new system token, on v4 and v3" do
+      result = expect_parity { activate(SLES, token: "") }
+      expect(result[:status]).to eq(201)
+      expect(result[:headers]["System-Token"]).to eq("<token>")
+      expect(result[:body]["product"]["extensions"].map { |e| e["identifier"] })
+        .to eq(%w[sle-module-basesystem sle-ha sle-module-live-patching])
+      expect(result[:activations].size).to eq(1)
+      expect_parity(accept: ParityHelpers::V3) { activate(SLES, token: "") }
+    end
+
+    it "activates for an old client without system tokens" do
+      result = expect_parity { activate(SLES) }
+      expect(result[:headers]["System-Token"]).to be_nil
+    end
+
+    it "activates the recommended modules in order, each with the token it was given" do
+      result = expect_parity do
+        activate(SLES, token: "")
+        [BASESYSTEM, SERVER_APPS, product("sle-module-public-cloud")].each { |p| activate(p, token: @token) }
+        last_response
+      end
+      expect(result[:status]).to eq(201)
+      expect(result[:systems].size).to eq(1)
+      expect(result[:activations].size).to eq(4)
+    end
+
+    it "activates an already active product again without a second row" do
+      result = expect_parity { activate(SLES) && activate(SLES) }
+      expect(result[:activations].size).to eq(1)
+    end
+
+    it "accepts RMT's version clean-up" do
+      expect(expect_parity { activate(product("SLES", version: "15.6.0")) }[:status]).to eq(201)
+    end
+
+    it "activates a second-level extension without its base, as RMT does" do
+      expect(expect_parity { activate(SLES) && activate(product("sle-ha-geo")) }[:status]).to eq(201)
+    end
+  end
+
+  describe "refusals, each with RMT's status and message" do
+    {
+      "no parameters" => [{}, "Required parameters are missing or empty: identifier, version, arch"],
+      "no arch" => [{ identifier: "SLES", version: "15.6" }, "Required parameters are missing or empty: arch"],
+      "an unknown product" => [{ identifier: "SLES", version: "99", arch: "x86_64" }, "No product found"],
+      "a legacy payload (its keys count, the lookup uses the parameters)" =>
+        [{ payload: SLES.to_json }, "No product found"],
+      "a product without repositories" =>
+        [{ identifier: "sle-module-live-patching", version: "15.6", arch: "x86_64" },
+         "No repositories found for product: SUSE Linux Enterprise Live Patching 15 SP6 x86_64"],
+      "a product whose repositories are not mirrored" =>
+        [{ identifier: "PackageHub", version: "15.6", arch: "x86_64" },
+         "Not all mandatory repositories are mirrored for product SUSE Package Hub 15 SP6 x86_64. Missing " \
+         "Repositories (by ids): 31300, 31301. On the RMT server, the missing repositories can be enabled with: " \
+         "rmt-cli repos enable 31300, 31301;  rmt-cli mirror"],
+      "a module before its base product" =>
+        [BASESYSTEM, "The product you are attempting to activate (Basesystem Module 15 SP6 x86_64) requires one " \
+                     "of these products to be activated first: SUSE Linux Enterprise Server 15 SP6 x86_64, " \
+                     "SUSE Linux Enterprise Desktop 15 SP6 x86_64"]
+    }.each do |name, (body, message)|
+      it "refuses #{name}" do
+        result = expect_parity { activate(body, token: "") }
+        expect([result[:status], result[:body]["error"]]).to eq([422, message])
+        expect(result[:headers]["System-Token"]).to be_nil # the announced system has no token yet
+      end
+    end
+
+    it "refuses a module that is not available on the system's base product" do
+      result = expect_parity { activate(product("SLED")) && activate(BASESYSTEM) && activate(SERVER_APPS) }
+      expect(result[:body]["error"]).to eq(
+        "The product you are attempting to activate (Server Applications Module 15 SP6 x86_64) is not available " \
+        "on your system's base product (SUSE Linux Enterprise Desktop 15 SP6 x86_64). Server Applications Module " \
+        "15 SP6 x86_64 is available on SUSE Linux Enterprise Server 15 SP6 x86_64."
+      )
+    end
+
+    it "answers unknown credentials with 401 and RMT's error, and no credentials with the basic challenge" do
+      result = expect_parity { basic_authorize("SCC_nobody", "x") && activate(SLES) }
+      expect([result[:status], result[:body]["error"]]).to eq([401, "Invalid system credentials"])
+      result = expect_parity { header("Authorization", nil) && activate(SLES) }
+      expect([result[:status], result[:headers]["WWW-Authenticate"]]).to eq([401, 'Basic realm="RMT API"'])
+    end
+  end
+
+  describe "subscriptions" do
+    it "attaches the subscription of a registration code that covers the product" do
+      result = expect_parity { activate(SLES.merge(token: "SLES-REGCODE")) }
+      expect(result[:activations].map { |a| a["subscription_id"] }).to eq([1])
+    end
+
+    {
+      "NOPE" => "No subscription found with this registration code",
+      "EXPIRED-REGCODE" => "The subscription with the provided Registration Code is expired",
+      "SLED-REGCODE" => "The subscription with the provided Registration Code does not include the requested " \
+                        "product 'SUSE Linux Enterprise Server 15 SP6 x86_64'"
+    }.each do |regcode, message|
+      it "refuses the registration code #{regcode}" do
+        result = expect_parity { activate(SLES.merge(token: regcode)) }
+        expect([result[:status], result[:body]["error"], result[:activations]]).to eq([422, message, []])
+      end
+    end
+
+    it "reuses the subscription of the activated predecessor" do
+      result = expect_parity { activate(product("SLES", version: "15.5", token: "SLES-REGCODE")) && activate(SLES) }
+      expect(result[:activations].map { |a| a["subscription_id"] }).to eq([1, 1])
+    end
+  end
+
+  describe "system tokens" do
+    it "keeps one system while the client sends back the token it got" do
+      result = expect_parity { activate(SLES, token: "") && activate(BASESYSTEM, token: @token) }
+      expect(result[:systems].size).to eq(1)
+    end
+
+    it "registers a duplicate, with the activations, when the token does not match" do
+      result = expect_parity { activate(SLES, token: "") && activate(BASESYSTEM, token: "0f0e4bd1-6bcf-4a3a-9a3e-000000000000") }
+      expect(result[:systems].size).to eq(2)
+      expect(result[:activations].map { |a| [a["system_id"], a["service_id"]] }).to eq([[0, 2600], [1, 2600], [1, 2601]])
+    end
+
+    it "registers a duplicate when an empty token meets a system that has one" do
+      result = expect_parity { activate(SLES, token: "") && activate(BASESYSTEM, token: "") }
+      expect(result[:systems].map { |s| s["system_token"] }).to eq(["<token>", "<token>"])
+    end
+
+    it "leaves the hwinfo alone for zypper" do
+      result = expect_parity { header("User-Agent", "ZYpp 17.31.8") && activate(SLES) }
+      expect(result[:systems].first["system_information"]).to eq('{"cpus":2,"arch":"x86_64"}')
+    end
+  end
+
+  describe "show" do
+    it "shows an activated product with its tree, from a JSON body and from the query string" do
+      result = expect_parity { activate(SLES, token: "") && show(SLES) }
+      expect(result[:status]).to eq(200)
+      expect(result[:body]["extensions"].first["extensions"].map { |e| e["recommended"] }).to eq([true, false, false, false])
+      expect_parity { activate(SLES) && show(SLES, as: :query) }
+      expect_parity(accept: ParityHelpers::V3) { activate(SLES) && show(SLES) }
+    end
+
+    it "refuses a product that is not activated" do
+      result = expect_parity { show(SLES) }
+      expect(result[:body]["error"]).to eq(
+        "The requested product 'SUSE Linux Enterprise Server 15 SP6 x86_64' is not activated on this system."
+      )
+    end
+  end
+
+  it "starts from an empty hwinfo for a system announced without one, where RMT fails with 500" do
+    outcomes = on_both(hwinfo: nil) { activate(SLES) }
+    expect(outcomes[:ruby][:status]).to eq(500) # NoMethodError: JSON.parse("null").symbolize_keys
+    expect(outcomes[:rust][:status]).to eq(201)
+    expect(outcomes[:rust][:systems].first["system_information"]).to eq('{"user_agent":"SUSEConnect/1.14.0"}')
+  end
+end

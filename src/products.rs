@@ -1,0 +1,493 @@
+//! RMT's product activation (`POST /connect/systems/products`) and product
+//! tree (`GET /connect/systems/products`): authentication, every check RMT
+//! makes in RMT's order with RMT's messages, the activation write and the
+//! serialized answer, in one transaction.
+
+use sqlx::{MySqlConnection, MySqlPool};
+
+use crate::catalog::{self, Product, Tree};
+use crate::clock::Timestamp;
+use crate::error::{code, Error, Result};
+use crate::rails_json::to_rails_json;
+use crate::system_auth::{self, Authenticated, Caller};
+use crate::value::{StringColumn, Value};
+
+/// A request to the products endpoints. `params` holds the request parameters
+/// RMT reads (`identifier`, `version`, `arch`, `token`, `payload`) as sent.
+#[derive(Debug, Clone, Default)]
+pub struct ProductRequest {
+    pub caller: Caller,
+    pub params: Vec<(String, Value)>,
+    /// `scheme://host[:port]` of the request, for the URLs in the answer.
+    pub base_url: String,
+}
+
+/// What the endpoint answers: RMT's status and JSON, and the `System-Token`
+/// response header when there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+    pub system_token: Option<String>,
+}
+
+impl Answer {
+    /// RMT's error JSON (`ActionController::TranslatedError`).
+    fn error(status: u16, message: &str, system_token: Option<String>) -> Answer {
+        let text = Value::String(message.to_string());
+        let body = Value::Object(vec![
+            ("type".into(), Value::String("error".into())),
+            ("error".into(), text.clone()),
+            ("localized_error".into(), text),
+        ]);
+        Answer { status, body: to_rails_json(Some(&body)), system_token }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Activate,
+    Show,
+}
+
+const MAX_ATTEMPTS: usize = 8;
+
+pub async fn activate(pool: &MySqlPool, request: &ProductRequest) -> Result<Answer> {
+    handle(pool, request, Action::Activate).await
+}
+
+pub async fn show(pool: &MySqlPool, request: &ProductRequest) -> Result<Answer> {
+    handle(pool, request, Action::Show).await
+}
+
+async fn handle(pool: &MySqlPool, request: &ProductRequest, action: Action) -> Result<Answer> {
+    for _ in 0..MAX_ATTEMPTS {
+        let mut tx = pool.begin().await?;
+        match respond(&mut tx, request, action, Timestamp::now()).await {
+            Ok(answer) => {
+                tx.commit().await?;
+                return Ok(answer);
+            }
+            Err(Error::Deadlock) => continue, // dropping `tx` rolls back; run it again
+            Err(e) => return Err(e),
+        }
+    }
+    Err(Error::Unavailable("The database is busy (deadlocks); try again later".into()))
+}
+
+/// The request's answer. Refusals are answers too: RMT keeps what
+/// authentication wrote (`last_seen_at`, the user agent, a duplicated system)
+/// when a later check refuses, so they commit like successes.
+async fn respond(
+    conn: &mut MySqlConnection,
+    request: &ProductRequest,
+    action: Action,
+    now: Timestamp,
+) -> Result<Answer> {
+    let system = match system_auth::authenticate(conn, &request.caller, now).await {
+        Ok(system) => system,
+        Err(Error::Unauthorized(message)) => return Ok(Answer::error(401, &message, None)),
+        Err(Error::InvalidInput(message)) => return Ok(Answer::error(422, &message, None)),
+        Err(e) => return Err(e),
+    };
+    let token_header = if system.token_header { system.system_token.clone() } else { None };
+    let outcome = match action {
+        Action::Activate => activate_checked(conn, request, &system, now).await,
+        Action::Show => show_checked(conn, request, &system).await,
+    };
+    match outcome {
+        Ok((status, body)) => {
+            let token = match (action, system.token_header) {
+                (Action::Activate, true) => Some(refresh_token(conn, system.id, now).await?),
+                _ => token_header,
+            };
+            Ok(Answer { status, body: to_rails_json(Some(&body)), system_token: token })
+        }
+        Err(Error::InvalidInput(message)) => Ok(Answer::error(422, &message, token_header)),
+        Err(e) => Err(e),
+    }
+}
+
+async fn activate_checked(
+    conn: &mut MySqlConnection,
+    request: &ProductRequest,
+    system: &Authenticated,
+    now: Timestamp,
+) -> Result<(u16, Value)> {
+    let product = require_product(conn, &request.params).await?;
+    let service_id = require_mirrored_service(conn, &product).await?;
+    let subscription = load_subscription(conn, request, system, &product, now).await?;
+    check_base_products(conn, system, &product).await?;
+    write_activation(conn, system, service_id, subscription, now).await?;
+    let tree = Tree::load(conn, &product).await?;
+    Ok((201, tree.service_json(service_id, product.id, &request.base_url)?))
+}
+
+async fn show_checked(
+    conn: &mut MySqlConnection,
+    request: &ProductRequest,
+    system: &Authenticated,
+) -> Result<(u16, Value)> {
+    let product = require_product(conn, &request.params).await?;
+    require_mirrored_service(conn, &product).await?;
+    check_base_products(conn, system, &product).await?;
+    let activated = system_products(conn, system.id).await?;
+    let micro_sibling = product.identifier.as_deref().is_some_and(|i| i.eq_ignore_ascii_case("sles"))
+        && activated.iter().any(|p| p.identifier.as_deref().is_some_and(|i| i.to_lowercase().contains("micro")))
+        && activated.iter().any(|p| p.arch == product.arch);
+    if !activated.iter().any(|p| p.id == product.id) && !micro_sibling {
+        return Err(Error::InvalidInput(format!(
+            "The requested product '{}' is not activated on this system.",
+            product.friendly_name()
+        )));
+    }
+    let tree = Tree::load(conn, &product).await?;
+    Ok((200, tree.product_json(product.id, &request.base_url)?))
+}
+
+fn param<'a>(params: &'a [(String, Value)], name: &str) -> Option<&'a Value> {
+    params.iter().find(|(key, _)| key == name).map(|(_, value)| value)
+}
+
+/// RMT's `require_params`: the keys must be there (in the legacy `payload`
+/// JSON string when one is sent), empty or not.
+fn require_params(params: &[(String, Value)], keys: &[&str]) -> Result<()> {
+    let payload_keys: Option<Vec<String>> = match param(params, "payload") {
+        Some(Value::String(text)) => match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(serde_json::Value::Object(map)) => Some(map.keys().cloned().collect()),
+            _ => return Err(Error::InvalidInput("The payload parameter is not a JSON object".into())),
+        },
+        _ => None,
+    };
+    let present = |key: &str| match &payload_keys {
+        Some(keys) => keys.iter().any(|k| k == key),
+        None => param(params, key).is_some(),
+    };
+    let missing: Vec<&str> = keys.iter().copied().filter(|key| !present(key)).collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput(format!("Required parameters are missing or empty: {}", missing.join(", "))))
+    }
+}
+
+fn text_param(params: &[(String, Value)], name: &str) -> Result<Option<String>> {
+    match param(params, name) {
+        None => Ok(None),
+        Some(value) => {
+            value.column_text(StringColumn::Varchar).map_err(|_| Error::InvalidInput("No product found".into()))
+        }
+    }
+}
+
+/// RMT's `Product.clean_up_version`: as sent, and with dashes as dots and a
+/// trailing ".0" dropped.
+pub fn version_candidates(version: &str) -> Vec<String> {
+    let dotted = version.replace('-', ".");
+    let cleaned = dotted.strip_suffix(".0").unwrap_or(&dotted).to_string();
+    if cleaned == version {
+        vec![version.to_string()]
+    } else {
+        vec![version.to_string(), cleaned]
+    }
+}
+
+async fn require_product(conn: &mut MySqlConnection, params: &[(String, Value)]) -> Result<Product> {
+    require_params(params, &["identifier", "version", "arch"])?;
+    let identifier = text_param(params, "identifier")?;
+    let arch = text_param(params, "arch")?;
+    let versions = text_param(params, "version")?.map(|v| version_candidates(&v));
+    let version_condition = match &versions {
+        None => "products.version IS NULL".to_string(),
+        Some(list) => format!("products.version IN ({})", vec!["?"; list.len()].join(", ")),
+    };
+    let sql = format!(
+        "SELECT {} FROM products WHERE products.identifier <=> ? AND {version_condition} AND products.arch <=> ? LIMIT 1",
+        catalog::PRODUCT_COLUMNS
+    );
+    let mut query = sqlx::query(&sql).bind(identifier);
+    for version in versions.iter().flatten() {
+        query = query.bind(version);
+    }
+    let row = query.bind(arch).fetch_optional(&mut *conn).await?;
+    match row {
+        Some(row) => Product::from_row(&row),
+        None => Err(Error::InvalidInput("No product found".into())),
+    }
+}
+
+/// The product's service, when all its enabled repositories are mirrored.
+async fn require_mirrored_service(conn: &mut MySqlConnection, product: &Product) -> Result<u64> {
+    let service: Option<(i64,)> = sqlx::query_as("SELECT id FROM services WHERE product_id = ? LIMIT 1")
+        .bind(product.id as i64)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some((service_id,)) = service else {
+        return Err(Error::InvalidInput(format!("No repositories found for product: {}", product.friendly_name())));
+    };
+    let repositories = catalog::repositories_of(conn, product.id).await?;
+    let missing: Vec<String> = repositories
+        .iter()
+        .filter(|r| r.enabled && !r.fully_mirrored)
+        .map(|r| r.scc_id.map(|id| id.to_string()).unwrap_or_default())
+        .collect();
+    if !missing.is_empty() {
+        let ids = missing.join(", ");
+        return Err(Error::InvalidInput(format!(
+            "Not all mandatory repositories are mirrored for product {}. Missing Repositories (by ids): {ids}. \
+             On the RMT server, the missing repositories can be enabled with: rmt-cli repos enable {ids};  rmt-cli mirror",
+            product.friendly_name()
+        )));
+    }
+    Ok(service_id as u64)
+}
+
+/// The subscription the activation gets: the one of the registration code
+/// sent (outside the public cloud), else the one an earlier activation of the
+/// product or its predecessors/successors has.
+async fn load_subscription(
+    conn: &mut MySqlConnection,
+    request: &ProductRequest,
+    system: &Authenticated,
+    product: &Product,
+    now: Timestamp,
+) -> Result<Option<i64>> {
+    let token = param(&request.params, "token").filter(|v| v.is_present());
+    if let (Some(token), Some(0)) = (token, system.proxy_byos_mode) {
+        let regcode = token.column_text(StringColumn::Varchar).map_err(|_| no_subscription())?;
+        let found: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT id, (expires_at IS NOT NULL AND expires_at < ?) FROM subscriptions WHERE regcode = ? LIMIT 1",
+        )
+        .bind(now.start_of_day().seconds())
+        .bind(regcode)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let (id, expired) = found.ok_or_else(no_subscription)?;
+        if expired != 0 {
+            return Err(Error::InvalidInput("The subscription with the provided Registration Code is expired".into()));
+        }
+        if product.free != Some(true) {
+            let covered: Option<(i64,)> = sqlx::query_as(
+                "SELECT products.id FROM products INNER JOIN subscription_product_classes \
+                 ON products.product_class = subscription_product_classes.product_class \
+                 WHERE subscription_product_classes.subscription_id = ? AND products.id = ? LIMIT 1",
+            )
+            .bind(id)
+            .bind(product.id as i64)
+            .fetch_optional(&mut *conn)
+            .await?;
+            if covered.is_none() {
+                return Err(Error::InvalidInput(format!(
+                    "The subscription with the provided Registration Code does not include the requested product '{}'",
+                    product.friendly_name()
+                )));
+            }
+        }
+        return Ok(Some(id));
+    }
+    let related: Vec<(i64,)> = sqlx::query_as(
+        "SELECT products.id FROM products INNER JOIN product_predecessors pp ON products.id = pp.predecessor_id \
+         WHERE pp.product_id = ? \
+         UNION ALL SELECT products.id FROM products INNER JOIN product_predecessors pp ON products.id = pp.product_id \
+         WHERE pp.predecessor_id = ?",
+    )
+    .bind(product.id as i64)
+    .bind(product.id as i64)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut ids = vec![product.id as i64];
+    ids.extend(related.into_iter().map(|(id,)| id));
+    let sql = format!(
+        "SELECT activations.subscription_id FROM activations INNER JOIN services ON services.id = activations.service_id \
+         WHERE activations.system_id = ? AND services.product_id IN ({}) ORDER BY activations.id LIMIT 1",
+        vec!["?"; ids.len()].join(", ")
+    );
+    let mut query = sqlx::query_as::<_, (Option<i64>,)>(&sql).bind(system.id as i64);
+    for id in &ids {
+        query = query.bind(*id);
+    }
+    Ok(query.fetch_optional(&mut *conn).await?.and_then(|(id,)| id))
+}
+
+fn no_subscription() -> Error {
+    Error::InvalidInput("No subscription found with this registration code".into())
+}
+
+/// The products a system has activated, in activation order.
+async fn system_products(conn: &mut MySqlConnection, system_id: u64) -> Result<Vec<Product>> {
+    let sql = format!(
+        "SELECT {} FROM products INNER JOIN services ON products.id = services.product_id \
+         INNER JOIN activations ON services.id = activations.service_id \
+         WHERE activations.system_id = ? ORDER BY activations.id",
+        catalog::PRODUCT_COLUMNS
+    );
+    let rows = sqlx::query(&sql).bind(system_id as i64).fetch_all(&mut *conn).await?;
+    distinct(rows.iter().map(Product::from_row).collect::<Result<Vec<_>>>()?)
+}
+
+fn distinct(products: Vec<Product>) -> Result<Vec<Product>> {
+    let mut seen = Vec::with_capacity(products.len());
+    for product in products {
+        if !seen.iter().any(|p: &Product| p.id == product.id) {
+            seen.push(product);
+        }
+    }
+    Ok(seen)
+}
+
+/// RMT's `check_base_product_dependencies`: an extension needs one of its
+/// base products activated, and one of its root products.
+async fn check_base_products(conn: &mut MySqlConnection, system: &Authenticated, product: &Product) -> Result<()> {
+    let edge_products = |column: &str| {
+        format!(
+            "SELECT {} FROM products INNER JOIN products_extensions ON products.id = products_extensions.{column} \
+             WHERE products_extensions.extension_id = ? ORDER BY products_extensions.id",
+            catalog::PRODUCT_COLUMNS
+        )
+    };
+    let bases: Vec<Product> = sqlx::query(&edge_products("product_id"))
+        .bind(product.id as i64)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(Product::from_row)
+        .collect::<Result<_>>()?;
+    if (product.is_extension() && bases.iter().any(Product::is_extension)) || product.is_base() {
+        return Ok(());
+    }
+    let activated = system_products(conn, system.id).await?;
+    let has_any = |list: &[Product]| list.iter().any(|p| activated.iter().any(|a| a.id == p.id));
+    let names = |list: &[Product]| list.iter().map(Product::friendly_name).collect::<Vec<_>>().join(", ");
+    if !has_any(&bases) {
+        return Err(Error::InvalidInput(format!(
+            "The product you are attempting to activate ({}) requires one of these products to be activated first: {}",
+            product.friendly_name(),
+            names(&bases)
+        )));
+    }
+    let rows = sqlx::query(&edge_products("root_product_id")).bind(product.id as i64).fetch_all(&mut *conn).await?;
+    let roots = distinct(rows.iter().map(Product::from_row).collect::<Result<Vec<_>>>()?)?;
+    if !has_any(&roots) {
+        let system_base = activated.iter().find(|p| p.is_base()).map(Product::friendly_name).unwrap_or_default();
+        let name = product.friendly_name();
+        return Err(Error::InvalidInput(format!(
+            "The product you are attempting to activate ({name}) is not available on your system's base product \
+             ({system_base}). {name} is available on {}.",
+            names(&roots)
+        )));
+    }
+    Ok(())
+}
+
+/// RMT's `create_product_activation`: the activation of the product's service,
+/// created once (a concurrent duplicate finds the winner's row), with the
+/// subscription attached outside BYOS. Changes reset the system's SCC sync time.
+async fn write_activation(
+    conn: &mut MySqlConnection,
+    system: &Authenticated,
+    service_id: u64,
+    subscription: Option<i64>,
+    now: Timestamp,
+) -> Result<()> {
+    let seconds = now.seconds();
+    let find = || {
+        sqlx::query_as::<_, (i64, Option<i64>)>(
+            "SELECT id, subscription_id FROM activations WHERE system_id = ? AND service_id = ? LIMIT 1",
+        )
+        .bind(system.id as i64)
+        .bind(service_id as i64)
+    };
+    let (activation_id, current) = match find().fetch_optional(&mut *conn).await? {
+        Some(found) => found,
+        None => {
+            let inserted = sqlx::query(
+                "INSERT INTO activations (service_id, system_id, created_at, updated_at) VALUES (?, ?, ?, ?)",
+            )
+            .bind(service_id as i64)
+            .bind(system.id as i64)
+            .bind(&seconds)
+            .bind(&seconds)
+            .execute(&mut *conn)
+            .await;
+            match inserted {
+                Ok(done) => {
+                    reset_scc_sync(conn, system.id, now).await?;
+                    (done.last_insert_id() as i64, None)
+                }
+                Err(e) if Error::mariadb_code(&e) == Some(code::DUPLICATE_KEY) => {
+                    // Another request of this system activated it first: use its row.
+                    sqlx::query_as::<_, (i64, Option<i64>)>(
+                        "SELECT id, subscription_id FROM activations WHERE system_id = ? AND service_id = ? \
+                         LOCK IN SHARE MODE",
+                    )
+                    .bind(system.id as i64)
+                    .bind(service_id as i64)
+                    .fetch_one(&mut *conn)
+                    .await?
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    if system.proxy_byos_mode == Some(2) {
+        return Ok(());
+    }
+    if let Some(subscription) = subscription.filter(|s| Some(*s) != current) {
+        sqlx::query("UPDATE activations SET subscription_id = ?, updated_at = ? WHERE id = ?")
+            .bind(subscription)
+            .bind(&seconds)
+            .bind(activation_id)
+            .execute(&mut *conn)
+            .await?;
+        reset_scc_sync(conn, system.id, now).await?;
+    }
+    Ok(())
+}
+
+/// RMT's activation callbacks: the system is synced to SCC again.
+async fn reset_scc_sync(conn: &mut MySqlConnection, system_id: u64, now: Timestamp) -> Result<()> {
+    sqlx::query(
+        "UPDATE systems SET scc_registered_at = NULL, updated_at = ? WHERE id = ? AND scc_registered_at IS NOT NULL",
+    )
+    .bind(now.seconds())
+    .bind(system_id as i64)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A new system token after an activation, for clients that use tokens.
+async fn refresh_token(conn: &mut MySqlConnection, system_id: u64, now: Timestamp) -> Result<String> {
+    let token = uuid::Uuid::new_v4().to_string();
+    sqlx::query("UPDATE systems SET system_token = ?, scc_registered_at = NULL, updated_at = ? WHERE id = ?")
+        .bind(&token)
+        .bind(now.seconds())
+        .bind(system_id as i64)
+        .execute(&mut *conn)
+        .await?;
+    Ok(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_cleaned_up_like_rmt() {
+        assert_eq!(version_candidates("15.6"), vec!["15.6"]);
+        assert_eq!(version_candidates("15-SP6"), vec!["15-SP6", "15.SP6"]);
+        assert_eq!(version_candidates("12.0"), vec!["12.0", "12"]);
+        assert_eq!(version_candidates("12-0"), vec!["12-0", "12"]);
+    }
+
+    #[test]
+    fn required_parameters_are_named_in_rmts_order() {
+        let params = vec![("identifier".to_string(), Value::String("SLES".into()))];
+        assert_eq!(
+            require_params(&params, &["identifier", "version", "arch"]).unwrap_err().to_string(),
+            "Required parameters are missing or empty: version, arch"
+        );
+        let payload = vec![("payload".to_string(), Value::String(r#"{"identifier":1,"version":2,"arch":""}"#.into()))];
+        assert!(require_params(&payload, &["identifier", "version", "arch"]).is_ok());
+    }
+}
