@@ -4,6 +4,8 @@ require "spec_helper"
 require "json"
 require_relative "support/dummy_server"
 require_relative "support/http_herd"
+require_relative "support/catalog"
+require "base64"
 
 # The dummy RMT app under Puma as RMT runs in production (2 workers x 5 threads,
 # pool 5), on each path, with many clients at once.
@@ -16,7 +18,10 @@ RSpec.describe "Announces through Puma in cluster mode", :puma do
 
   let(:puma_db) { DatabaseHelpers.client(database: database) }
 
-  before(:all) { DatabaseHelpers.start_and_load_schema(database) }
+  before(:all) do
+    DatabaseHelpers.start_and_load_schema(database)
+    Catalog.seed(DatabaseHelpers.client(database: database))
+  end
 
   before { DatabaseHelpers.clean_tables(puma_db) }
 
@@ -43,6 +48,34 @@ RSpec.describe "Announces through Puma in cluster mode", :puma do
         expect(puma_db.query("SELECT COUNT(*) n FROM system_profiles").first["n"]).to eq(announces)
         expect(puma_db.query("SELECT COUNT(*) n FROM profiles").first["n"]).to eq(7)
         expect(results.map(&:worker).uniq.size).to eq(2)
+      end
+    end
+  end
+
+  activating = Integer(ENV.fetch("RMT_RS_PUMA_ACTIVATING", 1000))
+
+  { "Ruby" => false, "RmtRs" => true }.each do |name, rmt_rs|
+    it "leaves one activation per system and service after #{activating * 2} concurrent activations on the #{name} path" do
+      DummyServer.run(database: database, rmt_rs: rmt_rs) do |server|
+        announced = HttpHerd.run(server.port, Array.new(activating) do |i|
+          [:post, "/connect/subscriptions/systems", announce_body(i), announce_headers]
+        end, concurrency: concurrency)
+        expect(announced.map(&:status).uniq).to eq([201])
+        # Every system activates its base product twice at once: a client retrying
+        # while its first request is still running.
+        requests = announced.flat_map do |r|
+          auth = "Basic #{Base64.strict_encode64("#{r.json['login']}:#{r.json['password']}")}"
+          [[:post, "/connect/systems/products", Catalog::SLES.to_json, announce_headers.merge("Authorization" => auth)]] * 2
+        end
+        results = HttpHerd.run(server.port, requests.shuffle(random: Random.new(42)), concurrency: concurrency)
+
+        pairs = puma_db.query("SELECT system_id, service_id, COUNT(*) n FROM activations GROUP BY 1, 2").to_a
+        expect(pairs.size).to eq(activating)
+        expect(pairs.map { |p| [p["service_id"], p["n"]] }.uniq).to eq([[2600, 1]])
+        statuses = results.map { |r| r.error || r.status }.tally
+        # RMT's first_or_create lets the loser of a race fail with a 500; RmtRs
+        # answers both with the activation.
+        rmt_rs ? expect(statuses).to(eq(201 => activating * 2)) : expect(statuses.keys - [201, 500]).to(be_empty)
       end
     end
   end
