@@ -34,4 +34,13 @@ module RmtRs
   def after_fork
     Native.after_fork
   end
+
+  # Installs the catalog version (db/catalog_tracking.sql: one table, triggers on
+  # the catalog tables) that lets RmtRs cache product trees without ever serving
+  # one after the catalog changed. Idempotent. Needs the TRIGGER privilege.
+  def install_catalog_tracking
+    raise NotConfigured, "RmtRs is not configured: call RmtRs.configure first" unless Native.configured?
+
+    Native.install_catalog_tracking
+  end
 end

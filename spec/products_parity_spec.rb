@@ -199,6 +199,18 @@ RSpec.describe "POST and GET /connect/systems/products: RmtRs against RMT's Ruby
     end
   end
 
+  it "answers with the catalog as it is now, right after a sync changed it (cached trees are never stale)" do
+    db = DatabaseHelpers.client
+    result = expect_parity do
+      activate(SLES) && show(SLES)
+      db.query("UPDATE products SET name = 'Basesystem Module Renamed' WHERE id = 2601")
+      show(SLES)
+    ensure
+      db.query("UPDATE products SET name = 'Basesystem Module' WHERE id = 2601")
+    end
+    expect(result[:body]["extensions"].first["name"]).to eq("Basesystem Module Renamed")
+  end
+
   it "starts from an empty hwinfo for a system announced without one, where RMT fails with 500" do
     outcomes = on_both(hwinfo: nil) { activate(SLES) }
     expect(outcomes[:ruby][:status]).to eq(500) # NoMethodError: JSON.parse("null").symbolize_keys

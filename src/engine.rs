@@ -14,12 +14,14 @@ use sqlx::MySqlPool;
 use tokio::runtime::Runtime;
 use tokio::sync::Notify;
 
+use crate::catalog_cache::CatalogCache;
 use crate::config::DatabaseConfig;
 use crate::error::{Error, Result};
 
 pub struct Engine {
     runtime: Runtime,
     pool: MySqlPool,
+    catalog_cache: CatalogCache,
     pid: u32,
 }
 
@@ -38,11 +40,15 @@ impl Engine {
             let _context = runtime.enter();
             config.pool_options().connect_lazy_with(config.connect_options())
         };
-        Ok(Engine { runtime, pool, pid: std::process::id() })
+        Ok(Engine { runtime, pool, catalog_cache: CatalogCache::default(), pid: std::process::id() })
     }
 
     pub fn pool(&self) -> &MySqlPool {
         &self.pool
+    }
+
+    pub fn catalog_cache(&self) -> &CatalogCache {
+        &self.catalog_cache
     }
 
     /// True in a child forked after this engine was built.

@@ -7,6 +7,7 @@
 
 pub mod announce;
 pub mod catalog;
+pub mod catalog_cache;
 pub mod clock;
 pub mod config;
 pub mod credentials;

@@ -5,7 +5,8 @@
 
 use sqlx::{MySqlConnection, MySqlPool};
 
-use crate::catalog::{self, Product, Tree};
+use crate::catalog::{self, Product};
+use crate::catalog_cache::CatalogCache;
 use crate::clock::Timestamp;
 use crate::error::{code, Error, Result};
 use crate::rails_json::to_rails_json;
@@ -52,18 +53,18 @@ enum Action {
 
 const MAX_ATTEMPTS: usize = 8;
 
-pub async fn activate(pool: &MySqlPool, request: &ProductRequest) -> Result<Answer> {
-    handle(pool, request, Action::Activate).await
+pub async fn activate(pool: &MySqlPool, cache: &CatalogCache, request: &ProductRequest) -> Result<Answer> {
+    handle(pool, cache, request, Action::Activate).await
 }
 
-pub async fn show(pool: &MySqlPool, request: &ProductRequest) -> Result<Answer> {
-    handle(pool, request, Action::Show).await
+pub async fn show(pool: &MySqlPool, cache: &CatalogCache, request: &ProductRequest) -> Result<Answer> {
+    handle(pool, cache, request, Action::Show).await
 }
 
-async fn handle(pool: &MySqlPool, request: &ProductRequest, action: Action) -> Result<Answer> {
+async fn handle(pool: &MySqlPool, cache: &CatalogCache, request: &ProductRequest, action: Action) -> Result<Answer> {
     for _ in 0..MAX_ATTEMPTS {
         let mut tx = pool.begin().await?;
-        match respond(&mut tx, request, action, Timestamp::now()).await {
+        match respond(&mut tx, cache, request, action, Timestamp::now()).await {
             Ok(answer) => {
                 tx.commit().await?;
                 return Ok(answer);
@@ -80,6 +81,7 @@ async fn handle(pool: &MySqlPool, request: &ProductRequest, action: Action) -> R
 /// when a later check refuses, so they commit like successes.
 async fn respond(
     conn: &mut MySqlConnection,
+    cache: &CatalogCache,
     request: &ProductRequest,
     action: Action,
     now: Timestamp,
@@ -92,8 +94,8 @@ async fn respond(
     };
     let token_header = if system.token_header { system.system_token.clone() } else { None };
     let outcome = match action {
-        Action::Activate => activate_checked(conn, request, &system, now).await,
-        Action::Show => show_checked(conn, request, &system).await,
+        Action::Activate => activate_checked(conn, cache, request, &system, now).await,
+        Action::Show => show_checked(conn, cache, request, &system).await,
     };
     match outcome {
         Ok((status, body)) => {
@@ -110,6 +112,7 @@ async fn respond(
 
 async fn activate_checked(
     conn: &mut MySqlConnection,
+    cache: &CatalogCache,
     request: &ProductRequest,
     system: &Authenticated,
     now: Timestamp,
@@ -119,12 +122,13 @@ async fn activate_checked(
     let subscription = load_subscription(conn, request, system, &product, now).await?;
     check_base_products(conn, system, &product).await?;
     write_activation(conn, system, service_id, subscription, now).await?;
-    let tree = Tree::load(conn, &product).await?;
+    let tree = cache.tree(conn, &product).await?;
     Ok((201, tree.service_json(service_id, product.id, &request.base_url)?))
 }
 
 async fn show_checked(
     conn: &mut MySqlConnection,
+    cache: &CatalogCache,
     request: &ProductRequest,
     system: &Authenticated,
 ) -> Result<(u16, Value)> {
@@ -141,7 +145,7 @@ async fn show_checked(
             product.friendly_name()
         )));
     }
-    let tree = Tree::load(conn, &product).await?;
+    let tree = cache.tree(conn, &product).await?;
     Ok((200, tree.product_json(product.id, &request.base_url)?))
 }
 

@@ -3,7 +3,8 @@
 
 mod support;
 
-use rmt_rs_core::products::{activate, show};
+use rmt_rs_core::catalog_cache::CatalogCache;
+use rmt_rs_core::products;
 use rmt_rs_core::{announce_system, AnnounceRequest, Caller, ProductRequest, Value};
 use sqlx::mysql::MySqlPool;
 
@@ -43,6 +44,15 @@ fn request(caller: &Caller, identifier: &str) -> ProductRequest {
         ],
         base_url: "http://rmt.test".into(),
     }
+}
+
+/// Each call with its own empty cache (see the cache test for a shared one).
+async fn activate(pool: &MySqlPool, request: &ProductRequest) -> rmt_rs_core::Result<rmt_rs_core::Answer> {
+    products::activate(pool, &CatalogCache::default(), request).await
+}
+
+async fn show(pool: &MySqlPool, request: &ProductRequest) -> rmt_rs_core::Result<rmt_rs_core::Answer> {
+    products::show(pool, &CatalogCache::default(), request).await
 }
 
 fn json(body: &str) -> serde_json::Value {
@@ -148,4 +158,36 @@ async fn concurrent_activations_of_one_product_leave_one_row_and_all_succeed() {
         assert_eq!(task.await.unwrap(), Ok(201));
     }
     assert_eq!(support::count(&pool, "activations").await, 1);
+}
+
+#[tokio::test]
+async fn cached_trees_are_never_served_after_the_catalog_changes() {
+    let pool = catalog("products_cache").await;
+    let caller = system(&pool).await;
+    let cache = CatalogCache::default();
+    let tools_name =
+        |answer: rmt_rs_core::Answer| json(&answer.body)["extensions"][0]["name"].as_str().unwrap().to_string();
+
+    // Without tracking installed nothing is cached.
+    products::activate(&pool, &cache, &request(&caller, "base-os")).await.unwrap();
+    assert_eq!(cache.stats(), (0, 0));
+
+    rmt_rs_core::catalog_cache::install_tracking(&pool).await.unwrap();
+    let first = products::show(&pool, &cache, &request(&caller, "base-os")).await.unwrap();
+    let second = products::show(&pool, &cache, &request(&caller, "base-os")).await.unwrap();
+    assert_eq!(first, second);
+    assert_eq!(cache.stats(), (1, 1));
+
+    // A sync renames the module and disables mirroring of its repository: the
+    // very next answer shows both.
+    sqlx::query("UPDATE products SET name = 'Renamed Module' WHERE id = 2").execute(&pool).await.unwrap();
+    let renamed = products::show(&pool, &cache, &request(&caller, "base-os")).await.unwrap();
+    assert_eq!(tools_name(renamed), "Renamed Module");
+    sqlx::query("UPDATE repositories SET mirroring_enabled = 0 WHERE id = 20").execute(&pool).await.unwrap();
+    let unmirrored = products::show(&pool, &cache, &request(&caller, "base-os")).await.unwrap();
+    assert_eq!(json(&unmirrored.body)["extensions"][0]["available"], false);
+    assert_eq!(cache.stats(), (1, 3));
+
+    // Installing twice is harmless.
+    rmt_rs_core::catalog_cache::install_tracking(&pool).await.unwrap();
 }

@@ -30,6 +30,24 @@ module RmtRs
       RmtRs.configure(database: ActiveRecord::Base.connection_db_config.configuration_hash)
     end
 
+    rake_tasks do
+      namespace :rmt_rs do
+        namespace :catalog_tracking do
+          desc "Let RmtRs cache product trees: install its catalog version table and triggers"
+          task install: :environment do
+            RmtRs.configure(database: ActiveRecord::Base.connection_db_config.configuration_hash)
+            RmtRs.install_catalog_tracking
+          end
+
+          desc "Remove RmtRs's catalog version table and triggers (RmtRs then reads trees on every request)"
+          task uninstall: :environment do
+            sql = File.read(File.expand_path("../../db/catalog_tracking_uninstall.sql", __dir__))
+            sql.scan(/^(?:DROP)[^;]*;/).each { |statement| ActiveRecord::Base.connection.execute(statement) }
+          end
+        end
+      end
+    end
+
     def self.enabled?
       ::Rails.application.config.rmt_rs.enabled
     end

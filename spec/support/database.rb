@@ -22,8 +22,11 @@ module DatabaseHelpers
     admin.query("CREATE DATABASE #{database}")
     admin.close
     loader = client(database: database, flags: Mysql2::Client::MULTI_STATEMENTS)
-    loader.query(File.read(File.join(ROOT, "db/schema.sql")))
-    loader.store_result while loader.next_result
+    # RMT's schema, and RmtRs's catalog version as an operator installs it.
+    %w[db/schema.sql db/catalog_tracking.sql].each do |file|
+      loader.query(File.read(File.join(ROOT, file)))
+      loader.store_result while loader.next_result
+    end
     loader.close
   end
 

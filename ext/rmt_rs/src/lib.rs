@@ -93,8 +93,8 @@ fn product_request(
     let outcome = gvl::without_gvl(&cancel, || {
         engine.run(&cancel, async {
             match action.as_str() {
-                "activate" => products::activate(engine.pool(), &request).await,
-                _ => products::show(engine.pool(), &request).await,
+                "activate" => products::activate(engine.pool(), engine.catalog_cache(), &request).await,
+                _ => products::show(engine.pool(), engine.catalog_cache(), &request).await,
             }
         })
     });
@@ -106,6 +106,16 @@ fn product_request(
     ]))
 }
 
+/// Installs catalog tracking (`db/catalog_tracking.sql`), which lets RmtRs
+/// cache product trees.
+fn install_catalog_tracking(ruby: &Ruby) -> Result<(), Error> {
+    let engine = ENGINE.get().map_err(|e| errors::raise(ruby, e))?;
+    let cancel = Cancel::new();
+    let outcome =
+        gvl::without_gvl(&cancel, || engine.run(&cancel, rmt_rs_core::catalog_cache::install_tracking(engine.pool())));
+    errors::into_ruby(ruby, outcome)
+}
+
 #[magnus::init]
 fn init(ruby: &Ruby) -> Result<(), Error> {
     let native = ruby.define_module("RmtRs")?.define_module("Native")?;
@@ -114,5 +124,6 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     native.define_singleton_method("after_fork", function!(after_fork, 0))?;
     native.define_singleton_method("announce_system", function!(announce, 3))?;
     native.define_singleton_method("product_request", function!(product_request, 7))?;
+    native.define_singleton_method("install_catalog_tracking", function!(install_catalog_tracking, 0))?;
     Ok(())
 }
