@@ -19,6 +19,7 @@ pub enum Failure {
 
 pub struct Answer {
     pub status: u16,
+    pub system_token: Option<String>,
     pub body: Bytes,
 }
 
@@ -65,8 +66,9 @@ impl Connection {
             request.body(Full::new(Bytes::from(call.body.unwrap_or_default()))).map_err(|_| Failure::Connection)?;
         let response = sender.send_request(request).await.map_err(|_| Failure::Connection)?;
         let status = response.status().as_u16();
+        let system_token = response.headers().get("System-Token").and_then(|v| v.to_str().ok()).map(str::to_string);
         let body = response.into_body().collect().await.map_err(|_| Failure::Connection)?.to_bytes();
-        Ok(Answer { status, body })
+        Ok(Answer { status, system_token, body })
     }
 
     async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, Failure> {

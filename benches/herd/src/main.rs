@@ -2,7 +2,10 @@
 //! server, printing what they saw as JSON.
 //!
 //!   rmt-rs-herd --address 127.0.0.1:4224 --mode herd --instances 1000 --spread-ms 10000
-//!   rmt-rs-herd --address 127.0.0.1:4224 --mode sweep --instances 2000 --concurrency 64
+//!   rmt-rs-herd --address 127.0.0.1:4224 --mode sweep --instances 2000 --concurrency 64 --scenario announce
+//!
+//! scenario: registration (default: everything SUSEConnect does), announce, or
+//! activation (announce, then the base product's activation).
 //!
 //! herd:  instances arrive evenly spread over the window, whatever the server's
 //!        state (an open model: nobody waits for an earlier instance).
@@ -16,7 +19,7 @@ mod suseconnect;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use session::Target;
+use session::{Scenario, Target};
 use stats::Recorder;
 
 struct Options {
@@ -26,6 +29,8 @@ struct Options {
     spread: Duration,
     concurrency: usize,
     timeout: Duration,
+    scenario: Scenario,
+    base: (String, String, String),
 }
 
 fn options() -> Result<Options, String> {
@@ -36,6 +41,8 @@ fn options() -> Result<Options, String> {
         spread: Duration::from_secs(10),
         concurrency: 64,
         timeout: Duration::from_secs(60),
+        scenario: Scenario::Registration,
+        base: ("SLES".into(), "15.6".into(), "x86_64".into()),
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     for pair in args.chunks(2) {
@@ -48,6 +55,21 @@ fn options() -> Result<Options, String> {
             "--spread-ms" => o.spread = Duration::from_millis(number()?),
             "--concurrency" => o.concurrency = number()?.max(1) as usize,
             "--timeout-s" => o.timeout = Duration::from_secs(number()?),
+            "--scenario" => {
+                o.scenario = match value.as_str() {
+                    "announce" => Scenario::Announce,
+                    "activation" => Scenario::Activation,
+                    "registration" => Scenario::Registration,
+                    _ => return Err(format!("unknown scenario {value}")),
+                }
+            }
+            "--base" => {
+                let parts: Vec<&str> = value.split('/').collect();
+                let [identifier, version, arch] = parts[..] else {
+                    return Err("--base identifier/version/arch".into());
+                };
+                o.base = (identifier.into(), version.into(), arch.into());
+            }
             _ => return Err(format!("unknown option {name}")),
         }
     }
@@ -107,7 +129,8 @@ fn main() {
     // One worker thread: the client must leave the machine's cores to the server.
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build();
     let runtime = runtime.unwrap_or_else(|e| panic!("tokio runtime: {e}"));
-    let target = Arc::new(Target { address: o.address.clone(), timeout: o.timeout });
+    let target =
+        Arc::new(Target { address: o.address.clone(), timeout: o.timeout, scenario: o.scenario, base: o.base.clone() });
     let recorder = Arc::new(Recorder::default());
     let start = Instant::now();
     runtime.block_on(async {
@@ -119,6 +142,7 @@ fn main() {
     let mut summary = recorder.summary(start);
     summary["mode"] = o.mode.clone().into();
     summary["instances"] = o.instances.into();
+    summary["scenario"] = format!("{:?}", o.scenario).to_lowercase().into();
     summary["concurrency"] = if o.mode == "sweep" { o.concurrency.into() } else { serde_json::Value::Null };
     summary["spread_s"] = if o.mode == "sweep" { serde_json::Value::Null } else { o.spread.as_secs_f64().into() };
     println!("{summary}");

@@ -1,37 +1,97 @@
-//! One simulated instance registering, step by step, as SUSEConnect does.
+//! One simulated instance registering, step by step, as SUSEConnect does:
+//! announce; then, with its own credentials and the system token it is
+//! handed (empty at first), activate the base product, read the product tree,
+//! activate the recommended extensions depth first, and send a keepalive.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::client::{Call, Connection};
+use crate::client::{Answer, Call, Connection};
 use crate::stats::{Recorder, Sample};
-use crate::suseconnect;
+use crate::suseconnect::{self, Credentials};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    /// Only the announce.
+    Announce,
+    /// Announce, then activate the base product only.
+    Activation,
+    /// Everything SUSEConnect does to register a cloud instance.
+    Registration,
+}
 
 pub struct Target {
     pub address: String,
     pub timeout: Duration,
+    pub scenario: Scenario,
+    /// identifier, version, arch of the base product.
+    pub base: (String, String, String),
 }
 
-/// Announces instance `instance` (due at `due`); true when it got credentials.
+struct Session<'a> {
+    connection: Connection,
+    recorder: &'a Recorder,
+    due: Instant,
+    credentials: Option<Credentials>,
+    token: String,
+}
+
+impl Session<'_> {
+    /// Sends one step; the next one is due when this one is answered.
+    async fn step(&mut self, endpoint: &'static str, method: &str, path: &str, body: Vec<u8>) -> Option<Answer> {
+        let headers =
+            suseconnect::headers(self.credentials.as_ref(), self.credentials.as_ref().map(|_| self.token.as_str()));
+        let answer = self.connection.send(Call { method, path, headers: &headers, body: Some(body) }).await;
+        let finished = Instant::now();
+        self.recorder.record(Sample {
+            endpoint,
+            due: self.due,
+            finished,
+            outcome: answer.as_ref().map(|a| a.status).map_err(|f| *f),
+        });
+        self.due = finished;
+        let answer = answer.ok().filter(|a| a.status < 400)?;
+        if let Some(token) = &answer.system_token {
+            self.token = token.clone();
+        }
+        Some(answer)
+    }
+}
+
+/// Registers instance `instance` (arriving at `due`); true when every step succeeded.
 pub async fn register(target: Arc<Target>, recorder: Arc<Recorder>, instance: usize, due: Instant) -> bool {
-    let mut connection = Connection::new(&target.address, target.timeout);
-    let headers = suseconnect::headers(None);
-    let answer = connection
-        .send(Call {
-            method: "POST",
-            path: "/connect/subscriptions/systems",
-            headers: &headers,
-            body: Some(suseconnect::announce_body(instance)),
-        })
-        .await;
-    let finished = Instant::now();
-    let registered = matches!(&answer, Ok(a) if a.status == 201 && credentials(&a.body).is_some());
-    recorder.record(Sample { endpoint: "announce", due, finished, outcome: answer.map(|a| a.status) });
-    recorder.session_done(finished, registered);
+    let mut session = Session {
+        connection: Connection::new(&target.address, target.timeout),
+        recorder: &recorder,
+        due,
+        credentials: None,
+        token: String::new(),
+    };
+    let registered = steps(&mut session, &target, instance).await.is_some();
+    recorder.session_done(session.due, registered);
     registered
 }
 
-fn credentials(body: &[u8]) -> Option<(String, String)> {
-    let json: serde_json::Value = serde_json::from_slice(body).ok()?;
-    Some((json.get("login")?.as_str()?.to_string(), json.get("password")?.as_str()?.to_string()))
+async fn steps(session: &mut Session<'_>, target: &Target, instance: usize) -> Option<()> {
+    let announced = session
+        .step("announce", "POST", "/connect/subscriptions/systems", suseconnect::announce_body(instance))
+        .await?;
+    session.credentials = Some(Credentials::from_announce(&announced.body)?);
+    if target.scenario == Scenario::Announce {
+        return Some(());
+    }
+    let (identifier, version, arch) = &target.base;
+    let base = suseconnect::product_body(identifier, version, arch);
+    session.step("activate", "POST", "/connect/systems/products", base.clone()).await?;
+    if target.scenario == Scenario::Activation {
+        return Some(());
+    }
+    let tree = session.step("product tree", "GET", "/connect/systems/products", base).await?;
+    let tree: serde_json::Value = serde_json::from_slice(&tree.body).ok()?;
+    for (identifier, version, arch) in suseconnect::recommended_extensions(&tree) {
+        let body = suseconnect::product_body(&identifier, &version, &arch);
+        session.step("activate", "POST", "/connect/systems/products", body).await?;
+    }
+    session.step("keepalive", "PUT", "/connect/systems", suseconnect::keepalive_body(instance)).await?;
+    Some(())
 }

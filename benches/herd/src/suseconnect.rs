@@ -11,16 +11,110 @@ pub const USER_AGENT: &str = "SUSEConnect/1.14.0";
 /// sends a handful of distinct profiles, created once and linked many times.
 const IMAGES: usize = 4;
 
-pub fn headers(system_token: Option<&str>) -> Vec<(&'static str, String)> {
+/// The headers of an announce (no credentials yet) or, with `auth`, of a
+/// request as the registered system, with the token it holds (empty at first).
+pub fn headers(auth: Option<&Credentials>, system_token: Option<&str>) -> Vec<(&'static str, String)> {
     let mut headers = vec![
         ("Accept", ACCEPT.to_string()),
         ("Content-Type", "application/json".to_string()),
         ("User-Agent", USER_AGENT.to_string()),
     ];
+    if let Some(credentials) = auth {
+        headers.push(("Authorization", credentials.basic()));
+    }
     if let Some(token) = system_token {
         headers.push(("System-Token", token.to_string()));
     }
     headers
+}
+
+/// The login and password RMT handed out at announce.
+pub struct Credentials {
+    pub login: String,
+    pub password: String,
+}
+
+impl Credentials {
+    pub fn from_announce(body: &[u8]) -> Option<Credentials> {
+        let json: Value = serde_json::from_slice(body).ok()?;
+        Some(Credentials {
+            login: json.get("login")?.as_str()?.to_string(),
+            password: json.get("password")?.as_str()?.to_string(),
+        })
+    }
+
+    fn basic(&self) -> String {
+        format!("Basic {}", base64(format!("{}:{}", self.login, self.password).as_bytes()))
+    }
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// A product as the products endpoints take it.
+pub fn product_body(identifier: &str, version: &str, arch: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({ "identifier": identifier, "version": version, "arch": arch })).unwrap_or_default()
+}
+
+/// The extensions SUSEConnect activates after the base product: the
+/// recommended ones that are available, depth first, as
+/// (identifier, version, arch).
+pub fn recommended_extensions(tree: &Value) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for extension in tree.get("extensions").and_then(Value::as_array).into_iter().flatten() {
+        let flag = |name: &str| extension.get(name).and_then(Value::as_bool) == Some(true);
+        if flag("recommended") && flag("available") {
+            let text = |name: &str| extension.get(name).and_then(Value::as_str).unwrap_or("").to_string();
+            let arch = Some(text("arch")).filter(|a| !a.is_empty()).unwrap_or_else(|| "x86_64".into());
+            out.push((text("identifier"), text("version"), arch));
+            out.extend(recommended_extensions(extension));
+        }
+    }
+    out
+}
+
+/// The keepalive SUSEConnect sends: hostname and hwinfo again.
+pub fn keepalive_body(instance: usize) -> Vec<u8> {
+    let announce: Value = serde_json::from_slice(&announce_body(instance)).unwrap_or_default();
+    serde_json::to_vec(&json!({ "hostname": announce["hostname"], "hwinfo": announce["hwinfo"] })).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_pads_like_the_rfc() {
+        assert_eq!(base64(b"SCC_a:b"), "U0NDX2E6Yg==");
+        assert_eq!(base64(b"ab"), "YWI=");
+        assert_eq!(base64(b"abc"), "YWJj");
+    }
+
+    #[test]
+    fn walks_recommended_and_available_extensions_depth_first() {
+        let tree = json!({"extensions": [
+            {"identifier": "a", "version": "1", "arch": "x86_64", "recommended": true, "available": true,
+             "extensions": [{"identifier": "a1", "version": "1", "arch": null, "recommended": true, "available": true, "extensions": []}]},
+            {"identifier": "b", "version": "1", "arch": "x86_64", "recommended": false, "available": true,
+             "extensions": [{"identifier": "b1", "version": "1", "arch": "x86_64", "recommended": true, "available": true, "extensions": []}]},
+            {"identifier": "c", "version": "1", "arch": "x86_64", "recommended": true, "available": false, "extensions": []}
+        ]});
+        let ids: Vec<String> = recommended_extensions(&tree).into_iter().map(|(i, _, _)| i).collect();
+        assert_eq!(ids, ["a", "a1"]);
+    }
 }
 
 /// A profile as connect-ng builds it: the identifier is the SHA-256 of the

@@ -9,6 +9,7 @@ Rails.application.routes.draw do
         post "subscriptions/systems", to: "subscriptions/systems#announce_system"
         get "systems/products", to: "systems/products#show"
         post "systems/products", to: "systems/products#activate"
+        put "systems", to: "systems/systems#update"
       end
     end
   end
