@@ -92,31 +92,6 @@ pub fn keepalive_body(instance: usize) -> Vec<u8> {
     serde_json::to_vec(&json!({ "hostname": announce["hostname"], "hwinfo": announce["hwinfo"] })).unwrap_or_default()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base64_pads_like_the_rfc() {
-        assert_eq!(base64(b"SCC_a:b"), "U0NDX2E6Yg==");
-        assert_eq!(base64(b"ab"), "YWI=");
-        assert_eq!(base64(b"abc"), "YWJj");
-    }
-
-    #[test]
-    fn walks_recommended_and_available_extensions_depth_first() {
-        let tree = json!({"extensions": [
-            {"identifier": "a", "version": "1", "arch": "x86_64", "recommended": true, "available": true,
-             "extensions": [{"identifier": "a1", "version": "1", "arch": null, "recommended": true, "available": true, "extensions": []}]},
-            {"identifier": "b", "version": "1", "arch": "x86_64", "recommended": false, "available": true,
-             "extensions": [{"identifier": "b1", "version": "1", "arch": "x86_64", "recommended": true, "available": true, "extensions": []}]},
-            {"identifier": "c", "version": "1", "arch": "x86_64", "recommended": true, "available": false, "extensions": []}
-        ]});
-        let ids: Vec<String> = recommended_extensions(&tree).into_iter().map(|(i, _, _)| i).collect();
-        assert_eq!(ids, ["a", "a1"]);
-    }
-}
-
 /// A profile as connect-ng builds it: the identifier is the SHA-256 of the
 /// data's JSON, the data the collector's lines.
 fn profile(lines: Vec<String>) -> Value {
@@ -145,4 +120,29 @@ pub fn announce_body(instance: usize) -> Vec<u8> {
         "system_profiles": { "pci_data": profile(pci), "mod_list": profile(modules) }
     });
     serde_json::to_vec(&body).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_pads_like_the_rfc() {
+        assert_eq!(base64(b"SCC_a:b"), "U0NDX2E6Yg==");
+        assert_eq!(base64(b"ab"), "YWI=");
+        assert_eq!(base64(b"abc"), "YWJj");
+    }
+
+    #[test]
+    fn walks_recommended_and_available_extensions_depth_first() {
+        let tree = json!({"extensions": [
+            {"identifier": "a", "version": "1", "arch": "x86_64", "recommended": true, "available": true,
+             "extensions": [{"identifier": "a1", "version": "1", "arch": null, "recommended": true, "available": true, "extensions": []}]},
+            {"identifier": "b", "version": "1", "arch": "x86_64", "recommended": false, "available": true,
+             "extensions": [{"identifier": "b1", "version": "1", "arch": "x86_64", "recommended": true, "available": true, "extensions": []}]},
+            {"identifier": "c", "version": "1", "arch": "x86_64", "recommended": true, "available": false, "extensions": []}
+        ]});
+        let ids: Vec<String> = recommended_extensions(&tree).into_iter().map(|(i, _, _)| i).collect();
+        assert_eq!(ids, ["a", "a1"]);
+    }
 }
