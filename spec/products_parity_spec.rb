@@ -111,11 +111,18 @@ RSpec.describe "POST and GET /connect/systems/products: RmtRs against RMT's Ruby
                      "of these products to be activated first: SUSE Linux Enterprise Server 15 SP6 x86_64, " \
                      "SUSE Linux Enterprise Desktop 15 SP6 x86_64"]
     }.each do |name, (body, message)|
-      it "refuses #{name}" do
-        result = expect_parity { activate(body, token: "") }
-        expect([result[:status], result[:body]["error"]]).to eq([422, message])
-        expect(result[:headers]["System-Token"]).to be_nil # the announced system has no token yet
+      { "v4" => ParityHelpers::V4, "v3" => ParityHelpers::V3 }.each do |version, accept|
+        it "refuses #{name} (#{version})" do
+          result = expect_parity(accept: accept) { activate(body, token: "") }
+          expect([result[:status], result[:body]["error"]]).to eq([422, message])
+          expect(result[:headers]["System-Token"]).to be_nil # the announced system has no token yet
+        end
       end
+    end
+
+    it "refuses the product tree of an unknown product on v3 as on v4" do
+      result = expect_parity(accept: ParityHelpers::V3) { show(product("SLES", version: "99")) }
+      expect(result[:body]["error"]).to eq("No product found")
     end
 
     it "refuses a module that is not available on the system's base product" do
