@@ -16,6 +16,7 @@ require_relative "../spec/support/database"
 require_relative "../spec/support/dummy_server"
 require_relative "../spec/support/catalog"
 require_relative "support/process_stats"
+require_relative "support/svg_chart"
 
 MODE = ARGV[0] || ENV.fetch("HERD_MODE", "quick")
 ROOT = DatabaseHelpers::ROOT
@@ -41,11 +42,12 @@ RUNS = {
   "quick" => [herd(300, 10), sweep("announce", 64, 1000), sweep("activation", 64, 500)],
   "full" => [
     herd(1000, 60), herd(5000, 60), herd(10_000, 60),
-    *[16, 64, 256, 1024].flat_map { |c| [sweep("announce", c, 3000), sweep("activation", c, 2000)] }
+    *[16, 64, 256, 1024].flat_map { |c| [sweep("announce", c, 3000), sweep("activation", c, 1000)] }
   ]
 }.fetch(MODE) { abort "usage: benches/herd.rb [quick|full]" }
 
 PATHS = { "Ruby (RMT)" => false, "RmtRs" => true }.freeze
+CEILING_REGISTRATIONS = MODE == "full" ? 5000 : 1000
 
 def mariadb_pid
   Integer(File.read(File.join(DatabaseHelpers::DB_DIR, "mariadbd.pid")).strip)
@@ -118,6 +120,29 @@ def endpoint_table(results)
   lines.join("\n")
 end
 
+# The layers without Puma and HTTP (benches/ceilings.rb), 10 at a time like
+# Puma's 2 x 5 threads.
+def ceilings
+  out, err, status = Open3.capture3(RbConfig.ruby, "-Ilib", File.join(__dir__, "ceilings.rb"), DATABASE,
+                                    CEILING_REGISTRATIONS.to_s, "10")
+  abort "ceilings failed: #{err}" unless status.success?
+  JSON.parse(out.lines.last)
+end
+
+def ceilings_table(ceilings, results)
+  limit = ceilings["layers"].last["per_second"]
+  rows = results.select { |r| r["scenario"] == "announce" && r["concurrency"] == 64 }.map do |r|
+    { "layer" => "through Puma: #{r['path']}, announce sweep x64", "per_second" => r["all"]["ok_per_s"],
+      "p50_ms" => r["all"]["latency_ms"]["p50"], "p99_ms" => r["all"]["latency_ms"]["p99"] }
+  end
+  lines = ["| layer | per second | p50 ms | p99 ms | of MariaDB's insert rate |", "|---|---|---|---|---|"]
+  (rows + ceilings["layers"]).each do |l|
+    lines << "| #{l['layer']} | #{fmt(l['per_second'])} | #{fmt(l['p50_ms'], 1)} | #{fmt(l['p99_ms'], 1)} | " \
+             "#{(100.0 * l['per_second'] / limit).round} % |"
+  end
+  lines.join("\n")
+end
+
 def table(results)
   header = "| run | path | ok/s | p50 ms | p90 ms | p99 ms | max ms | ok | failed (kind) | all registered after | " \
            "Puma CPU s | MariaDB CPU s | rows = answers | peak RSS MiB (master, workers) |"
@@ -144,6 +169,7 @@ abort "build the simulator first: cargo build --release --manifest-path benches/
 started = Time.now
 results = PATHS.flat_map { |name, rmt_rs| measure(name, rmt_rs) }
 results = results.sort_by.with_index { |r, i| [RUNS.index { |label, _| label == r["run"] }, i] }
+layers = ceilings
 machine = "#{Etc.nprocessors} cores, #{(File.read('/proc/meminfo')[/MemTotal:\s+(\d+)/, 1].to_i / 1024.0 / 1024).round} GiB, " \
           "#{File.read('/etc/os-release')[/PRETTY_NAME="(.*)"/, 1]}, Ruby #{RUBY_VERSION}, " \
           "#{`mariadbd --version`.strip[/Ver \S+/]}"
@@ -162,11 +188,35 @@ report = <<~MD
   Per endpoint, registration herds:
 
   #{endpoint_table(results)}
+
+  Charts per run (latency distribution, answers per second over time): the
+  `*.svg` files beside this report.
+
+  Ceilings, announce only, #{fmt(CEILING_REGISTRATIONS)} registrations 10 at a time (two profiles
+  each; the MariaDB row is one durable single-row insert per commit):
+
+  #{ceilings_table(layers, results)}
 MD
 FileUtils.mkdir_p(RESULTS)
+# Charts per run: latency distribution (p1..p100) and answers per second.
+RUNS.each_with_index do |(label, _), index|
+  runs = results.select { |r| r["run"] == label }
+  slug = format("%02d-%s", index + 1, label.downcase.gsub(/[^a-z0-9]+/, "-").gsub(/-+\z/, ""))
+  latency = SvgChart.line(
+    title: "#{label}: latency distribution", x_label: "percentile", y_label: "latency, ms (log)", log_y: true,
+    series: runs.to_h { |r| [r["path"], r["all"]["percentiles_ms"].each_with_index.map { |ms, i| [i + 1, ms] }] }
+  )
+  throughput = SvgChart.line(
+    title: "#{label}: answers per second", x_label: "seconds since start", y_label: "successful answers / s",
+    series: runs.to_h { |r| [r["path"], r["completions_per_second"].each_with_index.map { |n, s| [s, n] }] }
+  )
+  File.write(File.join(RESULTS, "#{slug}-latency.svg"), latency) if latency
+  File.write(File.join(RESULTS, "#{slug}-throughput.svg"), throughput) if throughput
+end
 File.write(File.join(RESULTS, "report.md"), report)
 File.write(File.join(RESULTS, "results.json"), JSON.pretty_generate("machine" => machine, "mode" => MODE,
                                                                      "started" => started.utc.iso8601,
-                                                                     "results" => results))
+                                                                     "results" => results,
+                                                                     "ceilings" => layers))
 puts report
 puts "\n(#{(Time.now - started).round} s; written to #{RESULTS})"

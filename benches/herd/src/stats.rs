@@ -86,6 +86,8 @@ fn figures(samples: &[&Sample], elapsed: Duration) -> Value {
             "p50": percentile(&latencies, 50.0), "p90": percentile(&latencies, 90.0),
             "p99": percentile(&latencies, 99.0), "max": latencies.last().map(|d| millis(*d)),
         },
+        // p1 … p100, for the latency distribution chart.
+        "percentiles_ms": (1..=100).map(|p| percentile(&latencies, f64::from(p))).collect::<Vec<_>>(),
     })
 }
 
