@@ -73,6 +73,21 @@ RSpec.describe "POST /connect/subscriptions/systems: RmtRs against RMT's Ruby pa
     it("ignores system_profiles that are #{name}, as RMT does") { expect_parity({ system_profiles: profiles }.to_json) }
   end
 
+  it "renders RmtRs's 503 with RMT's error JSON and Retry-After when a call passes its deadline" do
+    RmtRs.configure(database: DatabaseHelpers.settings.merge("deadline" => 300, "retry_after" => 9))
+    header "Accept", ParityHelpers::V4
+    locker = DatabaseHelpers.client
+    locker.query("LOCK TABLES systems WRITE")
+    post "/connect/subscriptions/systems", { hostname: "late" }.to_json, "CONTENT_TYPE" => "application/json"
+    locker.close # releases the lock
+    expect([last_response.status, last_response.headers["Retry-After"], JSON.parse(last_response.body)["type"]])
+      .to eq([503, "9", "error"])
+    expect(count("systems")).to eq(0)
+  ensure
+    locker&.close unless locker&.closed?
+    RmtRs.configure(database: DatabaseHelpers.settings)
+  end
+
   it "refuses a profile that is not an object with a clear 422 where RMT fails with 500" do
     [{ a: "str" }, { a: nil }, { a: [1] }].each do |profiles|
       outcomes = on_both_paths({ hostname: "h", system_profiles: profiles }.to_json)

@@ -190,6 +190,41 @@ RSpec.describe RmtRs::Registration do
       expect(db.query("SELECT hostname FROM systems").map { |r| r["hostname"] }).to eq(["after"])
     end
 
+    context "when saturated" do
+      def reconfigured(**settings)
+        RmtRs.configure(database: DatabaseHelpers.settings.merge(settings.transform_keys(&:to_s)))
+        yield
+      ensure
+        RmtRs.configure(database: DatabaseHelpers.settings)
+      end
+
+      it "answers 503 with Retry-After when no connection frees up within `timeout`, writing nothing" do
+        reconfigured(pool: 1, timeout: 200, retry_after: 7) do
+          with_locked_systems_table do
+            holder = Thread.new { announce(hostname: "holds the only connection") }
+            sleep 0.2
+            expect { announce(hostname: "waits for a connection") }.to raise_error(RmtRs::ServiceUnavailable) { |e|
+              expect([e.status, e.headers, e.body["error"]])
+                .to eq([503, { "Retry-After" => "7" }, "No database connection became free in time; try again later"])
+            }
+            @holder = holder
+          end
+          expect(@holder.value.status).to eq(201)
+          expect(db.query("SELECT hostname FROM systems").map { |r| r["hostname"] }).to eq(["holds the only connection"])
+        end
+      end
+
+      it "gives up at the deadline with 503 instead of keeping the client past its own timeout" do
+        reconfigured(deadline: 300) do
+          with_locked_systems_table do
+            expect { announce(hostname: "late") }.to raise_error(RmtRs::ServiceUnavailable, /within 0.3 s/)
+          end
+          expect(count("systems")).to eq(0)
+          expect(announce(hostname: "in time").status).to eq(201)
+        end
+      end
+    end
+
     it "lets Thread#kill end a call stuck on the database" do
       with_locked_systems_table do
         thread = Thread.new { announce(hostname: "killed") }

@@ -60,7 +60,7 @@ pub async fn announce_system_with_logins(
         let mut tx = pool.begin().await?;
         match insert_registration(&mut tx, &row, &partition).await {
             Ok(Some(id)) => {
-                tx.commit().await?;
+                crate::engine::commit(tx).await?;
                 return Ok(Announced {
                     id,
                     login: row.login,

@@ -25,6 +25,10 @@ pub struct DatabaseConfig {
     /// How long a caller waits for a connection, including connecting (RMT's
     /// `timeout`, given in milliseconds there; default 5 s).
     pub timeout: Duration,
+    /// The longest a call may take, waiting included, before it is abandoned
+    /// (rolled back) with a 503: well under SUSEConnect's 60 s, so a client
+    /// always hears back. Default 30 s.
+    pub deadline: Duration,
 }
 
 impl DatabaseConfig {
@@ -38,6 +42,7 @@ impl DatabaseConfig {
             database: database.into(),
             pool: 5,
             timeout: Duration::from_secs(5),
+            deadline: Duration::from_secs(30),
         }
     }
 

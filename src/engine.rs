@@ -8,6 +8,7 @@
 //! not exist in the child and close connections the parent still uses.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use sqlx::MySqlPool;
@@ -22,6 +23,7 @@ pub struct Engine {
     runtime: Runtime,
     pool: MySqlPool,
     catalog_cache: CatalogCache,
+    deadline: std::time::Duration,
     pid: u32,
 }
 
@@ -40,7 +42,13 @@ impl Engine {
             let _context = runtime.enter();
             config.pool_options().connect_lazy_with(config.connect_options())
         };
-        Ok(Engine { runtime, pool, catalog_cache: CatalogCache::default(), pid: std::process::id() })
+        Ok(Engine {
+            runtime,
+            pool,
+            catalog_cache: CatalogCache::default(),
+            deadline: config.deadline,
+            pid: std::process::id(),
+        })
     }
 
     pub fn pool(&self) -> &MySqlPool {
@@ -57,17 +65,53 @@ impl Engine {
     }
 
     /// Runs `work` to completion on this engine's runtime, from a thread outside
-    /// it, unless `cancel` fires first: then the future is dropped, which rolls
-    /// back its open transaction and returns its connection to the pool.
+    /// it, unless `cancel` fires or the deadline passes first: then the future is
+    /// dropped, which rolls back its open transaction and returns its connection
+    /// to the pool. Once `work` has sent its COMMIT ([`commit`]) it is always
+    /// finished: abandoning it then could leave a registration written whose
+    /// client was told it failed.
     pub fn run<T>(&self, cancel: &Cancel, work: impl Future<Output = Result<T>>) -> Result<T> {
+        let committing = Arc::new(AtomicBool::new(false));
+        let work = COMMITTING.scope(committing.clone(), work);
         self.runtime.block_on(async {
-            tokio::select! {
-                biased;
-                _ = cancel.0.notified() => Err(Error::Interrupted),
-                result = work => result,
+            tokio::pin!(work);
+            let deadline = tokio::time::sleep(self.deadline);
+            tokio::pin!(deadline);
+            let mut stopping: Option<Error> = None;
+            loop {
+                tokio::select! {
+                    biased;
+                    _ = cancel.0.notified(), if stopping.is_none() => stopping = Some(Error::Interrupted),
+                    _ = &mut deadline, if stopping.is_none() => stopping = Some(Error::Unavailable(format!(
+                        "The request did not complete within {} s; try again later",
+                        self.deadline.as_secs_f64()
+                    ))),
+                    result = &mut work => return result,
+                    // A stop waiting for a COMMIT: look again shortly (a failed
+                    // commit may be followed by a retry, which is abandoned).
+                    _ = tokio::time::sleep(std::time::Duration::from_millis(5)), if stopping.is_some() => {}
+                }
+                if let Some(reason) = stopping.take_if(|_| !committing.load(Ordering::SeqCst)) {
+                    return Err(reason);
+                }
             }
         })
     }
+}
+
+tokio::task_local! {
+    /// Set while the running call's COMMIT is in flight.
+    static COMMITTING: Arc<AtomicBool>;
+}
+
+/// Commits `tx`, telling [`Engine::run`] not to abandon the call meanwhile.
+pub async fn commit(tx: sqlx::Transaction<'_, sqlx::MySql>) -> Result<()> {
+    let flag = COMMITTING.try_with(Arc::clone).ok();
+    let mark = |on: bool| flag.iter().for_each(|f| f.store(on, Ordering::SeqCst));
+    mark(true);
+    let outcome = tx.commit().await;
+    mark(false);
+    Ok(outcome?)
 }
 
 /// Cancels one [`Engine::run`]. Firing it before the run starts waiting still
@@ -157,5 +201,37 @@ impl ProcessEngine {
 impl Default for ProcessEngine {
     fn default() -> Self {
         ProcessEngine::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn engine(deadline_ms: u64) -> Engine {
+        let mut config = DatabaseConfig::new("unused");
+        config.deadline = Duration::from_millis(deadline_ms);
+        Engine::new(&config).expect("engine")
+    }
+
+    #[test]
+    fn a_call_past_its_deadline_is_abandoned_with_a_503() {
+        let outcome = engine(10).run(&Cancel::new(), async {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            Ok(1)
+        });
+        assert_eq!(outcome.map_err(|e| e.status()), Err(503));
+    }
+
+    #[test]
+    fn a_call_whose_commit_is_in_flight_is_finished_even_past_its_deadline() {
+        let outcome = engine(10).run(&Cancel::new(), async {
+            COMMITTING.with(|flag| flag.store(true, Ordering::SeqCst));
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            COMMITTING.with(|flag| flag.store(false, Ordering::SeqCst));
+            Ok(42)
+        });
+        assert_eq!(outcome, Ok(42));
     }
 }

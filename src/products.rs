@@ -66,7 +66,7 @@ async fn handle(pool: &MySqlPool, cache: &CatalogCache, request: &ProductRequest
         let mut tx = pool.begin().await?;
         match respond(&mut tx, cache, request, action, Timestamp::now()).await {
             Ok(answer) => {
-                tx.commit().await?;
+                crate::engine::commit(tx).await?;
                 return Ok(answer);
             }
             Err(Error::Deadlock) => continue, // dropping `tx` rolls back; run it again

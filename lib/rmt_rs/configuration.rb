@@ -3,11 +3,20 @@
 module RmtRs
   # Database settings with the keys of RMT's `database:` section (/etc/rmt.conf,
   # config/database.yml): host, port, socket, username, password, database, pool,
-  # timeout (milliseconds). String or symbol keys; unknown keys (adapter,
+  # timeout (milliseconds), and RmtRs's own deadline (milliseconds) and
+  # retry_after (seconds). String or symbol keys; unknown keys (adapter,
   # encoding, ...) are ignored so an ActiveRecord configuration can be passed as is.
   module Configuration
     DEFAULT_POOL = 5
     DEFAULT_TIMEOUT_MS = 5000
+    DEFAULT_DEADLINE_MS = 30_000
+    DEFAULT_RETRY_AFTER_S = 5
+
+    class << self
+      # Seconds a client is told to wait (Retry-After) when RmtRs answers 503.
+      attr_accessor :retry_after
+    end
+    self.retry_after = DEFAULT_RETRY_AFTER_S
 
     module_function
 
@@ -26,8 +35,10 @@ module RmtRs
         optional_string(settings["password"]),
         name,
         positive_integer(settings.fetch("pool", DEFAULT_POOL), "pool"),
-        positive_integer(settings.fetch("timeout", DEFAULT_TIMEOUT_MS), "timeout")
+        positive_integer(settings.fetch("timeout", DEFAULT_TIMEOUT_MS), "timeout"),
+        positive_integer(settings.fetch("deadline", DEFAULT_DEADLINE_MS), "deadline")
       )
+      self.retry_after = positive_integer(settings.fetch("retry_after", DEFAULT_RETRY_AFTER_S), "retry_after")
     end
 
     def optional_string(value)

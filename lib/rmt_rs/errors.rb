@@ -14,6 +14,11 @@ module RmtRs
     def body
       { "type" => "error", "error" => message, "localized_error" => message }
     end
+
+    # Response headers that go with the status.
+    def headers
+      {}
+    end
   end
 
   # The request cannot be stored as sent (RMT: 422).
@@ -29,6 +34,11 @@ module RmtRs
   # The database is unreachable, busy, or no connection freed up in time.
   class ServiceUnavailable < Error
     STATUS = 503
+
+    # When to come back (RMT_RS's `retry_after` setting, seconds).
+    def headers
+      { "Retry-After" => Configuration.retry_after.to_s }
+    end
   end
 
   # The call was interrupted (Thread#kill, Timeout) before it finished; nothing

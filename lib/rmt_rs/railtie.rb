@@ -94,6 +94,7 @@ module RmtRs
       result.headers.each { |name, value| response.headers[name] = value }
       render json: result.body, status: result.status
     rescue RmtRs::Error => e
+      e.headers.each { |name, value| response.headers[name] = value }
       render json: e.body, status: e.status
     end
   end
@@ -111,6 +112,7 @@ module RmtRs
       result.headers.each { |name, value| response.headers[name] = value }
       render json: result.body, status: result.status
     rescue RmtRs::Error => e
+      e.headers.each { |name, value| response.headers[name] = value }
       render json: e.body, status: e.status
     end
   end

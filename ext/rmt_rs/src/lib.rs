@@ -25,6 +25,7 @@ fn configure(
     database: String,
     pool: u32,
     timeout_ms: u64,
+    deadline_ms: u64,
 ) {
     ENGINE.configure(DatabaseConfig {
         host,
@@ -35,6 +36,7 @@ fn configure(
         database,
         pool,
         timeout: Duration::from_millis(timeout_ms),
+        deadline: Duration::from_millis(deadline_ms),
     });
 }
 
@@ -119,7 +121,7 @@ fn install_catalog_tracking(ruby: &Ruby) -> Result<(), Error> {
 #[magnus::init]
 fn init(ruby: &Ruby) -> Result<(), Error> {
     let native = ruby.define_module("RmtRs")?.define_module("Native")?;
-    native.define_singleton_method("configure", function!(configure, 8))?;
+    native.define_singleton_method("configure", function!(configure, 9))?;
     native.define_singleton_method("configured?", function!(is_configured, 0))?;
     native.define_singleton_method("after_fork", function!(after_fork, 0))?;
     native.define_singleton_method("announce_system", function!(announce, 3))?;
