@@ -39,7 +39,7 @@ def herd(instances, seconds)
 end
 
 RUNS = {
-  "quick" => [herd(300, 10), sweep("announce", 64, 1000), sweep("activation", 64, 500)],
+  "quick" => [herd(200, 10), sweep("announce", 64, 1000), sweep("activation", 64, 300)],
   "full" => [
     herd(1000, 60), herd(5000, 60), herd(10_000, 60),
     *[16, 64, 256, 1024].flat_map { |c| [sweep("announce", c, 3000), sweep("activation", c, 1000)] }
