@@ -218,6 +218,21 @@ RSpec.describe "POST and GET /connect/systems/products: RmtRs against RMT's Ruby
     expect(result[:body]["extensions"].first["name"]).to eq("Basesystem Module Renamed")
   end
 
+  it "never repeats a password or registration code in what RmtRs answers" do
+    password = "pw-#{SecureRandom.hex(8)}"
+    regcode = "REGCODE-#{SecureRandom.hex(8)}"
+    announced = RmtRs::Registration.announce_system(hostname: "h").body
+    answers = [
+      RmtRs::Products.activate(login: announced["login"], password: password, params: SLES, base_url: "http://x"),
+      RmtRs::Products.activate(login: announced["login"], password: announced["password"],
+                               params: SLES.merge(token: regcode), base_url: "http://x")
+    ]
+    expect(answers.map(&:status)).to eq([401, 422])
+    texts = answers.flat_map { |answer| [answer.body, answer.inspect] }.join("\n")
+    expect(texts).not_to include(password)
+    expect(texts).not_to include(regcode)
+  end
+
   it "starts from an empty hwinfo for a system announced without one, where RMT fails with 500" do
     outcomes = on_both(hwinfo: nil) { activate(SLES) }
     expect(outcomes[:ruby][:status]).to eq(500) # NoMethodError: JSON.parse("null").symbolize_keys

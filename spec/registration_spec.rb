@@ -148,6 +148,24 @@ RSpec.describe RmtRs::Registration do
       expect_nothing_written
     end
 
+    it "stores SQL and markup in every field verbatim, as data" do
+      hostile = "'); DROP TABLE systems; -- \" OR 1=1 <script>&amp;</script> \\ %s %n"
+      response = announce(hostname: hostile, hwinfo: { hostile => hostile },
+                          system_profiles: { hostile => { "identifier" => hostile, "data" => hostile } })
+      row = system_row(response.body["id"])
+      expect(row["hostname"]).to eq(hostile)
+      expect(JSON.parse(row["system_information"])).to eq(hostile => hostile)
+      expect(db.query("SELECT profile_type, identifier, data FROM profiles").first.values).to eq([hostile] * 3)
+    end
+
+    it "refuses a hostname longer than its column and hwinfo nested deeper than 256 levels, writing nothing" do
+      expect { announce(hostname: "h" * 10_000_000) }.to raise_error(RmtRs::UnprocessableEntity,
+                                                                       "Value too long for hostname")
+      deep = 300.times.reduce({}) { |inner, _| { "n" => inner } }
+      expect { announce(hwinfo: deep) }.to raise_error(ArgumentError, /nested deeper than 256/)
+      expect_nothing_written
+    end
+
     it "refuses values JSON cannot carry and strings that are not UTF-8" do
       expect { announce(hwinfo: { "t" => Time.now }) }.to raise_error(TypeError, /Time/)
       expect { announce(hwinfo: { "b" => "\xff\xfe".b }) }.to raise_error(StandardError)

@@ -10,7 +10,7 @@ use crate::rails_json::to_rails_json;
 use crate::value::Value;
 
 /// Who is calling, as the request says.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Caller {
     pub login: String,
     /// `None` when the basic credentials had no colon.
@@ -21,6 +21,17 @@ pub struct Caller {
 }
 
 // Credentials are never printed, not even in debug output.
+impl std::fmt::Debug for Caller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Caller")
+            .field("login", &self.login)
+            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
+            .field("system_token", &self.system_token.as_ref().map(|_| "[redacted]"))
+            .field("user_agent", &self.user_agent)
+            .finish()
+    }
+}
+
 impl std::fmt::Debug for Authenticated {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Authenticated").field("id", &self.id).finish_non_exhaustive()
@@ -230,6 +241,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn debug_output_never_shows_the_password_or_token() {
+        let caller = Caller {
+            login: "SCC_x".into(),
+            password: Some("s3cret-pw".into()),
+            system_token: Some("t0ken".into()),
+            user_agent: None,
+        };
+        let shown = format!("{caller:?}");
+        assert!(!shown.contains("s3cret-pw") && !shown.contains("t0ken"), "{shown}");
+    }
+
+    #[test]
     fn user_agent_is_set_in_place_or_appended() {
         assert_eq!(
             with_user_agent(Some(r#"{"cpus":2}"#), Some("SUSEConnect/1.14")),
@@ -240,6 +263,11 @@ mod tests {
             r#"{"user_agent":"new","cpus":2}"#
         );
         assert_eq!(with_user_agent(Some("null"), None), r#"{"user_agent":null}"#);
+        // Re-encoding keeps every float exactly (found by tests/properties.rs).
+        assert_eq!(
+            with_user_agent(Some(r#"{"f":-9.283236613488548e+154}"#), Some("a")),
+            r#"{"f":-9.283236613488548e+154,"user_agent":"a"}"#
+        );
         assert_eq!(with_user_agent(None, Some("<x>")), r#"{"user_agent":"\u003cx\u003e"}"#);
     }
 }
