@@ -80,6 +80,38 @@ RSpec.describe "Announces through Puma in cluster mode", :puma do
     end
   end
 
+  define_method(:announce_all) do |server, count, offset: 0|
+    requests = Array.new(count) { |i| [:post, "/connect/subscriptions/systems", announce_body(offset + i), announce_headers] }
+    HttpHerd.run(server.port, requests, concurrency: 20)
+  end
+
+  def expect_each_written_once(results)
+    expect(results.map { |r| r.error || r.status }.uniq).to eq([201])
+    logins = results.map { |r| r.json["login"] }
+    expect(puma_db.query("SELECT login FROM systems").map { |row| row["login"] }.sort).to eq(logins.sort)
+    expect(logins.uniq.size).to eq(logins.size)
+  end
+
+  it "serves RmtRs announces from workers forked off a preloaded app (preload_app!)" do
+    DummyServer.run(database: database, rmt_rs: true, preload: true) do |server|
+      expect_each_written_once(announce_all(server, 500))
+    end
+  end
+
+  it "loses no announce during a phased restart of the workers" do
+    DummyServer.run(database: database, rmt_rs: true) do |server|
+      before = server.worker_pids
+      herd = Thread.new { announce_all(server, 1500) }
+      sleep 1
+      Process.kill("USR1", server.pid) # Puma's phased restart: one worker at a time
+      results = herd.value
+      deadline = Time.now + 60
+      sleep 0.2 until (server.worker_pids & before).empty? || Time.now > deadline
+      expect(server.worker_pids & before).to be_empty
+      expect_each_written_once(results + announce_all(server, 100, offset: 1500))
+    end
+  end
+
   it "keeps a worker answering other requests while its RmtRs announces wait on the database" do
     DummyServer.run(database: database, rmt_rs: true) do |server|
       locker = DatabaseHelpers.client(database: database)

@@ -63,6 +63,7 @@ pub mod code {
     pub const LOCK_WAIT_TIMEOUT: u16 = 1205;
     pub const DEADLOCK: u16 = 1213;
     pub const TOO_MANY_CONNECTIONS: u16 = 1040;
+    pub const USER_CONNECTION_LIMIT: u16 = 1226;
     pub const DATA_TRUNCATED: u16 = 1265;
     pub const INCORRECT_STRING_VALUE: u16 = 1366;
     pub const DATA_TOO_LONG: u16 = 1406;
@@ -85,7 +86,7 @@ impl From<sqlx::Error> for Error {
                         Error::InvalidInput(format!("Value too long for {column}"))
                     }
                     code::DEADLOCK => Error::Deadlock,
-                    code::LOCK_WAIT_TIMEOUT | code::TOO_MANY_CONNECTIONS => {
+                    code::LOCK_WAIT_TIMEOUT | code::TOO_MANY_CONNECTIONS | code::USER_CONNECTION_LIMIT => {
                         Error::Unavailable(format!("The database is busy (error {number}); try again later"))
                     }
                     // The server's text can quote stored values (credentials among
