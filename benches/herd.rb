@@ -38,13 +38,33 @@ def herd(instances, seconds)
    %W[--mode herd --scenario registration --instances #{instances} --spread-ms #{seconds * 1000}]]
 end
 
+# A fault run: the herd while the private MariaDB is stopped and started again
+# (durable: every committed row survives) `after` seconds in.
+def restart_mariadb(after)
+  lambda do
+    sleep after
+    system(File.join(ROOT, "script/mariadb"), "stop", out: File::NULL)
+    system(File.join(ROOT, "script/mariadb"), "start", out: File::NULL)
+  end
+end
+
+def burst(instances)
+  ["burst of #{instances.to_s.reverse.scan(/\d{1,3}/).join(',').reverse} announces at once",
+   %W[--mode herd --scenario announce --instances #{instances} --spread-ms 0]]
+end
+
 RUNS = {
   "quick" => [herd(200, 10), sweep("announce", 64, 1000), sweep("activation", 64, 300)],
+  "faults" => [
+    burst(1000), burst(5000),
+    ["MariaDB restarted 4 s into a 1,500-announce herd",
+     %w[--mode herd --scenario announce --instances 1500 --spread-ms 15000], restart_mariadb(4)]
+  ],
   "full" => [
     herd(1000, 60), herd(5000, 60), herd(10_000, 60),
     *[16, 64, 256, 1024].flat_map { |c| [sweep("announce", c, 3000), sweep("activation", c, 1000)] }
   ]
-}.fetch(MODE) { abort "usage: benches/herd.rb [quick|full]" }
+}.fetch(MODE) { abort "usage: benches/herd.rb [quick|full|faults]" }
 
 PATHS = { "Ruby (RMT)" => false, "RmtRs" => true }.freeze
 CEILING_REGISTRATIONS = MODE == "full" ? 5000 : 1000
@@ -68,18 +88,23 @@ def measure(path_name, rmt_rs)
   db = DatabaseHelpers.client(database: DATABASE)
   DummyServer.run(database: DATABASE, rmt_rs: rmt_rs) do |server|
     puma_pids = [server.pid, *server.worker_pids]
-    RUNS.map do |label, options|
+    RUNS.map do |label, options, fault|
       DatabaseHelpers.clean_tables(db)
       Catalog.seed(db)
       cpu_before = puma_pids.sum { |pid| ProcessStats.cpu_seconds(pid) }
-      db_cpu_before = ProcessStats.cpu_seconds(mariadb_pid)
+      db_pid = mariadb_pid
+      db_cpu_before = ProcessStats.cpu_seconds(db_pid)
       log_offset = File.size(server.rails_log)
+      fault_thread = Thread.new(&fault) if fault
       result = run_herd(server, options)
+      fault_thread&.join
+      db = DatabaseHelpers.client(database: DATABASE) if fault # the old session died with the server
       result.merge(
         "server_errors" => server.errors_logged(log_offset),
         "path" => path_name, "run" => label,
         "puma_cpu_s" => (puma_pids.sum { |pid| ProcessStats.cpu_seconds(pid) } - cpu_before).round(2),
-        "mariadb_cpu_s" => (ProcessStats.cpu_seconds(mariadb_pid) - db_cpu_before).round(2),
+        # A restarted server is a new process: its CPU is not comparable.
+        "mariadb_cpu_s" => db_pid == mariadb_pid ? (ProcessStats.cpu_seconds(db_pid) - db_cpu_before).round(2) : nil,
         "systems_written" => rows(db, "systems"),
         "activations_written" => rows(db, "activations"),
         "puma_peak_rss_mib" => puma_pids.map { |pid| ProcessStats.peak_rss_mib(pid) }
@@ -169,7 +194,7 @@ abort "build the simulator first: cargo build --release --manifest-path benches/
 started = Time.now
 results = PATHS.flat_map { |name, rmt_rs| measure(name, rmt_rs) }
 results = results.sort_by.with_index { |r, i| [RUNS.index { |label, _| label == r["run"] }, i] }
-layers = ceilings
+layers = MODE == "faults" ? nil : ceilings
 machine = "#{Etc.nprocessors} cores, #{(File.read('/proc/meminfo')[/MemTotal:\s+(\d+)/, 1].to_i / 1024.0 / 1024).round} GiB, " \
           "#{File.read('/etc/os-release')[/PRETTY_NAME="(.*)"/, 1]}, Ruby #{RUBY_VERSION}, " \
           "#{`mariadbd --version`.strip[/Ver \S+/]}"
@@ -185,17 +210,13 @@ report = <<~MD
 
   #{table(results)}
 
-  Per endpoint, registration herds:
-
-  #{endpoint_table(results)}
+  #{results.any? { |r| r['scenario'] == 'registration' } ? "Per endpoint, registration herds:\n\n#{endpoint_table(results)}" : ''}
 
   Charts per run (latency distribution, answers per second over time): the
   `*.svg` files beside this report.
 
-  Ceilings, announce only, #{fmt(CEILING_REGISTRATIONS)} registrations 10 at a time (two profiles
-  each; the MariaDB row is one durable single-row insert per commit):
-
-  #{ceilings_table(layers, results)}
+  #{layers ? "Ceilings, announce only, #{fmt(CEILING_REGISTRATIONS)} registrations 10 at a time (two profiles\n" \
+              "each; the MariaDB row is one durable single-row insert per commit):\n\n#{ceilings_table(layers, results)}" : ''}
 MD
 FileUtils.mkdir_p(RESULTS)
 # Charts per run: latency distribution (p1..p100) and answers per second.
