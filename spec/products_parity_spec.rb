@@ -134,11 +134,13 @@ RSpec.describe "POST and GET /connect/systems/products: RmtRs against RMT's Ruby
       )
     end
 
-    it "answers unknown credentials with 401 and RMT's error, and no credentials with the basic challenge" do
-      result = expect_parity { basic_authorize("SCC_nobody", "x") && activate(SLES) }
-      expect([result[:status], result[:body]["error"]]).to eq([401, "Invalid system credentials"])
-      result = expect_parity { header("Authorization", nil) && activate(SLES) }
-      expect([result[:status], result[:headers]["WWW-Authenticate"]]).to eq([401, 'Basic realm="RMT API"'])
+    { "v4" => ParityHelpers::V4, "v3" => ParityHelpers::V3 }.each do |version, accept|
+      it "answers unknown credentials with 401 and RMT's error, and no credentials with the basic challenge (#{version})" do
+        result = expect_parity(accept: accept) { basic_authorize("SCC_nobody", "x") && activate(SLES) }
+        expect([result[:status], result[:body]["error"]]).to eq([401, "Invalid system credentials"])
+        result = expect_parity(accept: accept) { header("Authorization", nil) && show(SLES) }
+        expect([result[:status], result[:headers]["WWW-Authenticate"]]).to eq([401, 'Basic realm="RMT API"'])
+      end
     end
   end
 
@@ -154,9 +156,11 @@ RSpec.describe "POST and GET /connect/systems/products: RmtRs against RMT's Ruby
       "SLED-REGCODE" => "The subscription with the provided Registration Code does not include the requested " \
                         "product 'SUSE Linux Enterprise Server 15 SP6 x86_64'"
     }.each do |regcode, message|
-      it "refuses the registration code #{regcode}" do
-        result = expect_parity { activate(SLES.merge(token: regcode)) }
-        expect([result[:status], result[:body]["error"], result[:activations]]).to eq([422, message, []])
+      { "v4" => ParityHelpers::V4, "v3" => ParityHelpers::V3 }.each do |version, accept|
+        it "refuses the registration code #{regcode} (#{version})" do
+          result = expect_parity(accept: accept) { activate(SLES.merge(token: regcode)) }
+          expect([result[:status], result[:body]["error"], result[:activations]]).to eq([422, message, []])
+        end
       end
     end
 
