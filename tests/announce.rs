@@ -333,3 +333,58 @@ fn cancel_fired_before_the_run_still_interrupts_it() {
     let result = engine.run(&cancel, std::future::pending::<rmt_rs_core::Result<()>>());
     assert_eq!(result.unwrap_err(), Error::Interrupted);
 }
+
+async fn deadlocks(pool: &MySqlPool) -> u64 {
+    let (_, value): (String, String) =
+        sqlx::query_as("SHOW GLOBAL STATUS LIKE 'Innodb_deadlocks'").fetch_one(pool).await.unwrap();
+    value.parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deadlock_victim_is_retried_whole_and_registers_once() {
+    let config = support::fresh_database("announce_deadlock").await;
+    let pool = support::pool(&config).await;
+    let before = deadlocks(&pool).await;
+
+    // Another transaction holds the profile RmtRs will need. It has written many
+    // rows, so InnoDB picks RmtRs's lighter transaction as the deadlock victim.
+    let mut other = pool.begin().await.unwrap();
+    for i in 0..200 {
+        sqlx::query("INSERT INTO profiles (profile_type, identifier, data, created_at, updated_at) VALUES ('filler', ?, 'x', NOW(), NOW())")
+            .bind(i)
+            .execute(&mut *other)
+            .await
+            .unwrap();
+    }
+    sqlx::query("INSERT INTO profiles (profile_type, identifier, data, created_at, updated_at) VALUES ('pci_data', 'shared', 'x', NOW(), NOW())")
+        .execute(&mut *other)
+        .await
+        .unwrap();
+
+    let request = AnnounceRequest {
+        hostname: Some("victim".into()),
+        hwinfo: None,
+        system_profiles: vec![("pci_data".into(), profile("shared", Some("x")))],
+    };
+    let announcing = {
+        let pool = pool.clone();
+        tokio::spawn(async move { announce_system(&pool, &request).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await; // RmtRs now waits on 'shared'
+
+    // Asking for the system RmtRs has inserted closes the cycle; InnoDB breaks it.
+    let seen: Vec<(i64,)> = sqlx::query_as("SELECT id FROM systems WHERE hostname = 'victim' FOR UPDATE")
+        .fetch_all(&mut *other)
+        .await
+        .expect("the heavier transaction survives");
+    assert!(seen.is_empty(), "the victim's row was rolled back");
+    other.rollback().await.unwrap();
+
+    let announced = announcing.await.unwrap().expect("the retried registration succeeds");
+    assert!(deadlocks(&pool).await > before, "a deadlock happened");
+    assert_eq!(support::count(&pool, "systems").await, 1);
+    let (hostname,): (String,) =
+        sqlx::query_as("SELECT hostname FROM systems WHERE id = ?").bind(announced.id).fetch_one(&pool).await.unwrap();
+    assert_eq!(hostname, "victim");
+    assert_eq!(support::count(&pool, "profiles").await, 1, "the other transaction's profiles were rolled back");
+}
