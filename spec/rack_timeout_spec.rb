@@ -1,0 +1,34 @@
+# frozen_string_literal: true
+
+require "parity_helper"
+require "rack/timeout/base"
+
+# Rack::Timeout ends a request by raising into its thread; RmtRs must give the
+# thread back at once (its unblocking function cancels the database work) and
+# leave nothing written.
+RSpec.describe "RmtRs under Rack::Timeout", :parity do
+  def app
+    @app ||= Rack::Timeout.new(Rails.application, service_timeout: 1)
+  end
+
+  it "ends an announce stuck on the database at Rack::Timeout's limit, writing nothing" do
+    locker = DatabaseHelpers.client
+    locker.query("LOCK TABLES systems WRITE")
+    header "Accept", ParityHelpers::V4
+    request = Thread.new do
+      post "/connect/subscriptions/systems", { hostname: "stuck" }.to_json, "CONTENT_TYPE" => "application/json"
+      last_response.status
+    rescue Rack::Timeout::Error => e
+      e.class
+    end
+    # Generous: without the cancellation the request would wait for the lock forever.
+    finished = request.join(20)
+    locker.close # releases the lock
+    expect(finished).not_to be_nil
+    expect(request.value).to eq(Rack::Timeout::RequestTimeoutException).or eq(500)
+    expect(count("systems")).to eq(0)
+
+    post "/connect/subscriptions/systems", { hostname: "in time" }.to_json, "CONTENT_TYPE" => "application/json"
+    expect(last_response.status).to eq(201)
+  end
+end
