@@ -119,6 +119,11 @@ const REPOSITORY_COLUMNS: &str = "repositories.id, repositories.scc_id, reposito
     (repositories.mirroring_enabled AND repositories.last_mirrored_at IS NOT NULL) AS fully_mirrored, \
     repositories.local_path";
 
+/// Repositories joined to the services (hence products) they belong to.
+const REPOSITORIES_OF_SERVICES: &str = "FROM repositories \
+    INNER JOIN repositories_services ON repositories.id = repositories_services.repository_id \
+    INNER JOIN services ON repositories_services.service_id = services.id";
+
 impl Repository {
     fn from_row(row: &MySqlRow) -> Result<Repository> {
         Ok(Repository {
@@ -135,9 +140,12 @@ impl Repository {
     }
 }
 
-/// Products by the ids in `ids`, in the order the query returns them.
-pub async fn products_where(conn: &mut MySqlConnection, condition: &str, ids: &[u64]) -> Result<Vec<Product>> {
-    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products {condition}");
+/// The products with these ids (none when `ids` is empty).
+async fn products_with_ids(conn: &mut MySqlConnection, ids: &[u64]) -> Result<Vec<Product>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE products.id IN ({})", placeholders(ids.len()));
     let mut query = sqlx::query(&sql);
     for id in ids {
         query = query.bind(*id as i64);
@@ -148,10 +156,7 @@ pub async fn products_where(conn: &mut MySqlConnection, condition: &str, ids: &[
 /// The repositories of a product's service (RMT's `product.repositories`).
 pub async fn repositories_of(conn: &mut MySqlConnection, product_id: u64) -> Result<Vec<Repository>> {
     let sql = format!(
-        "SELECT {REPOSITORY_COLUMNS} FROM repositories \
-         INNER JOIN repositories_services ON repositories.id = repositories_services.repository_id \
-         INNER JOIN services ON repositories_services.service_id = services.id \
-         WHERE services.product_id = ? ORDER BY repositories.id"
+        "SELECT {REPOSITORY_COLUMNS} {REPOSITORIES_OF_SERVICES} WHERE services.product_id = ? ORDER BY repositories.id"
     );
     let rows = sqlx::query(&sql).bind(product_id as i64).fetch_all(&mut *conn).await?;
     rows.iter().map(Repository::from_row).collect()
@@ -165,6 +170,11 @@ pub struct Tree {
     repositories: HashMap<u64, Vec<Repository>>,
     extensions: HashMap<u64, Vec<u64>>,
     recommended: HashSet<u64>,
+}
+
+/// `?, ?, …` for an IN list of `count` values.
+pub fn placeholders(count: usize) -> String {
+    vec!["?"; count].join(", ")
 }
 
 /// A tree deeper than this is a cycle in the catalog (RMT would recurse forever).
@@ -193,15 +203,14 @@ impl Tree {
         }
         let mut ids = vec![root.id];
         tree.collect_reachable(root.id, 0, &mut ids)?;
-        let placeholders = vec!["?"; ids.len()].join(", ");
-        for product in products_where(conn, &format!("WHERE products.id IN ({placeholders})"), &ids).await? {
+        // The root is at hand; only its extensions are read.
+        tree.products.insert(root.id, root.clone());
+        for product in products_with_ids(conn, &ids[1..]).await? {
             tree.products.insert(product.id, product);
         }
-        tree.products.insert(root.id, root.clone());
+        let placeholders = placeholders(ids.len());
         let sql = format!(
-            "SELECT services.product_id AS owner, {REPOSITORY_COLUMNS} FROM repositories \
-             INNER JOIN repositories_services ON repositories.id = repositories_services.repository_id \
-             INNER JOIN services ON repositories_services.service_id = services.id \
+            "SELECT services.product_id AS owner, {REPOSITORY_COLUMNS} {REPOSITORIES_OF_SERVICES} \
              WHERE services.product_id IN ({placeholders}) ORDER BY services.product_id, repositories.id"
         );
         let mut query = sqlx::query(&sql);

@@ -120,7 +120,7 @@ async fn activate_checked(
     let product = require_product(conn, &request.params).await?;
     let service_id = require_mirrored_service(conn, &product).await?;
     let subscription = load_subscription(conn, request, system, &product, now).await?;
-    check_base_products(conn, system, &product).await?;
+    check_base_products(conn, system, &product, None).await?;
     write_activation(conn, system, service_id, subscription, now).await?;
     let tree = cache.tree(conn, &product).await?;
     Ok((201, tree.service_json(service_id, product.id, &request.base_url)?))
@@ -134,8 +134,8 @@ async fn show_checked(
 ) -> Result<(u16, Value)> {
     let product = require_product(conn, &request.params).await?;
     require_mirrored_service(conn, &product).await?;
-    check_base_products(conn, system, &product).await?;
     let activated = system_products(conn, system.id).await?;
+    check_base_products(conn, system, &product, Some(&activated)).await?;
     let micro_sibling = product.identifier.as_deref().is_some_and(|i| i.eq_ignore_ascii_case("sles"))
         && activated.iter().any(|p| p.identifier.as_deref().is_some_and(|i| i.to_lowercase().contains("micro")))
         && activated.iter().any(|p| p.arch == product.arch);
@@ -203,7 +203,7 @@ async fn require_product(conn: &mut MySqlConnection, params: &[(String, Value)])
     let versions = text_param(params, "version")?.map(|v| version_candidates(&v));
     let version_condition = match &versions {
         None => "products.version IS NULL".to_string(),
-        Some(list) => format!("products.version IN ({})", vec!["?"; list.len()].join(", ")),
+        Some(list) => format!("products.version IN ({})", catalog::placeholders(list.len())),
     };
     let sql = format!(
         "SELECT {} FROM products WHERE products.identifier <=> ? AND {version_condition} AND products.arch <=> ? LIMIT 1",
@@ -304,7 +304,7 @@ async fn load_subscription(
     let sql = format!(
         "SELECT activations.subscription_id FROM activations INNER JOIN services ON services.id = activations.service_id \
          WHERE activations.system_id = ? AND services.product_id IN ({}) ORDER BY activations.id LIMIT 1",
-        vec!["?"; ids.len()].join(", ")
+        catalog::placeholders(ids.len())
     );
     let mut query = sqlx::query_as::<_, (Option<i64>,)>(&sql).bind(system.id as i64);
     for id in &ids {
@@ -325,23 +325,38 @@ async fn system_products(conn: &mut MySqlConnection, system_id: u64) -> Result<V
          WHERE activations.system_id = ? ORDER BY activations.id",
         catalog::PRODUCT_COLUMNS
     );
-    let rows = sqlx::query(&sql).bind(system_id as i64).fetch_all(&mut *conn).await?;
-    distinct(rows.iter().map(Product::from_row).collect::<Result<Vec<_>>>()?)
+    Ok(distinct(products_by(conn, &sql, system_id).await?))
 }
 
-fn distinct(products: Vec<Product>) -> Result<Vec<Product>> {
+/// The products `sql` selects for one id.
+async fn products_by(conn: &mut MySqlConnection, sql: &str, id: u64) -> Result<Vec<Product>> {
+    sqlx::query(sql).bind(id as i64).fetch_all(&mut *conn).await?.iter().map(Product::from_row).collect()
+}
+
+fn distinct(products: Vec<Product>) -> Vec<Product> {
     let mut seen = Vec::with_capacity(products.len());
     for product in products {
         if !seen.iter().any(|p: &Product| p.id == product.id) {
             seen.push(product);
         }
     }
-    Ok(seen)
+    seen
 }
 
 /// RMT's `check_base_product_dependencies`: an extension needs one of its
-/// base products activated, and one of its root products.
-async fn check_base_products(conn: &mut MySqlConnection, system: &Authenticated, product: &Product) -> Result<()> {
+/// base products activated, and one of its root products. `activated` is the
+/// system's products when the caller has them already.
+async fn check_base_products(
+    conn: &mut MySqlConnection,
+    system: &Authenticated,
+    product: &Product,
+    activated: Option<&[Product]>,
+) -> Result<()> {
+    // A base product is never an extension, so checking it first (no query)
+    // gives RMT's outcome.
+    if product.is_base() {
+        return Ok(());
+    }
     let edge_products = |column: &str| {
         format!(
             "SELECT {} FROM products INNER JOIN products_extensions ON products.id = products_extensions.{column} \
@@ -349,17 +364,18 @@ async fn check_base_products(conn: &mut MySqlConnection, system: &Authenticated,
             catalog::PRODUCT_COLUMNS
         )
     };
-    let bases: Vec<Product> = sqlx::query(&edge_products("product_id"))
-        .bind(product.id as i64)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(Product::from_row)
-        .collect::<Result<_>>()?;
-    if (product.is_extension() && bases.iter().any(Product::is_extension)) || product.is_base() {
+    let bases = products_by(conn, &edge_products("product_id"), product.id).await?;
+    if product.is_extension() && bases.iter().any(Product::is_extension) {
         return Ok(());
     }
-    let activated = system_products(conn, system.id).await?;
+    let loaded;
+    let activated = match activated {
+        Some(list) => list,
+        None => {
+            loaded = system_products(conn, system.id).await?;
+            &loaded
+        }
+    };
     let has_any = |list: &[Product]| list.iter().any(|p| activated.iter().any(|a| a.id == p.id));
     let names = |list: &[Product]| list.iter().map(Product::friendly_name).collect::<Vec<_>>().join(", ");
     if !has_any(&bases) {
@@ -369,8 +385,7 @@ async fn check_base_products(conn: &mut MySqlConnection, system: &Authenticated,
             names(&bases)
         )));
     }
-    let rows = sqlx::query(&edge_products("root_product_id")).bind(product.id as i64).fetch_all(&mut *conn).await?;
-    let roots = distinct(rows.iter().map(Product::from_row).collect::<Result<Vec<_>>>()?)?;
+    let roots = distinct(products_by(conn, &edge_products("root_product_id"), product.id).await?);
     if !has_any(&roots) {
         let system_base = activated.iter().find(|p| p.is_base()).map(Product::friendly_name).unwrap_or_default();
         let name = product.friendly_name();
@@ -463,12 +478,7 @@ async fn reset_scc_sync(conn: &mut MySqlConnection, system_id: u64, now: Timesta
 /// A new system token after an activation, for clients that use tokens.
 async fn refresh_token(conn: &mut MySqlConnection, system_id: u64, now: Timestamp) -> Result<String> {
     let token = uuid::Uuid::new_v4().to_string();
-    sqlx::query("UPDATE systems SET system_token = ?, scc_registered_at = NULL, updated_at = ? WHERE id = ?")
-        .bind(&token)
-        .bind(now.seconds())
-        .bind(system_id as i64)
-        .execute(&mut *conn)
-        .await?;
+    system_auth::update_system(conn, system_id, system_auth::SystemColumn::SystemToken, &token, now).await?;
     Ok(token)
 }
 

@@ -89,53 +89,60 @@ pub async fn authenticate(conn: &mut MySqlConnection, caller: &Caller, now: Time
         return Err(Error::Unauthorized(INVALID_CREDENTIALS.into()));
     };
 
-    let system = match &caller.system_token {
-        None => Authenticated {
-            id: first.id,
-            system_token: first.system_token.clone(),
-            proxy_byos_mode: first.proxy_byos_mode,
-            token_header: false,
-        },
+    let (system, stored_information) = match &caller.system_token {
+        None => {
+            let system = Authenticated {
+                id: first.id,
+                system_token: first.system_token.clone(),
+                proxy_byos_mode: first.proxy_byos_mode,
+                token_header: false,
+            };
+            (system, first.system_information.clone())
+        }
         Some(header) => {
             let token = Some(header.as_str()).filter(|t| !crate::value::is_blank_text(t));
-            let (id, info) = match candidates.iter().find(|c| c.system_token.as_deref() == token) {
-                Some(found) => (found.id, found.system_information.clone()),
-                None => (duplicate(conn, caller, first.id, token, now).await?, first.system_information.clone()),
+            // A copy of the first system takes its data when the token matches none.
+            let found = candidates.iter().find(|c| c.system_token.as_deref() == token);
+            let id = match found {
+                Some(found) => found.id,
+                None => duplicate(conn, caller, first.id, token, now).await?,
             };
-            let byos = candidates.iter().find(|c| c.id == id).map_or(first.proxy_byos_mode, |c| c.proxy_byos_mode);
-            record_user_agent(conn, id, info.as_deref(), caller.user_agent.as_deref(), now).await?;
+            let source = found.unwrap_or(first);
             let system = Authenticated {
                 id,
                 system_token: token.map(str::to_string),
-                proxy_byos_mode: byos,
+                proxy_byos_mode: source.proxy_byos_mode,
                 token_header: true,
             };
-            // `update(last_seen_at:)`: nothing to write when it already holds this second.
-            sqlx::query(
-                "UPDATE systems SET last_seen_at = ?, scc_registered_at = NULL, updated_at = ? \
-                 WHERE id = ? AND NOT (last_seen_at <=> ?)",
-            )
-            .bind(now.seconds())
-            .bind(now.seconds())
-            .bind(id as i64)
-            .bind(now.seconds())
-            .execute(&mut *conn)
-            .await?;
-            return Ok(system);
+            (system, source.system_information.clone())
         }
     };
-    record_user_agent(conn, system.id, first.system_information.as_deref(), caller.user_agent.as_deref(), now).await?;
-    // `touch(:last_seen_at)`, at most every three minutes, without the update callbacks.
-    let stale = Timestamp::from_micros(now.micros_since_epoch() - LAST_SEEN_EVERY_SECONDS * 1_000_000);
-    sqlx::query(
-        "UPDATE systems SET last_seen_at = ?, updated_at = ? WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)",
-    )
-    .bind(now.seconds())
-    .bind(now.seconds())
-    .bind(system.id as i64)
-    .bind(stale.seconds())
-    .execute(&mut *conn)
-    .await?;
+    record_user_agent(conn, system.id, stored_information.as_deref(), caller.user_agent.as_deref(), now).await?;
+    if system.token_header {
+        // `update(last_seen_at:)`: nothing to write when it already holds this second.
+        sqlx::query(
+            "UPDATE systems SET last_seen_at = ?, scc_registered_at = NULL, updated_at = ? \
+             WHERE id = ? AND NOT (last_seen_at <=> ?)",
+        )
+        .bind(now.seconds())
+        .bind(now.seconds())
+        .bind(system.id as i64)
+        .bind(now.seconds())
+        .execute(&mut *conn)
+        .await?;
+    } else {
+        // `touch(:last_seen_at)`, at most every three minutes, without the update callbacks.
+        let stale = Timestamp::from_micros(now.micros_since_epoch() - LAST_SEEN_EVERY_SECONDS * 1_000_000);
+        sqlx::query(
+            "UPDATE systems SET last_seen_at = ?, updated_at = ? WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)",
+        )
+        .bind(now.seconds())
+        .bind(now.seconds())
+        .bind(system.id as i64)
+        .bind(stale.seconds())
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(system)
 }
 
@@ -210,12 +217,34 @@ async fn record_user_agent(
     if stored == Some(updated.as_str()) {
         return Ok(());
     }
-    sqlx::query("UPDATE systems SET system_information = ?, scc_registered_at = NULL, updated_at = ? WHERE id = ?")
-        .bind(&updated)
-        .bind(now.seconds())
-        .bind(id as i64)
-        .execute(&mut *conn)
-        .await?;
+    update_system(conn, id, SystemColumn::SystemInformation, &updated, now).await
+}
+
+/// The `systems` columns RmtRs changes on an existing system.
+#[derive(Debug, Clone, Copy)]
+pub enum SystemColumn {
+    SystemInformation,
+    SystemToken,
+}
+
+/// RMT's `System#update` of one column: its `before_update` callback resets the
+/// SCC sync time, and Rails bumps `updated_at`.
+pub async fn update_system(
+    conn: &mut MySqlConnection,
+    id: u64,
+    column: SystemColumn,
+    value: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let sql = match column {
+        SystemColumn::SystemInformation => {
+            "UPDATE systems SET system_information = ?, scc_registered_at = NULL, updated_at = ? WHERE id = ?"
+        }
+        SystemColumn::SystemToken => {
+            "UPDATE systems SET system_token = ?, scc_registered_at = NULL, updated_at = ? WHERE id = ?"
+        }
+    };
+    sqlx::query(sql).bind(value).bind(now.seconds()).bind(id as i64).execute(&mut *conn).await?;
     Ok(())
 }
 

@@ -53,10 +53,27 @@ module RmtRs
     end
   end
 
+  # Renders what RmtRs answered, or the RmtRs::Error it raised, with its headers.
+  module Rendering
+    private
+
+    def render_rmt_rs
+      answer = begin
+        yield
+      rescue RmtRs::Error => e
+        e
+      end
+      answer.headers.each { |name, value| response.headers[name] = value }
+      render json: answer.body, status: answer.status
+    end
+  end
+
   # The products controller's `activate` and `show` done by RmtRs, RMT's
   # before/after actions included (they are skipped while the flag is on, per
   # request). Without basic credentials the client gets RMT's challenge.
   module ProductsAction
+    include Rendering
+
     RUBY_BEFORE_ACTIONS = %i[authenticate_system require_product check_product_service_and_repositories
                              load_subscription check_base_product_dependencies].freeze
     ACTIONS = %w[activate show].freeze
@@ -88,32 +105,28 @@ module RmtRs
 
       login, password = basic.user_name_and_password(request)
       token = request.headers.key?("System-Token") ? request.headers["System-Token"].to_s : nil
-      result = RmtRs::Products.public_send(action, login: login, password: password, params: params.to_unsafe_h,
-                                                   base_url: request.base_url, system_token: token,
-                                                   user_agent: request.user_agent)
-      result.headers.each { |name, value| response.headers[name] = value }
-      render json: result.body, status: result.status
-    rescue RmtRs::Error => e
-      e.headers.each { |name, value| response.headers[name] = value }
-      render json: e.body, status: e.status
+      render_rmt_rs do
+        RmtRs::Products.public_send(action, login: login, password: password, params: params.to_unsafe_h,
+                                            base_url: request.base_url, system_token: token,
+                                            user_agent: request.user_agent)
+      end
     end
   end
 
   # The announce action done by RmtRs. Checks the flag per request, so switching
   # it off at run time restores RMT's own action.
   module AnnounceAction
+    include Rendering
+
     def announce_system
       return super unless RmtRs::Railtie.enabled?
 
       hwinfo = params.permit(hwinfo: {})[:hwinfo]
       profiles = params.key?(:system_profiles) ? params.permit(system_profiles: {})[:system_profiles] : nil
-      result = RmtRs::Registration.announce_system(hostname: params[:hostname], hwinfo: hwinfo&.to_h,
-                                                   system_profiles: profiles&.to_h)
-      result.headers.each { |name, value| response.headers[name] = value }
-      render json: result.body, status: result.status
-    rescue RmtRs::Error => e
-      e.headers.each { |name, value| response.headers[name] = value }
-      render json: e.body, status: e.status
+      render_rmt_rs do
+        RmtRs::Registration.announce_system(hostname: params[:hostname], hwinfo: hwinfo&.to_h,
+                                            system_profiles: profiles&.to_h)
+      end
     end
   end
 end

@@ -14,7 +14,7 @@ module DatabaseHelpers
   module_function
 
   # Starts the private server if needed and (re)creates `database` with the
-  # shipped schema. Also used by the demo in benches/.
+  # shipped schema. Also used by the benchmarks in benches/.
   def start_and_load_schema(database = DATABASE)
     system(File.join(ROOT, "script/mariadb"), "start", exception: true) unless ENV["RMT_RS_DB_SOCKET"]
     admin = client(database: nil)

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use magnus::{function, prelude::*, Error, RArray, Ruby};
 use rmt_rs_core::engine::ProcessEngine;
-use rmt_rs_core::{announce_system, products, AnnounceRequest, Caller, Cancel, DatabaseConfig, ProductRequest};
+use rmt_rs_core::{announce_system, products, AnnounceRequest, Caller, Cancel, DatabaseConfig, Engine, ProductRequest};
 
 /// The engine (tokio runtime + sqlx pool) of this process.
 static ENGINE: ProcessEngine = ProcessEngine::new();
@@ -60,10 +60,7 @@ fn announce(
         hwinfo: convert::optional_hash(ruby, hwinfo, "hwinfo")?,
         system_profiles: convert::hash_pairs(ruby, system_profiles, "system_profiles")?,
     };
-    let engine = ENGINE.get().map_err(|e| errors::raise(ruby, e))?;
-    let cancel = Cancel::new();
-    let outcome = gvl::without_gvl(&cancel, || engine.run(&cancel, announce_system(engine.pool(), &request)));
-    let announced = errors::into_ruby(ruby, outcome)?;
+    let announced = released(ruby, |engine, cancel| engine.run(cancel, announce_system(engine.pool(), &request)))?;
     Ok(ruby.ary_new_from_values(&[
         ruby.into_value(announced.id),
         ruby.into_value(announced.login),
@@ -90,17 +87,14 @@ fn product_request(
         params: convert::hash_pairs(ruby, params, "params")?,
         base_url,
     };
-    let engine = ENGINE.get().map_err(|e| errors::raise(ruby, e))?;
-    let cancel = Cancel::new();
-    let outcome = gvl::without_gvl(&cancel, || {
-        engine.run(&cancel, async {
+    let answer = released(ruby, |engine, cancel| {
+        engine.run(cancel, async {
             match action.as_str() {
                 "activate" => products::activate(engine.pool(), engine.catalog_cache(), &request).await,
                 _ => products::show(engine.pool(), engine.catalog_cache(), &request).await,
             }
         })
-    });
-    let answer = errors::into_ruby(ruby, outcome)?;
+    })?;
     Ok(ruby.ary_new_from_values(&[
         ruby.into_value(answer.status),
         ruby.into_value(answer.body),
@@ -111,10 +105,18 @@ fn product_request(
 /// Installs catalog tracking (`db/catalog_tracking.sql`), which lets RmtRs
 /// cache product trees.
 fn install_catalog_tracking(ruby: &Ruby) -> Result<(), Error> {
+    released(ruby, |engine, cancel| engine.run(cancel, rmt_rs_core::catalog_cache::install_tracking(engine.pool())))
+}
+
+/// Runs `work` on this process's engine with the GVL released, and turns its
+/// error into the Ruby exception.
+fn released<T: Send>(
+    ruby: &Ruby,
+    work: impl FnOnce(&Engine, &Cancel) -> rmt_rs_core::Result<T> + Send,
+) -> Result<T, Error> {
     let engine = ENGINE.get().map_err(|e| errors::raise(ruby, e))?;
     let cancel = Cancel::new();
-    let outcome =
-        gvl::without_gvl(&cancel, || engine.run(&cancel, rmt_rs_core::catalog_cache::install_tracking(engine.pool())));
+    let outcome = gvl::without_gvl(&cancel, || work(&engine, &cancel));
     errors::into_ruby(ruby, outcome)
 }
 
