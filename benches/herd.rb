@@ -17,12 +17,13 @@ require_relative "../spec/support/dummy_server"
 require_relative "../spec/support/catalog"
 require_relative "support/process_stats"
 require_relative "support/svg_chart"
+require_relative "support/faults"
 
 MODE = ARGV[0] || ENV.fetch("HERD_MODE", "quick")
 ROOT = DatabaseHelpers::ROOT
 HERD = File.join(ROOT, "target/release/rmt-rs-herd")
 DATABASE = "rmt_rs_herd"
-RESULTS = File.join(ROOT, "results", "herd-#{MODE}")
+RESULTS = File.join(ROOT, "results", "herd-#{MODE}#{"-partial" if ENV["HERD_ONLY"]}")
 
 # Each run: [label, herd options]. A herd arrives evenly over its window
 # whatever the server does; a sweep keeps `concurrency` instances going. A
@@ -38,33 +39,36 @@ def herd(instances, seconds)
    %W[--mode herd --scenario registration --instances #{instances} --spread-ms #{seconds * 1000}]]
 end
 
-# A fault run: the herd while the private MariaDB is stopped and started again
-# (durable: every committed row survives) `after` seconds in.
-def restart_mariadb(after)
-  lambda do
-    sleep after
-    system(File.join(ROOT, "script/mariadb"), "stop", out: File::NULL)
-    system(File.join(ROOT, "script/mariadb"), "start", out: File::NULL)
-  end
-end
-
 def burst(instances)
   ["burst of #{instances.to_s.reverse.scan(/\d{1,3}/).join(',').reverse} announces at once",
    %W[--mode herd --scenario announce --instances #{instances} --spread-ms 0]]
 end
 
+def fault(what, damage)
+  ["#{what}, 4 s into 1,500 announces", %w[--mode herd --scenario announce --instances 1500 --spread-ms 15000], damage]
+end
+
 RUNS = {
   "quick" => [herd(200, 10), sweep("announce", 64, 1000), sweep("activation", 64, 300)],
+  # 1,500 announces over 15 s (100 a second, no retries); 4 s in, a fault
+  # lasts 5 s (8 s for the interrupts) while the herd keeps arriving.
   "faults" => [
     burst(1000), burst(5000),
-    ["MariaDB restarted 4 s into a 1,500-announce herd",
-     %w[--mode herd --scenario announce --instances 1500 --spread-ms 15000], restart_mariadb(4)]
+    fault("a transaction holds the end of systems (lock wait timeout 2 s)", Faults.lock_wait(DATABASE, after: 4, hold: 5)),
+    fault("connections cut, none free", Faults.no_connections(DATABASE, after: 4, hold: 5)),
+    fault("deadlocks, the registration the victim", Faults.deadlocks(DATABASE, after: 4, hold: 5)),
+    fault("systems locked, Rack::Timeout 5 s", Faults.locked_table(DATABASE, after: 4, hold: 8)),
+    ["hostile announces, 12 kinds, 1,200 over 10 s", %w[--mode herd --scenario hostile --instances 1200 --spread-ms 10000]],
+    # Last: a restart resets the lock wait timeout set for this mode.
+    fault("MariaDB restarted", Faults.restart(after: 4))
   ],
   "full" => [
     herd(1000, 60), herd(5000, 60), herd(10_000, 60),
     *[16, 64, 256, 1024].flat_map { |c| [sweep("announce", c, 3000), sweep("activation", c, 1000)] }
   ]
 }.fetch(MODE) { abort "usage: benches/herd.rb [quick|full|faults]" }
+# HERD_ONLY=regexp: only the runs whose label matches (while working on one).
+RUNS.select! { |label, _| label.match?(Regexp.new(ENV["HERD_ONLY"], Regexp::IGNORECASE)) } if ENV["HERD_ONLY"]
 
 PATHS = { "Ruby (RMT)" => false, "RmtRs" => true }.freeze
 CEILING_REGISTRATIONS = MODE == "full" ? 5000 : 1000
@@ -86,7 +90,11 @@ end
 def measure(path_name, rmt_rs)
   DatabaseHelpers.start_and_load_schema(DATABASE)
   db = DatabaseHelpers.client(database: DATABASE)
-  DummyServer.run(database: DATABASE, rmt_rs: rmt_rs) do |server|
+  # Faults mode: lock waits end after 2 s instead of 50 (sessions read it when
+  # they connect), and Rack::Timeout ends requests after 5 s.
+  db.query("SET GLOBAL innodb_lock_wait_timeout = #{MODE == 'faults' ? 2 : 50}")
+  env = MODE == "faults" ? { "RACK_TIMEOUT" => "5" } : {}
+  DummyServer.run(database: DATABASE, rmt_rs: rmt_rs, env: env) do |server|
     puma_pids = [server.pid, *server.worker_pids]
     RUNS.map do |label, options, fault|
       DatabaseHelpers.clean_tables(db)
@@ -97,15 +105,18 @@ def measure(path_name, rmt_rs)
       log_offset = File.size(server.rails_log)
       fault_thread = Thread.new(&fault) if fault
       result = run_herd(server, options)
-      fault_thread&.join
-      db = DatabaseHelpers.client(database: DATABASE) if fault # the old session died with the server
+      observed = fault_thread&.value
+      db = DatabaseHelpers.client(database: DATABASE) if fault # the fault may have cut the old session
       result.merge(
         "server_errors" => server.errors_logged(log_offset),
         "path" => path_name, "run" => label,
         "puma_cpu_s" => (puma_pids.sum { |pid| ProcessStats.cpu_seconds(pid) } - cpu_before).round(2),
         # A restarted server is a new process: its CPU is not comparable.
         "mariadb_cpu_s" => db_pid == mariadb_pid ? (ProcessStats.cpu_seconds(db_pid) - db_cpu_before).round(2) : nil,
+        "fault_observed" => observed,
         "systems_written" => rows(db, "systems"),
+        "profile_links_written" => rows(db, "system_profiles"),
+        "profiles_written" => rows(db, "profiles"),
         "activations_written" => rows(db, "activations"),
         "puma_peak_rss_mib" => puma_pids.map { |pid| ProcessStats.peak_rss_mib(pid) }
       )
@@ -113,6 +124,7 @@ def measure(path_name, rmt_rs)
   end
 ensure
   db&.close
+  DatabaseHelpers.client(database: nil).tap { |c| c.query("SET GLOBAL innodb_lock_wait_timeout = 50") }.close
 end
 
 def fmt(value, digits = 0)
@@ -123,12 +135,19 @@ end
 
 # Rows written against requests answered: one system per announce answered
 # 201, one activation per activation answered 201 (each instance activates
-# each product once). A client that timed out while the server still wrote
-# shows up as a difference.
+# each product once), two profile links per system (every instance sends two
+# profiles). A client that timed out while the server still wrote, or a half
+# written registration, shows up as a difference.
 def rows_check(result)
   ok = ->(endpoint) { result.dig("endpoints", endpoint, "ok") || 0 }
   written = [result["systems_written"], result["activations_written"]]
-  expected = [ok.call("announce"), ok.call("activate")]
+  hostile = result["scenario"] == "hostile" # every endpoint is a kind of announce; profiles vary
+  announced = hostile ? result["endpoints"].sum { |_, e| e["ok"] } : ok.call("announce")
+  expected = [announced, ok.call("activate")]
+  links = result["profile_links_written"]
+  if links && !hostile && links != 2 * written[0]
+    return "NO: #{fmt(links)} profile links for #{fmt(written[0])} systems"
+  end
   return "yes (#{written.map { |n| fmt(n) }.join(' + ')})" if written == expected
 
   "NO: #{written.join(' + ')} rows for #{expected.join(' + ')} answers"
@@ -143,6 +162,45 @@ def endpoint_table(results)
     end
   end
   lines.join("\n")
+end
+
+# What the faults mode did, and the rows check over all its runs.
+def faults_summary(results)
+  return "" unless MODE == "faults"
+
+  held = results.count { |r| rows_check(r).start_with?("yes") }
+  <<~MD.strip
+    Faults (benches/support/faults.rb) start 4 s into a herd of 1,500 announces
+    over 15 s (100 a second; like SUSEConnect, no retries) and last 5 s (the
+    locked table 8 s). In this mode innodb_lock_wait_timeout is 2 s and the app
+    runs behind Rack::Timeout (service timeout 5 s).
+
+    Rows: in #{held} of #{results.size} runs the rows written equal the answers
+    given (a system and two profile links per announce answered 201, an
+    activation per activation answered 201): no half-written registration and
+    no row without its answer.
+
+    Inputs tried: the #{fmt(results.select { |r| r['scenario'] == 'hostile' }.sum { |r| r['instances'] })}
+    hostile announces below (#{results.count { |r| r['scenario'] == 'hostile' }} runs of 12 kinds); in the suite,
+    `cargo test --test properties` (3 properties x 512 generated inputs each:
+    hwinfo round trip, profile order, column casts) and spec/registration_spec.rb
+    (a 10 MB hostname, hwinfo nested deeper than 256 levels, values JSON cannot
+    carry, strings that are not UTF-8, SQL and markup, wrong types).
+  MD
+end
+
+# Hostile announces: each kind's answers on each path, side by side.
+def hostile_table(results)
+  runs = results.select { |r| r["scenario"] == "hostile" }
+  return "" if runs.empty?
+
+  answers = ->(e) { e["outcomes"].map { |kind, n| "#{fmt(n)} x #{kind}" }.join(", ") }
+  lines = ["| kind | #{runs.map { |r| r['path'] }.join(' | ')} |", "|#{'---|' * (runs.size + 1)}"]
+  runs.first["endpoints"].each_key do |kind|
+    lines << "| #{kind} | #{runs.map { |r| answers.call(r['endpoints'][kind]) }.join(' | ')} |"
+  end
+  lines << "| rows in profiles afterwards | #{runs.map { |r| fmt(r['profiles_written']) }.join(' | ')} |"
+  "Hostile announces, answers by kind (benches/herd/src/hostile.rs):\n\n#{lines.join("\n")}"
 end
 
 # The layers without Puma and HTTP (benches/ceilings.rb), 10 at a time like
@@ -186,6 +244,8 @@ def table(results)
     ].join(" | ").then { |row| "| #{row} |" }
     errors = r["server_errors"].map { |klass, n| "#{n} #{klass}" }.join(", ")
     notes << "- #{r['run']}, #{r['path']}: the server logged #{errors}" unless errors.empty?
+    observed = (r["fault_observed"] || {}).map { |what, n| "#{fmt(n)} #{what}" }.join(", ")
+    notes << "- #{r['run']}, #{r['path']}: the fault saw #{observed}" unless observed.empty?
   end
   (lines + (notes.empty? ? [] : ["", *notes])).join("\n")
 end
@@ -208,7 +268,11 @@ report = <<~MD
   and the percentiles are over all requests of a run; "all registered after"
   is the time until the last instance had every step answered.
 
+  #{faults_summary(results)}
+
   #{table(results)}
+
+  #{hostile_table(results)}
 
   #{results.any? { |r| r['scenario'] == 'registration' } ? "Per endpoint, registration herds:\n\n#{endpoint_table(results)}" : ''}
 
@@ -219,6 +283,7 @@ report = <<~MD
               "each; the MariaDB row is one durable single-row insert per commit):\n\n#{ceilings_table(layers, results)}" : ''}
 MD
 FileUtils.mkdir_p(RESULTS)
+FileUtils.rm_f(Dir[File.join(RESULTS, "*.svg")]) # runs renamed or dropped leave no stale charts
 # Charts per run: latency distribution (p1..p100) and answers per second.
 RUNS.each_with_index do |(label, _), index|
   runs = results.select { |r| r["run"] == label }

@@ -147,4 +147,12 @@ RSpec.describe "POST /connect/subscriptions/systems: RmtRs against RMT's Ruby pa
     expect(outcomes[:rust][:body]["error"]).to eq("Incorrect string value for systems.hostname")
     expect(outcomes.values.map { |o| o[:systems] }).to eq([[], []])
   end
+
+  it "refuses a hostname longer than its column without writing, with a clear 422 where RMT fails with 500" do
+    outcomes = on_both_paths({ hostname: "h" * 256 }.to_json)
+    expect(outcomes[:ruby][:status]).to eq(500) # ActiveRecord::ValueTooLong escapes in RMT
+    expect(outcomes[:rust][:status]).to eq(422)
+    expect(outcomes[:rust][:body]["error"]).to eq("Value too long for hostname")
+    expect(outcomes.values.map { |o| o[:systems] }).to eq([[], []])
+  end
 end

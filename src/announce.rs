@@ -8,6 +8,7 @@ use crate::credentials::{generate_login, generate_password};
 use crate::error::{Error, Result};
 use crate::profiles::{self, Partition};
 use crate::rails_json::to_rails_json;
+use crate::retry::{self, MAX_ATTEMPTS};
 use crate::value::Value;
 
 /// What a client announces. `hwinfo` is stored as Rails' JSON of it (`null` when
@@ -29,10 +30,6 @@ pub struct Announced {
     pub clear_profiles_cache: bool,
 }
 
-/// How many times a registration is attempted when MariaDB picks it as a
-/// deadlock victim or its login turns out to be taken.
-const MAX_ATTEMPTS: usize = 8;
-
 pub async fn announce_system(pool: &MySqlPool, request: &AnnounceRequest) -> Result<Announced> {
     announce_system_with_logins(pool, request, &mut generate_login).await
 }
@@ -48,8 +45,12 @@ pub async fn announce_system_with_logins(
     let partition = profiles::partition(&request.system_profiles)?;
     let system_information = to_rails_json(request.hwinfo.as_ref());
     let password = generate_password();
+    // Also the attempts when a login turns out to be taken (drawn again at once).
     let mut deadlocks = 0;
     for _ in 0..MAX_ATTEMPTS {
+        if deadlocks > 0 {
+            retry::back_off(deadlocks).await;
+        }
         let row = SystemRow {
             login: next_login(),
             password: &password,

@@ -16,6 +16,7 @@ pub mod error;
 pub mod products;
 pub mod profiles;
 pub mod rails_json;
+pub mod retry;
 pub mod system_auth;
 pub mod urls;
 pub mod value;

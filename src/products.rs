@@ -10,6 +10,7 @@ use crate::catalog_cache::CatalogCache;
 use crate::clock::Timestamp;
 use crate::error::{code, Error, Result};
 use crate::rails_json::to_rails_json;
+use crate::retry::{self, MAX_ATTEMPTS};
 use crate::system_auth::{self, Authenticated, Caller};
 use crate::value::{StringColumn, Value};
 
@@ -51,8 +52,6 @@ enum Action {
     Show,
 }
 
-const MAX_ATTEMPTS: usize = 8;
-
 pub async fn activate(pool: &MySqlPool, cache: &CatalogCache, request: &ProductRequest) -> Result<Answer> {
     handle(pool, cache, request, Action::Activate).await
 }
@@ -62,7 +61,10 @@ pub async fn show(pool: &MySqlPool, cache: &CatalogCache, request: &ProductReque
 }
 
 async fn handle(pool: &MySqlPool, cache: &CatalogCache, request: &ProductRequest, action: Action) -> Result<Answer> {
-    for _ in 0..MAX_ATTEMPTS {
+    for attempt in 0..MAX_ATTEMPTS {
+        if attempt > 0 {
+            retry::back_off(attempt).await;
+        }
         let mut tx = pool.begin().await?;
         match respond(&mut tx, cache, request, action, Timestamp::now()).await {
             Ok(answer) => {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use rmt_rs_core::announce::announce_system_with_logins;
 use rmt_rs_core::{announce_system, AnnounceRequest, Cancel, Engine, Error, Value};
-use sqlx::MySqlPool;
+use sqlx::{Connection, MySqlPool};
 
 fn s(text: &str) -> Value {
     Value::String(text.into())
@@ -387,4 +387,79 @@ async fn a_deadlock_victim_is_retried_whole_and_registers_once() {
         sqlx::query_as("SELECT hostname FROM systems WHERE id = ?").bind(announced.id).fetch_one(&pool).await.unwrap();
     assert_eq!(hostname, "victim");
     assert_eq!(support::count(&pool, "profiles").await, 1, "the other transaction's profiles were rolled back");
+}
+
+/// The herd's deadlock (`script/herd faults`): while registrations keep
+/// coming, a long transaction again and again waits for their systems rows
+/// while they wait for it. A victim that runs again at once meets the same
+/// transaction again, so retries must wait (`retry::back_off`); without the
+/// wait, registrations here ran out of attempts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_victim_of_a_long_deadlocking_transaction_registers() {
+    const CLIENTS: usize = 10;
+    const EACH: usize = 15;
+    let mut config = support::fresh_database("announce_deadlock_many").await;
+    config.pool = CLIENTS as u32;
+    let pool = support::pool(&config).await;
+    let before = deadlocks(&pool).await;
+
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|c| {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                for i in 0..EACH {
+                    let request = AnnounceRequest {
+                        hostname: Some(format!("c{c}-{i}")),
+                        hwinfo: None,
+                        system_profiles: vec![("pci_data".into(), profile("shared", Some("x")))],
+                    };
+                    announce_system(&pool, &request).await?;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Ok::<_, Error>(())
+            })
+        })
+        .collect();
+
+    let mut other = sqlx::MySqlConnection::connect_with(&config.connect_options()).await.unwrap();
+    sqlx::query("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut other).await.unwrap();
+    for _ in 0..4 {
+        sqlx::query("BEGIN").execute(&mut other).await.unwrap();
+        // Heavier than any registration, so InnoDB rolls the registrations back.
+        let fillers = vec!["('filler', UUID(), 'x', NOW(), NOW())"; 200].join(", ");
+        sqlx::query(&format!(
+            "INSERT INTO profiles (profile_type, identifier, data, created_at, updated_at) VALUES {fillers}"
+        ))
+        .execute(&mut other)
+        .await
+        .unwrap();
+        let (last_system,): (i64,) =
+            sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM systems").fetch_one(&mut other).await.unwrap();
+        let (last_link,): (i64,) =
+            sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM system_profiles").fetch_one(&mut other).await.unwrap();
+        // The gap where new profile links go: registrations stop there holding their system row.
+        sqlx::query("SELECT id FROM system_profiles WHERE id > ? FOR UPDATE")
+            .bind(last_link)
+            .fetch_all(&mut other)
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        // Asking for their systems rows closes a cycle with each of them.
+        sqlx::query("SELECT id FROM systems WHERE id > ? FOR UPDATE")
+            .bind(last_system)
+            .fetch_all(&mut other)
+            .await
+            .expect("the heavier side survives");
+        sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    for client in clients {
+        client.await.unwrap().expect("every victim registers in the end");
+    }
+    let lost = deadlocks(&pool).await - before;
+    assert!(lost > 0, "registrations lost deadlocks");
+    assert_eq!(support::count(&pool, "systems").await, (CLIENTS * EACH) as i64);
+    assert_eq!(support::count(&pool, "system_profiles").await, (CLIENTS * EACH) as i64);
+    assert_eq!(support::count(&pool, "profiles").await, 1, "the fillers were rolled back");
 }

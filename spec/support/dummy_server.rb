@@ -20,7 +20,9 @@ class DummyServer
     server&.stop
   end
 
-  def initialize(database:, rmt_rs:, preload: false, workers: 2, log: nil)
+  # `env`: more environment for the app (e.g. RACK_TIMEOUT).
+  def initialize(database:, rmt_rs:, preload: false, workers: 2, log: nil, env: {})
+    @env = env
     @database = database
     @rmt_rs = rmt_rs
     @preload = preload
@@ -33,7 +35,7 @@ class DummyServer
     @port = free_port
     env = { "PORT" => port.to_s, "RMT_RS" => @rmt_rs ? "1" : "0", "DUMMY_DATABASE" => @database,
             "PUMA_PRELOAD" => @preload ? "1" : "0", "PUMA_WORKERS" => @workers.to_s, "RAILS_ENV" => "production",
-            "DUMMY_LOG" => rails_log }
+            "DUMMY_LOG" => rails_log, **@env }
     File.write(log, "")
     File.write(rails_log, "")
     @pid = Process.spawn(env, Gem.ruby, Gem.bin_path("puma", "puma"), "-C", "config/puma.rb", "config.ru",

@@ -5,13 +5,15 @@
 //!   rmt-rs-herd --address 127.0.0.1:4224 --mode sweep --instances 2000 --concurrency 64 --scenario announce
 //!
 //! scenario: registration (default: everything SUSEConnect does), announce, or
-//! activation (announce, then the base product's activation).
+//! activation (announce, then the base product's activation), or hostile
+//! (one announce each, bent in one of a dozen ways).
 //!
 //! herd:  instances arrive evenly spread over the window, whatever the server's
 //!        state (an open model: nobody waits for an earlier instance).
 //! sweep: `concurrency` instances at a time, each next one as soon as one ends.
 
 mod client;
+mod hostile;
 mod session;
 mod stats;
 mod suseconnect;
@@ -60,6 +62,7 @@ fn options() -> Result<Options, String> {
                     "announce" => Scenario::Announce,
                     "activation" => Scenario::Activation,
                     "registration" => Scenario::Registration,
+                    "hostile" => Scenario::Hostile,
                     _ => return Err(format!("unknown scenario {value}")),
                 }
             }

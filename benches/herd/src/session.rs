@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::client::{Answer, Call, Connection};
+use crate::hostile;
 use crate::stats::{Recorder, Sample};
 use crate::suseconnect::{self, Credentials};
 
@@ -18,6 +19,8 @@ pub enum Scenario {
     Activation,
     /// Everything SUSEConnect does to register a cloud instance.
     Registration,
+    /// One announce each, bent in one of `hostile::KINDS` ways.
+    Hostile,
 }
 
 pub struct Target {
@@ -73,6 +76,10 @@ pub async fn register(target: Arc<Target>, recorder: Arc<Recorder>, instance: us
 }
 
 async fn steps(session: &mut Session<'_>, target: &Target, instance: usize) -> Option<()> {
+    if target.scenario == Scenario::Hostile {
+        let (kind, body) = hostile::announce_body(instance);
+        return session.step(kind, "POST", "/connect/subscriptions/systems", body).await.map(|_| ());
+    }
     let announced = session
         .step("announce", "POST", "/connect/subscriptions/systems", suseconnect::announce_body(instance))
         .await?;

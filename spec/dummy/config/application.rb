@@ -25,5 +25,12 @@ module Dummy
     config.secret_key_base = "dummy"
     config.autoload_paths << File.expand_path("../lib", __dir__)
     config.middleware.insert_before 0, WorkerPidHeader
+    # `script/herd faults` interrupts requests the way operators do: Rack::Timeout
+    # where its own Railtie puts it, its per-request log lines off.
+    if ENV["RACK_TIMEOUT"]
+      require "rack/timeout/base"
+      Rack::Timeout::Logger.disable
+      config.middleware.insert_before Rack::Runtime, Rack::Timeout, service_timeout: Integer(ENV["RACK_TIMEOUT"])
+    end
   end
 end
