@@ -59,8 +59,7 @@ RUNS = {
     fault("deadlocks, the registration the victim", Faults.deadlocks(DATABASE, after: 4, hold: 5)),
     fault("systems locked, Rack::Timeout 5 s", Faults.locked_table(DATABASE, after: 4, hold: 8)),
     ["hostile announces, 12 kinds, 1,200 over 10 s", %w[--mode herd --scenario hostile --instances 1200 --spread-ms 10000]],
-    # Last: a restart resets the lock wait timeout set for this mode.
-    fault("MariaDB restarted", Faults.restart(after: 4))
+        fault("MariaDB restarted", Faults.restart(after: 4))
   ],
   "full" => [
     herd(1000, 60), herd(5000, 60), herd(10_000, 60),
@@ -69,6 +68,9 @@ RUNS = {
 }.fetch(MODE) { abort "usage: benches/herd.rb [quick|full|faults]" }
 # HERD_ONLY=regexp: only the runs whose label matches (while working on one).
 RUNS.select! { |label, _| label.match?(Regexp.new(ENV["HERD_ONLY"], Regexp::IGNORECASE)) } if ENV["HERD_ONLY"]
+# Faults mode runs everything three times (one figure per fault says little);
+# the main table shows the first round, the spread table all of them.
+REPEAT = Integer(ENV.fetch("HERD_REPEAT", MODE == "faults" ? 3 : 1))
 
 PATHS = { "Ruby (RMT)" => false, "RmtRs" => true }.freeze
 CEILING_REGISTRATIONS = MODE == "full" ? 5000 : 1000
@@ -90,13 +92,11 @@ end
 def measure(path_name, rmt_rs)
   DatabaseHelpers.start_and_load_schema(DATABASE)
   db = DatabaseHelpers.client(database: DATABASE)
-  # Faults mode: lock waits end after 2 s instead of 50 (sessions read it when
-  # they connect), and Rack::Timeout ends requests after 5 s.
-  db.query("SET GLOBAL innodb_lock_wait_timeout = #{MODE == 'faults' ? 2 : 50}")
+  # Faults mode: Rack::Timeout ends requests after 5 s.
   env = MODE == "faults" ? { "RACK_TIMEOUT" => "5" } : {}
   DummyServer.run(database: DATABASE, rmt_rs: rmt_rs, env: env) do |server|
     puma_pids = [server.pid, *server.worker_pids]
-    RUNS.map do |label, options, fault|
+    (0...REPEAT).to_a.product(RUNS).map do |round, (label, options, fault)|
       DatabaseHelpers.clean_tables(db)
       Catalog.seed(db)
       cpu_before = puma_pids.sum { |pid| ProcessStats.cpu_seconds(pid) }
@@ -109,7 +109,7 @@ def measure(path_name, rmt_rs)
       db = DatabaseHelpers.client(database: DATABASE) if fault # the fault may have cut the old session
       result.merge(
         "server_errors" => server.errors_logged(log_offset),
-        "path" => path_name, "run" => label,
+        "path" => path_name, "run" => label, "round" => round,
         "puma_cpu_s" => (puma_pids.sum { |pid| ProcessStats.cpu_seconds(pid) } - cpu_before).round(2),
         # A restarted server is a new process: its CPU is not comparable.
         "mariadb_cpu_s" => db_pid == mariadb_pid ? (ProcessStats.cpu_seconds(db_pid) - db_cpu_before).round(2) : nil,
@@ -124,7 +124,24 @@ def measure(path_name, rmt_rs)
   end
 ensure
   db&.close
-  DatabaseHelpers.client(database: nil).tap { |c| c.query("SET GLOBAL innodb_lock_wait_timeout = 50") }.close
+end
+
+# Faults mode runs on a MariaDB whose lock waits end after 2 s instead of 50
+# (set at start, so it outlives the restart fault); afterwards the private
+# server gets its usual settings back.
+def with_mariadb_for(mode)
+  return yield unless mode == "faults"
+
+  mariadb = File.join(ROOT, "script/mariadb")
+  ENV["RMT_RS_LOCK_WAIT_TIMEOUT"] = "2"
+  system(mariadb, "stop", exception: true)
+  yield
+ensure
+  if mode == "faults"
+    ENV.delete("RMT_RS_LOCK_WAIT_TIMEOUT")
+    system(mariadb, "stop", exception: true)
+    system(mariadb, "start", exception: true, out: File::NULL)
+  end
 end
 
 def fmt(value, digits = 0)
@@ -187,6 +204,21 @@ def faults_summary(results)
     (a 10 MB hostname, hwinfo nested deeper than 256 levels, values JSON cannot
     carry, strings that are not UTF-8, SQL and markup, wrong types).
   MD
+end
+
+# Every round of each run: answers, failures and p99, one figure per round.
+def spread_table(results)
+  return "" if REPEAT < 2
+
+  lines = ["| run | path | ok, each round | failed, each round | p99 ms, each round | rows = answers |",
+           "|#{'---|' * 6}"]
+  results.group_by { |r| [r["run"], r["path"]] }.each do |(run, path), rounds|
+    each = ->(&figure) { rounds.map(&figure).join(" / ") }
+    held = rounds.count { |r| rows_check(r).start_with?("yes") }
+    lines << "| #{run} | #{path} | #{each.call { |r| fmt(r['all']['ok']) }} | #{each.call { |r| fmt(r['all']['failed']) }} | " \
+             "#{each.call { |r| fmt(r['all']['latency_ms']['p99'], 0) }} | #{held} of #{rounds.size} |"
+  end
+  "All #{REPEAT} rounds (the table above is round 1):\n\n#{lines.join("\n")}"
 end
 
 # Hostile announces: each kind's answers on each path, side by side.
@@ -252,8 +284,9 @@ end
 
 abort "build the simulator first: cargo build --release --manifest-path benches/herd/Cargo.toml --target-dir target" unless File.executable?(HERD)
 started = Time.now
-results = PATHS.flat_map { |name, rmt_rs| measure(name, rmt_rs) }
-results = results.sort_by.with_index { |r, i| [RUNS.index { |label, _| label == r["run"] }, i] }
+results = with_mariadb_for(MODE) { PATHS.flat_map { |name, rmt_rs| measure(name, rmt_rs) } }
+results = results.sort_by.with_index { |r, i| [r["round"], RUNS.index { |label, _| label == r["run"] }, i] }
+first_round = results.select { |r| r["round"].zero? }
 layers = MODE == "faults" ? nil : ceilings
 machine = "#{Etc.nprocessors} cores, #{(File.read('/proc/meminfo')[/MemTotal:\s+(\d+)/, 1].to_i / 1024.0 / 1024).round} GiB, " \
           "#{File.read('/etc/os-release')[/PRETTY_NAME="(.*)"/, 1]}, Ruby #{RUBY_VERSION}, " \
@@ -270,23 +303,25 @@ report = <<~MD
 
   #{faults_summary(results)}
 
-  #{table(results)}
+  #{table(first_round)}
 
-  #{hostile_table(results)}
+  #{spread_table(results)}
 
-  #{results.any? { |r| r['scenario'] == 'registration' } ? "Per endpoint, registration herds:\n\n#{endpoint_table(results)}" : ''}
+  #{hostile_table(first_round)}
+
+  #{first_round.any? { |r| r['scenario'] == 'registration' } ? "Per endpoint, registration herds:\n\n#{endpoint_table(first_round)}" : ''}
 
   Charts per run (latency distribution, answers per second over time): the
   `*.svg` files beside this report.
 
   #{layers ? "Ceilings, announce only, #{fmt(CEILING_REGISTRATIONS)} registrations 10 at a time (two profiles\n" \
-              "each; the MariaDB row is one durable single-row insert per commit):\n\n#{ceilings_table(layers, results)}" : ''}
+              "each; the MariaDB row is one durable single-row insert per commit):\n\n#{ceilings_table(layers, first_round)}" : ''}
 MD
 FileUtils.mkdir_p(RESULTS)
 FileUtils.rm_f(Dir[File.join(RESULTS, "*.svg")]) # runs renamed or dropped leave no stale charts
 # Charts per run: latency distribution (p1..p100) and answers per second.
 RUNS.each_with_index do |(label, _), index|
-  runs = results.select { |r| r["run"] == label }
+  runs = first_round.select { |r| r["run"] == label }
   slug = format("%02d-%s", index + 1, label.downcase.gsub(/[^a-z0-9]+/, "-").gsub(/-+\z/, ""))
   latency = SvgChart.line(
     title: "#{label}: latency distribution", x_label: "percentile", y_label: "latency, ms (log)", log_y: true,

@@ -104,14 +104,42 @@ tokio::task_local! {
     static COMMITTING: Arc<AtomicBool>;
 }
 
+/// How a COMMIT failed.
+#[derive(Debug)]
+pub enum CommitFailed {
+    /// MariaDB answered with an error: nothing was written.
+    Refused(Error),
+    /// The connection failed after the COMMIT went out (MariaDB stopped, the
+    /// connection was killed): it may or may not have been written.
+    Uncertain(Error),
+}
+
+impl From<CommitFailed> for Error {
+    fn from(failed: CommitFailed) -> Error {
+        match failed {
+            CommitFailed::Refused(e) | CommitFailed::Uncertain(e) => e,
+        }
+    }
+}
+
 /// Commits `tx`, telling [`Engine::run`] not to abandon the call meanwhile.
-pub async fn commit(tx: sqlx::Transaction<'_, sqlx::MySql>) -> Result<()> {
+pub async fn commit(tx: sqlx::Transaction<'_, sqlx::MySql>) -> std::result::Result<(), CommitFailed> {
+    match unabandoned(tx.commit()).await {
+        Ok(()) => Ok(()),
+        Err(e @ sqlx::Error::Database(_)) => Err(CommitFailed::Refused(e.into())),
+        Err(e) => Err(CommitFailed::Uncertain(e.into())),
+    }
+}
+
+/// Runs `work`, telling [`Engine::run`] not to abandon the call meanwhile: for
+/// a COMMIT, and for finding out what an uncertain one did.
+pub async fn unabandoned<F: Future>(work: F) -> F::Output {
     let flag = COMMITTING.try_with(Arc::clone).ok();
     let mark = |on: bool| flag.iter().for_each(|f| f.store(on, Ordering::SeqCst));
     mark(true);
-    let outcome = tx.commit().await;
+    let outcome = work.await;
     mark(false);
-    Ok(outcome?)
+    outcome
 }
 
 /// Cancels one [`Engine::run`]. Firing it before the run starts waiting still

@@ -60,6 +60,7 @@ impl std::error::Error for Error {}
 /// MariaDB error numbers the registration path reacts to.
 pub mod code {
     pub const DUPLICATE_KEY: u16 = 1062;
+    pub const SERVER_SHUTDOWN: u16 = 1053;
     pub const LOCK_WAIT_TIMEOUT: u16 = 1205;
     pub const DEADLOCK: u16 = 1213;
     pub const TOO_MANY_CONNECTIONS: u16 = 1040;

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rmt_rs_core::announce::announce_system_with_logins;
+use rmt_rs_core::announce::{announce_system_with_logins, written_as};
 use rmt_rs_core::{announce_system, AnnounceRequest, Cancel, Engine, Error, Value};
 use sqlx::{Connection, MySqlPool};
 
@@ -462,4 +462,28 @@ async fn every_victim_of_a_long_deadlocking_transaction_registers() {
     assert_eq!(support::count(&pool, "systems").await, (CLIENTS * EACH) as i64);
     assert_eq!(support::count(&pool, "system_profiles").await, (CLIENTS * EACH) as i64);
     assert_eq!(support::count(&pool, "profiles").await, 1, "the fillers were rolled back");
+}
+
+/// What a registration does when MariaDB's answer to its COMMIT is lost (the
+/// server stopped, the connection was killed): it looks the system up by login.
+#[tokio::test]
+async fn an_uncertain_commit_is_settled_by_the_login() {
+    let config = support::fresh_database("announce_uncertain_commit").await;
+    let pool = support::pool(&config).await;
+    let announced = announce_system(&pool, &AnnounceRequest::default()).await.unwrap();
+    let window = Duration::from_secs(2);
+    let lost = || Error::Unavailable("lost".into());
+
+    let written = written_as(&pool, &announced.login, lost(), window).await.unwrap();
+    assert_eq!(written, Some(announced.id), "written: answered as registered");
+    let written = written_as(&pool, "SCC_never_written", lost(), window).await.unwrap();
+    assert_eq!(written, None, "not written: run again");
+
+    let mut unreachable = support::config("mysql");
+    unreachable.socket = Some("/nonexistent/mysqld.sock".into());
+    let unreachable = unreachable.pool_options().connect_lazy_with(unreachable.connect_options());
+    let started = Instant::now();
+    let outcome = written_as(&unreachable, &announced.login, lost(), Duration::from_millis(300)).await;
+    assert_eq!(outcome.unwrap_err(), lost(), "MariaDB never answered: the commit's own error");
+    assert!(started.elapsed() >= Duration::from_millis(300), "asked until the window closed");
 }
