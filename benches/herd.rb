@@ -54,10 +54,10 @@ RUNS = {
   # lasts 5 s (8 s for the interrupts) while the herd keeps arriving.
   "faults" => [
     burst(1000), burst(5000),
-    fault("a transaction holds the end of systems (lock wait timeout 2 s)", Faults.lock_wait(DATABASE, after: 4, hold: 5)),
+    fault("a transaction holds the end of systems (lock wait timeout #{Faults::LOCK_WAIT_TIMEOUT_S} s)", Faults.lock_wait(DATABASE, after: 4, hold: 5)),
     fault("connections cut, none free", Faults.no_connections(DATABASE, after: 4, hold: 5)),
     fault("deadlocks, the registration the victim", Faults.deadlocks(DATABASE, after: 4, hold: 5)),
-    fault("systems locked, Rack::Timeout 5 s", Faults.locked_table(DATABASE, after: 4, hold: 8)),
+    fault("systems locked, Rack::Timeout #{Faults::RACK_TIMEOUT_S} s", Faults.locked_table(DATABASE, after: 4, hold: 8)),
     ["hostile announces, 12 kinds, 1,200 over 10 s", %w[--mode herd --scenario hostile --instances 1200 --spread-ms 10000]],
         fault("MariaDB restarted", Faults.restart(after: 4))
   ],
@@ -93,7 +93,7 @@ def measure(path_name, rmt_rs)
   DatabaseHelpers.start_and_load_schema(DATABASE)
   db = DatabaseHelpers.client(database: DATABASE)
   # Faults mode: Rack::Timeout ends requests after 5 s.
-  env = MODE == "faults" ? { "RACK_TIMEOUT" => "5" } : {}
+  env = MODE == "faults" ? { "RACK_TIMEOUT" => Faults::RACK_TIMEOUT_S.to_s } : {}
   DummyServer.run(database: DATABASE, rmt_rs: rmt_rs, env: env) do |server|
     puma_pids = [server.pid, *server.worker_pids]
     (0...REPEAT).to_a.product(RUNS).map do |round, (label, options, fault)|
@@ -132,15 +132,14 @@ end
 def with_mariadb_for(mode)
   return yield unless mode == "faults"
 
-  mariadb = File.join(ROOT, "script/mariadb")
-  ENV["RMT_RS_LOCK_WAIT_TIMEOUT"] = "2"
-  system(mariadb, "stop", exception: true)
+  ENV["RMT_RS_LOCK_WAIT_TIMEOUT"] = Faults::LOCK_WAIT_TIMEOUT_S.to_s
+  Faults.mariadb("stop")
   yield
 ensure
   if mode == "faults"
     ENV.delete("RMT_RS_LOCK_WAIT_TIMEOUT")
-    system(mariadb, "stop", exception: true)
-    system(mariadb, "start", exception: true, out: File::NULL)
+    Faults.mariadb("stop")
+    Faults.mariadb("start")
   end
 end
 
@@ -170,6 +169,10 @@ def rows_check(result)
   "NO: #{written.join(' + ')} rows for #{expected.join(' + ')} answers"
 end
 
+def rows_held?(result)
+  rows_check(result).start_with?("yes")
+end
+
 def endpoint_table(results)
   lines = ["| run | path | endpoint | requests | ok | p50 ms | p99 ms | max ms |", "|#{'---|' * 8}"]
   results.select { |r| r["scenario"] == "registration" }.each do |r|
@@ -186,13 +189,13 @@ def faults_summary(results)
   return "" unless MODE == "faults"
 
   held = results.group_by { |r| r["path"] }.map do |path, runs|
-    "#{path}: #{runs.count { |r| rows_check(r).start_with?('yes') }} of #{runs.size}"
+    "#{path}: #{runs.count { |r| rows_held?(r) }} of #{runs.size}"
   end
   <<~MD.strip
     Faults (benches/support/faults.rb) start 4 s into a herd of 1,500 announces
     over 15 s (100 a second; like SUSEConnect, no retries) and last 5 s (the
-    locked table 8 s). In this mode innodb_lock_wait_timeout is 2 s and the app
-    runs behind Rack::Timeout (service timeout 5 s).
+    locked table 8 s). In this mode innodb_lock_wait_timeout is #{Faults::LOCK_WAIT_TIMEOUT_S} s and the app
+    runs behind Rack::Timeout (service timeout #{Faults::RACK_TIMEOUT_S} s).
 
     Runs where the rows written equal the answers given (a system and two
     profile links per announce answered 201, an activation per activation
@@ -216,7 +219,7 @@ def spread_table(results)
            "|#{'---|' * 6}"]
   results.group_by { |r| [r["run"], r["path"]] }.each do |(run, path), rounds|
     each = ->(&figure) { rounds.map(&figure).join(" / ") }
-    held = rounds.count { |r| rows_check(r).start_with?("yes") }
+    held = rounds.count { |r| rows_held?(r) }
     lines << "| #{run} | #{path} | #{each.call { |r| fmt(r['all']['ok']) }} | #{each.call { |r| fmt(r['all']['failed']) }} | " \
              "#{each.call { |r| fmt(r['all']['latency_ms']['p99'], 0) }} | #{held} of #{rounds.size} |"
   end

@@ -48,7 +48,7 @@ pub async fn announce_system_with_logins(
     let partition = profiles::partition(&request.system_profiles)?;
     let system_information = to_rails_json(request.hwinfo.as_ref());
     let password = generate_password();
-    // Also the attempts when a login turns out to be taken (drawn again at once).
+    // MAX_ATTEMPTS also bounds logins found taken (drawn again at once, no wait).
     let mut deadlocks = 0;
     for _ in 0..MAX_ATTEMPTS {
         if deadlocks > 0 {

@@ -5,7 +5,15 @@
 # seconds, does its damage for `hold` seconds on its own connections, puts
 # everything back, and returns what it observed (for the report's notes).
 module Faults
+  # Faults mode's MariaDB lock wait timeout and the app's Rack::Timeout.
+  LOCK_WAIT_TIMEOUT_S = 2
+  RACK_TIMEOUT_S = 5
+
   module_function
+
+  def mariadb(action)
+    system(File.join(DatabaseHelpers::ROOT, "script/mariadb"), action, exception: true, out: File::NULL)
+  end
 
   def client(database)
     DatabaseHelpers.client(database: database)
@@ -19,8 +27,8 @@ module Faults
   def restart(after:)
     lambda do
       sleep after
-      system(File.join(DatabaseHelpers::ROOT, "script/mariadb"), "stop", out: File::NULL)
-      system(File.join(DatabaseHelpers::ROOT, "script/mariadb"), "start", out: File::NULL)
+      mariadb("stop")
+      mariadb("start")
       {}
     end
   end
@@ -44,6 +52,7 @@ module Faults
   # other clients take every free slot, until they leave `hold` seconds later.
   def no_connections(database, after:, hold:)
     on_own_connection(database, after) do |admin|
+      usual = Integer(admin.query("SELECT @@max_connections AS n").first["n"])
       admin.query("SET GLOBAL max_connections = 10") # MariaDB's minimum
       occupants = []
       killed = 0
@@ -63,7 +72,7 @@ module Faults
       { "connections cut" => killed, "slots held by others" => occupants.size + 1 }
     ensure
       occupants&.each(&:close)
-      admin.query("SET GLOBAL max_connections = 1000")
+      admin.query("SET GLOBAL max_connections = #{usual}") if usual
     end
   end
 
