@@ -1,23 +1,24 @@
 # frozen_string_literal: true
 
 # The layers under the herd comparison, announce only, on the same database:
-# Ruby threads running RMT's ActiveRecord announce (the dummy's models, no
-# HTTP) and the same threads calling RmtRs directly; then, from
-# examples/ceilings.rs, RmtRs's core with no Ruby and MariaDB's own rate of
-# durable single-row inserts. Prints one JSON object.
+# Ruby threads running RMT's own ActiveRecord announce (RMT's models, no HTTP)
+# and the same threads calling RmtRs directly; then, from examples/ceilings.rs,
+# RmtRs's core with no Ruby and MariaDB's own rate of durable single-row
+# inserts. Runs inside RMT's production environment; prints one JSON object as
+# its last line.
 #
-#   ruby -Ilib benches/ceilings.rb <database> [registrations] [threads]
+#   RAILS_ENV=production RMT_DATABASE=<database> script/rmt exec ruby benches/ceilings.rb <database> [registrations] [threads]
 require "json"
 require "open3"
 
 DATABASE = ARGV[0] || "rmt_rs_herd"
 TOTAL = Integer(ARGV[1] || 2000)
 THREADS = Integer(ARGV[2] || 10)
-ENV["RAILS_ENV"] = "production"
-ENV["DUMMY_DATABASE"] = DATABASE
-ENV["DUMMY_POOL"] = THREADS.to_s
 require_relative "../spec/support/database"
-require_relative "../spec/dummy/config/environment"
+require_relative "../spec/support/rmt_server"
+require File.join(Dir.pwd, "config/environment") # RMT's, from its tree
+# As many connections as threads, for both layers.
+ActiveRecord::Base.establish_connection(ActiveRecord::Base.connection_db_config.configuration_hash.merge(pool: THREADS))
 
 def body(index)
   hwinfo = { "cpus" => 2, "arch" => "x86_64", "uuid" => format("%032x", index) }
@@ -48,21 +49,21 @@ def measure(name)
   { "layer" => name, "per_second" => TOTAL / elapsed, "p50_ms" => at.call(50), "p99_ms" => at.call(99) }
 end
 
-DatabaseHelpers.start_and_load_schema(DATABASE)
+RmtServer.create_database(DATABASE)
 ruby_path = measure("Ruby threads, RMT's ActiveRecord announce (no HTTP)") do |hostname, hwinfo, profiles|
   ActiveRecord::Base.connection_pool.with_connection do
     System.create!(hostname: hostname, system_information: hwinfo.to_json,
                    complete_profiles: profiles.transform_values(&:with_indifferent_access))
   end
 end
-DatabaseHelpers.start_and_load_schema(DATABASE)
-RmtRs.configure(database: DatabaseHelpers.settings(DATABASE).merge("pool" => THREADS))
+RmtServer.create_database(DATABASE)
+RmtRs::Railtie.configure_from(ActiveRecord::Base.connection_db_config.configuration_hash)
 rmt_rs = measure("Ruby threads, RmtRs::Registration (no HTTP)") do |hostname, hwinfo, profiles|
   RmtRs::Registration.announce_system(hostname: hostname, hwinfo: hwinfo, system_profiles: profiles)
 end
 
-DatabaseHelpers.start_and_load_schema(DATABASE)
-example = File.join(DatabaseHelpers::ROOT, "target/release/examples/ceilings")
+RmtServer.create_database(DATABASE)
+example = File.join(ENV.fetch("CARGO_TARGET_DIR", File.join(DatabaseHelpers::ROOT, "target")), "release/examples/ceilings")
 out, err, status = Open3.capture3(example, DatabaseHelpers::SOCKET, DATABASE, TOTAL.to_s, THREADS.to_s)
 abort "ceilings example failed: #{err}" unless status.success?
 puts JSON.generate("registrations" => TOTAL, "concurrency" => THREADS,

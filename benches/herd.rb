@@ -1,8 +1,8 @@
 # frozen_string_literal: true
 
-# The thundering-herd comparison: the RMT-compatible dummy app under Puma with
-# RMT's production settings (2 workers x 5 threads, pool 5), once on RMT's Ruby
-# path and once with RmtRs, on the private durable MariaDB, hit by the same
+# The thundering-herd comparison: the real RMT (script/rmt server) in production
+# mode under Puma with RMT's packaged settings (2 workers x 5 threads, pool 5),
+# once on RMT's Ruby path and once with RmtRs, on the private durable MariaDB, hit by the same
 # simulated SUSEConnect instances (benches/herd, in Rust). Prints a Markdown
 # table and writes it with the raw figures to results/herd-<mode>/.
 #
@@ -13,7 +13,7 @@ require "open3"
 require "fileutils"
 require "etc"
 require_relative "../spec/support/database"
-require_relative "../spec/support/dummy_server"
+require_relative "../spec/support/rmt_server"
 require_relative "../spec/support/catalog"
 require_relative "support/process_stats"
 require_relative "support/svg_chart"
@@ -21,7 +21,7 @@ require_relative "support/faults"
 
 MODE = ARGV[0] || ENV.fetch("HERD_MODE", "quick")
 ROOT = DatabaseHelpers::ROOT
-HERD = File.join(ROOT, "target/release/rmt-rs-herd")
+HERD = File.join(ENV.fetch("CARGO_TARGET_DIR", File.join(ROOT, "target")), "release/rmt-rs-herd")
 DATABASE = "rmt_rs_herd"
 RESULTS = File.join(ROOT, "results", "herd-#{MODE}#{"-partial" if ENV["HERD_ONLY"]}")
 
@@ -90,11 +90,11 @@ def run_herd(server, options)
 end
 
 def measure(path_name, rmt_rs)
-  DatabaseHelpers.start_and_load_schema(DATABASE)
+  RmtServer.create_database(DATABASE)
   db = DatabaseHelpers.client(database: DATABASE)
   # Faults mode: Rack::Timeout ends requests after 5 s.
   env = MODE == "faults" ? { "RACK_TIMEOUT" => Faults::RACK_TIMEOUT_S.to_s } : {}
-  DummyServer.run(database: DATABASE, rmt_rs: rmt_rs, env: env) do |server|
+  RmtServer.run(database: DATABASE, rmt_rs: rmt_rs, env: env) do |server|
     puma_pids = [server.pid, *server.worker_pids]
     (0...REPEAT).to_a.product(RUNS).map do |round, (label, options, fault)|
       DatabaseHelpers.clean_tables(db)
@@ -243,8 +243,9 @@ end
 # The layers without Puma and HTTP (benches/ceilings.rb), 10 at a time like
 # Puma's 2 x 5 threads.
 def ceilings
-  out, err, status = Open3.capture3(RbConfig.ruby, "-Ilib", File.join(__dir__, "ceilings.rb"), DATABASE,
-                                    CEILING_REGISTRATIONS.to_s, "10")
+  out, err, status = Open3.capture3({ "RAILS_ENV" => "production", "RMT_DATABASE" => DATABASE },
+                                    File.join(ROOT, "script/rmt"), "exec", "ruby", File.join(__dir__, "ceilings.rb"),
+                                    DATABASE, CEILING_REGISTRATIONS.to_s, "10")
   abort "ceilings failed: #{err}" unless status.success?
   JSON.parse(out.lines.last)
 end

@@ -2,13 +2,13 @@
 
 require "spec_helper"
 require "json"
-require_relative "support/dummy_server"
+require_relative "support/rmt_server"
 require_relative "support/http_herd"
 require_relative "support/catalog"
 require "base64"
 
-# The dummy RMT app under Puma as RMT runs in production (2 workers x 5 threads,
-# pool 5), on each path, with many clients at once.
+# The real RMT under Puma as it runs in production (2 workers x 5 threads, pool
+# 5, RMT's packaged settings), on each path, with many clients at once.
 RSpec.describe "Announces through Puma in cluster mode", :puma do
   database = "rmt_rs_puma"
   announces = Integer(ENV.fetch("RMT_RS_PUMA_ANNOUNCES", 2000))
@@ -19,7 +19,7 @@ RSpec.describe "Announces through Puma in cluster mode", :puma do
   let(:puma_db) { DatabaseHelpers.client(database: database) }
 
   before(:all) do
-    DatabaseHelpers.start_and_load_schema(database)
+    RmtServer.create_database(database)
     Catalog.seed(DatabaseHelpers.client(database: database))
   end
 
@@ -34,7 +34,7 @@ RSpec.describe "Announces through Puma in cluster mode", :puma do
 
   { "Ruby" => false, "RmtRs" => true }.each do |name, rmt_rs|
     it "answers #{announces} concurrent announces on the #{name} path: each once, logins distinct, none lost" do
-      DummyServer.run(database: database, rmt_rs: rmt_rs) do |server|
+      RmtServer.run(database: database, rmt_rs: rmt_rs) do |server|
         requests = Array.new(announces) do |i|
           [:post, "/connect/subscriptions/systems", announce_body(i), announce_headers]
         end
@@ -56,7 +56,7 @@ RSpec.describe "Announces through Puma in cluster mode", :puma do
 
   { "Ruby" => false, "RmtRs" => true }.each do |name, rmt_rs|
     it "leaves one activation per system and service after #{activating * 2} concurrent activations on the #{name} path" do
-      DummyServer.run(database: database, rmt_rs: rmt_rs) do |server|
+      RmtServer.run(database: database, rmt_rs: rmt_rs) do |server|
         announced = HttpHerd.run(server.port, Array.new(activating) do |i|
           [:post, "/connect/subscriptions/systems", announce_body(i), announce_headers]
         end, concurrency: concurrency)
@@ -93,13 +93,13 @@ RSpec.describe "Announces through Puma in cluster mode", :puma do
   end
 
   it "serves RmtRs announces from workers forked off a preloaded app (preload_app!)" do
-    DummyServer.run(database: database, rmt_rs: true, preload: true) do |server|
+    RmtServer.run(database: database, rmt_rs: true, preload: true) do |server|
       expect_each_written_once(announce_all(server, 500))
     end
   end
 
   it "loses no announce during a phased restart of the workers" do
-    DummyServer.run(database: database, rmt_rs: true) do |server|
+    RmtServer.run(database: database, rmt_rs: true) do |server|
       before = server.worker_pids
       herd = Thread.new { announce_all(server, 1500) }
       sleep 1
@@ -113,7 +113,7 @@ RSpec.describe "Announces through Puma in cluster mode", :puma do
   end
 
   it "keeps a worker answering other requests while its RmtRs announces wait on the database" do
-    DummyServer.run(database: database, rmt_rs: true) do |server|
+    RmtServer.run(database: database, rmt_rs: true) do |server|
       locker = DatabaseHelpers.client(database: database)
       locker.query("LOCK TABLES systems WRITE")
       # More than one worker's 5 threads, so both workers hold waiting announces.

@@ -7,9 +7,12 @@ use std::time::Duration;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
 use sqlx::Executor;
 
-/// Where mysql2 (libmariadb) looks for the server when the host is `localhost`
-/// and no socket is configured, on SUSE and Debian alike.
-pub const DEFAULT_SOCKET: &str = "/run/mysqld/mysqld.sock";
+/// Where libmariadb (mysql2) looks for the server when the host is `localhost`
+/// and no socket is configured: `MYSQL_UNIX_PORT`, else the path the library was
+/// built with, which differs by distribution. These are the builds RMT runs on:
+/// SUSE's (RMT's home), Debian's and Ubuntu's, Red Hat's, and upstream's.
+pub const SOCKET_CANDIDATES: [&str; 4] =
+    ["/var/run/mysql/mysql.sock", "/run/mysqld/mysqld.sock", "/var/lib/mysql/mysql.sock", "/tmp/mysql.sock"];
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct DatabaseConfig {
@@ -20,6 +23,9 @@ pub struct DatabaseConfig {
     pub username: Option<String>,
     pub password: Option<String>,
     pub database: String,
+    /// The connection's character set, RMT's `encoding` (`utf8` in RMT's packaged
+    /// configuration: utf8mb3, so a 4-byte character fails as it does for RMT).
+    pub encoding: String,
     /// Connections per process (RMT's `pool`, default 5).
     pub pool: u32,
     /// How long a caller waits for a connection, including connecting (RMT's
@@ -40,6 +46,7 @@ impl DatabaseConfig {
             username: None,
             password: None,
             database: database.into(),
+            encoding: "utf8mb4".into(),
             pool: 5,
             timeout: Duration::from_secs(5),
             deadline: Duration::from_secs(30),
@@ -51,16 +58,48 @@ impl DatabaseConfig {
         matches!(self.host.as_deref(), None | Some("") | Some("localhost"))
     }
 
+    /// The socket a local connection uses: the configured one, else where
+    /// libmariadb would look (see [`SOCKET_CANDIDATES`]); `None` when there is none.
+    pub fn socket_path(&self) -> Option<String> {
+        if let Some(socket) = self.socket.as_deref().filter(|s| !s.is_empty()) {
+            return Some(socket.to_string());
+        }
+        if let Ok(socket) = std::env::var("MYSQL_UNIX_PORT") {
+            if !socket.is_empty() {
+                return Some(socket);
+            }
+        }
+        SOCKET_CANDIDATES.iter().find(|path| std::path::Path::new(path).exists()).map(|path| path.to_string())
+    }
+
+    /// Fails for settings that cannot reach a server at all, so a
+    /// misconfiguration shows when RmtRs is configured, not as a 503 per request.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.uses_socket() && self.socket_path().is_none() {
+            return Err(format!(
+                "no MariaDB socket: the host is localhost and no socket is configured, MYSQL_UNIX_PORT is unset \
+                 and none of {} exists; set `socket` in the database settings",
+                SOCKET_CANDIDATES.join(", ")
+            ));
+        }
+        if !matches!(self.encoding.as_str(), "utf8" | "utf8mb3" | "utf8mb4") {
+            return Err(format!("encoding {:?} is not supported: use utf8 or utf8mb4", self.encoding));
+        }
+        Ok(())
+    }
+
     pub fn connect_options(&self) -> MySqlConnectOptions {
+        // sqlx names utf8mb3 by its older alias.
+        let charset = if self.encoding == "utf8mb3" { "utf8" } else { self.encoding.as_str() };
         let mut options = MySqlConnectOptions::new()
             .username(self.username.as_deref().unwrap_or("root"))
             .database(&self.database)
-            .charset("utf8mb4");
+            .charset(charset);
         if let Some(password) = &self.password {
             options = options.password(password);
         }
         if self.uses_socket() {
-            options.socket(self.socket.as_deref().unwrap_or(DEFAULT_SOCKET))
+            options.socket(self.socket_path().unwrap_or_default())
         } else {
             options.host(self.host.as_deref().unwrap_or_default()).port(self.port.unwrap_or(3306))
         }
@@ -92,6 +131,7 @@ impl fmt::Debug for DatabaseConfig {
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "[FILTERED]"))
             .field("database", &self.database)
+            .field("encoding", &self.encoding)
             .field("pool", &self.pool)
             .field("timeout", &self.timeout)
             .finish()
@@ -110,6 +150,29 @@ mod tests {
         assert!(c.uses_socket());
         c.host = Some("127.0.0.1".into());
         assert!(!c.uses_socket());
+    }
+
+    #[test]
+    fn a_configured_socket_wins_and_a_missing_one_is_refused() {
+        let mut c = DatabaseConfig::new("rmt");
+        c.socket = Some("/somewhere/mysql.sock".into());
+        assert_eq!(c.socket_path().as_deref(), Some("/somewhere/mysql.sock"));
+        assert!(c.validate().is_ok());
+        c.host = Some("db.example.com".into());
+        c.socket = None;
+        assert!(c.validate().is_ok(), "TCP needs no socket");
+    }
+
+    #[test]
+    fn only_utf8_encodings_are_accepted() {
+        let mut c = DatabaseConfig::new("rmt");
+        c.host = Some("db".into());
+        for ok in ["utf8", "utf8mb3", "utf8mb4"] {
+            c.encoding = ok.into();
+            assert!(c.validate().is_ok(), "{ok}");
+        }
+        c.encoding = "latin1".into();
+        assert!(c.validate().unwrap_err().contains("latin1"));
     }
 
     #[test]

@@ -18,6 +18,10 @@ pub struct Caller {
     /// The `System-Token` header: `None` when absent, `Some("")` when empty.
     pub system_token: Option<String>,
     pub user_agent: Option<String>,
+    /// RMT's `connect_api.disable_system_tokens`: the header still picks among
+    /// duplicates (RMT's lookup ignores the setting), but no token is echoed or
+    /// rotated and `last_seen_at` follows the three-minute rule.
+    pub tokens_disabled: bool,
 }
 
 // Credentials are never printed, not even in debug output.
@@ -28,6 +32,7 @@ impl std::fmt::Debug for Caller {
             .field("password", &self.password.as_ref().map(|_| "[redacted]"))
             .field("system_token", &self.system_token.as_ref().map(|_| "[redacted]"))
             .field("user_agent", &self.user_agent)
+            .field("tokens_disabled", &self.tokens_disabled)
             .finish()
     }
 }
@@ -45,7 +50,8 @@ pub struct Authenticated {
     pub system_token: Option<String>,
     /// RMT's `proxy_byos_mode`: 0 not applicable, 1 PAYG, 2 BYOS, 3 hybrid.
     pub proxy_byos_mode: Option<i32>,
-    /// Whether the client sent `System-Token` (it then gets one back).
+    /// Whether the client sent `System-Token` and tokens are enabled (it then
+    /// gets one back).
     pub token_header: bool,
 }
 
@@ -112,7 +118,7 @@ pub async fn authenticate(conn: &mut MySqlConnection, caller: &Caller, now: Time
                 id,
                 system_token: token.map(str::to_string),
                 proxy_byos_mode: source.proxy_byos_mode,
-                token_header: true,
+                token_header: !caller.tokens_disabled,
             };
             (system, source.system_information.clone())
         }
@@ -275,7 +281,7 @@ mod tests {
             login: "SCC_x".into(),
             password: Some("s3cret-pw".into()),
             system_token: Some("t0ken".into()),
-            user_agent: None,
+            ..Caller::default()
         };
         let shown = format!("{caller:?}");
         assert!(!shown.contains("s3cret-pw") && !shown.contains("t0ken"), "{shown}");

@@ -30,7 +30,7 @@ async fn catalog(name: &str) -> MySqlPool {
 
 async fn system(pool: &MySqlPool) -> Caller {
     let announced = announce_system(pool, &AnnounceRequest::default()).await.unwrap();
-    Caller { login: announced.login, password: Some(announced.password), system_token: None, user_agent: None }
+    Caller { login: announced.login, password: Some(announced.password), ..Caller::default() }
 }
 
 fn request(caller: &Caller, identifier: &str) -> ProductRequest {

@@ -3,14 +3,16 @@
 module RmtRs
   # Database settings with the keys of RMT's `database:` section (/etc/rmt.conf,
   # config/database.yml): host, port, socket, username, password, database, pool,
-  # timeout (milliseconds), and RmtRs's own deadline (milliseconds) and
-  # retry_after (seconds). String or symbol keys; unknown keys (adapter,
-  # encoding, ...) are ignored so an ActiveRecord configuration can be passed as is.
+  # timeout (milliseconds), encoding, and RmtRs's own deadline (milliseconds) and
+  # retry_after (seconds). String or symbol keys; unknown keys (adapter, ...) are
+  # ignored so an ActiveRecord configuration can be passed as is.
   module Configuration
     DEFAULT_POOL = 5
     DEFAULT_TIMEOUT_MS = 5000
     DEFAULT_DEADLINE_MS = 30_000
     DEFAULT_RETRY_AFTER_S = 5
+    # mysql2's own default; RMT's packaged configuration says utf8 (utf8mb3).
+    DEFAULT_ENCODING = "utf8mb4"
 
     class << self
       # Seconds a client is told to wait (Retry-After) when RmtRs answers 503.
@@ -34,11 +36,24 @@ module RmtRs
         optional_string(settings["username"]),
         optional_string(settings["password"]),
         name,
+        settings.fetch("encoding", DEFAULT_ENCODING).to_s,
         positive_integer(settings.fetch("pool", DEFAULT_POOL), "pool"),
         positive_integer(settings.fetch("timeout", DEFAULT_TIMEOUT_MS), "timeout"),
         positive_integer(settings.fetch("deadline", DEFAULT_DEADLINE_MS), "deadline")
       )
       self.retry_after = positive_integer(settings.fetch("retry_after", DEFAULT_RETRY_AFTER_S), "retry_after")
+    end
+
+    # mysql2's rule: no host, or localhost, means the Unix socket.
+    def local?(settings)
+      ["", "localhost"].include?(settings["host"].to_s)
+    end
+
+    # The socket for a local connection without one configured: the one the
+    # server reports (`SELECT @@socket` over the app's own connection) when it
+    # exists here; else nil, and the core looks where libmariadb would.
+    def find_socket(reported)
+      reported if reported && File.socket?(reported)
     end
 
     def optional_string(value)

@@ -19,24 +19,25 @@ module RmtRs
     # base_url        - "scheme://host[:port]" of the request, for the URLs
     # system_token    - the System-Token header (nil when absent, "" when empty)
     # user_agent      - the User-Agent header
+    # system_tokens   - false when RMT's connect_api.disable_system_tokens is set
     #
     # Returns a Response whose body is RMT's JSON as a String; a refusal is a
     # Response too (401/422 with RMT's error JSON), as RMT renders it.
-    def activate(login:, password:, params:, base_url:, system_token: nil, user_agent: nil)
-      call("activate", login, password, params, base_url, system_token, user_agent)
+    def activate(login:, password:, params:, base_url:, system_token: nil, user_agent: nil, system_tokens: true)
+      call("activate", login, password, params, base_url, system_token, user_agent, system_tokens)
     end
 
     # What RMT's `GET /connect/systems/products` does: the same authentication
     # and checks, then the product with its extension tree.
-    def show(login:, password:, params:, base_url:, system_token: nil, user_agent: nil)
-      call("show", login, password, params, base_url, system_token, user_agent)
+    def show(login:, password:, params:, base_url:, system_token: nil, user_agent: nil, system_tokens: true)
+      call("show", login, password, params, base_url, system_token, user_agent, system_tokens)
     end
 
-    def call(action, login, password, params, base_url, system_token, user_agent)
+    def call(action, login, password, params, base_url, system_token, user_agent, system_tokens) # rubocop:disable Metrics/ParameterLists
       raise NotConfigured, "RmtRs is not configured: call RmtRs.configure first" unless Native.configured?
 
       status, body, token = Native.product_request(action, login.to_s, password&.to_s, system_token&.to_s,
-                                                   user_agent&.to_s, wanted(params), base_url.to_s)
+                                                   user_agent&.to_s, !system_tokens, wanted(params), base_url.to_s)
       Response.new(status: status, body: body, headers: token ? { "System-Token" => token } : {})
     end
 

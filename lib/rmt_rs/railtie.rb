@@ -1,9 +1,10 @@
 # frozen_string_literal: true
 
 require "rails/railtie"
+require_relative "ownership"
 
 module RmtRs
-  # Switches RMT's announce action to RmtRs when enabled, in RMT's
+  # Switches RMT's announce, activation and product tree to RmtRs when enabled, in RMT's
   # config/initializers/rmt_rs.rb:
   #
   #   Rails.application.config.rmt_rs.enabled = true
@@ -17,17 +18,27 @@ module RmtRs
     config.to_prepare do
       next unless RmtRs::Railtie.enabled?
 
-      controller = "Api::Connect::V3::Subscriptions::SystemsController".safe_constantize
-      controller&.prepend(RmtRs::AnnounceAction) unless controller&.include?(RmtRs::AnnounceAction)
-      %w[Api::Connect::V3::Systems::ProductsController Api::Connect::V4::Systems::ProductsController].each do |name|
-        RmtRs::ProductsAction.install(name.safe_constantize)
+      RmtRs::Ownership.reset!
+      RmtRs::Ownership.controllers.each do |controller|
+        controller.prepend(RmtRs::ControllerHook) unless controller <= RmtRs::ControllerHook
       end
     end
 
-    config.after_initialize do
-      next unless RmtRs::Railtie.enabled?
+    # Registered while the app initializes, so that it runs after every
+    # after_initialize the engines registered when they were required: that is
+    # where RMT's pubcloud engines add their callbacks.
+    initializer "rmt_rs.take_over" do |app|
+      app.config.after_initialize do
+        next unless RmtRs::Railtie.enabled?
 
-      RmtRs.configure(database: ActiveRecord::Base.connection_db_config.configuration_hash)
+        RmtRs::Railtie.configure_from(ActiveRecord::Base.connection_db_config.configuration_hash)
+        RmtRs::Ownership.reset!
+        # One line per action left to RMT (an engine or site code RmtRs does not
+        # know), so an operator sees what RmtRs does not answer.
+        RmtRs::Ownership.report.each do |controller, action, reason|
+          ::Rails.logger.warn("RmtRs: #{controller}##{action} stays on RMT's Ruby path: #{reason}") if reason
+        end
+      end
     end
 
     rake_tasks do
@@ -35,7 +46,7 @@ module RmtRs
         namespace :catalog_tracking do
           desc "Let RmtRs cache product trees: install its catalog version table and triggers"
           task install: :environment do
-            RmtRs.configure(database: ActiveRecord::Base.connection_db_config.configuration_hash)
+            RmtRs::Railtie.configure_from(ActiveRecord::Base.connection_db_config.configuration_hash)
             RmtRs.install_catalog_tracking
           end
 
@@ -50,6 +61,23 @@ module RmtRs
 
     def self.enabled?
       ::Rails.application.config.rmt_rs.enabled
+    end
+
+    # RmtRs's pool from the app's ActiveRecord settings. RMT's settings have no
+    # socket key: for `host: localhost` RmtRs asks the server ActiveRecord reached
+    # which socket it listens on, as mysql2 found it.
+    def self.configure_from(settings)
+      settings = settings.to_h.transform_keys(&:to_s)
+      if Configuration.local?(settings) && settings["socket"].to_s.empty?
+        settings = settings.merge("socket" => Configuration.find_socket(server_socket))
+      end
+      RmtRs.configure(database: settings)
+    end
+
+    def self.server_socket
+      ActiveRecord::Base.connection_pool.with_connection { |c| c.select_value("SELECT @@socket") }
+    rescue StandardError
+      nil
     end
   end
 
@@ -68,65 +96,58 @@ module RmtRs
     end
   end
 
-  # The products controller's `activate` and `show` done by RmtRs, RMT's
-  # before/after actions included (they are skipped while the flag is on, per
-  # request). Without basic credentials the client gets RMT's challenge.
-  module ProductsAction
+  # Prepended to the root of each controller family RmtRs knows (see
+  # Ownership). For an action RmtRs owns, the controller's callbacks are not run
+  # (RmtRs does their work) and RmtRs answers; everything else, and every action
+  # while the flag is off, runs as RMT wrote it. Rails' instrumentation (RMT's
+  # request log lines), parameter wrapping and rescue_from stay around it.
+  module ControllerHook
     include Rendering
 
-    RUBY_BEFORE_ACTIONS = %i[authenticate_system require_product check_product_service_and_repositories
-                             load_subscription check_base_product_dependencies].freeze
-    ACTIONS = %w[activate show].freeze
-
-    def self.install(controller)
-      return if controller.nil? || controller.include?(self)
-
-      controller.prepend(self)
-      rust = -> { RmtRs::Railtie.enabled? && ACTIONS.include?(action_name) }
-      controller.skip_before_action(*RUBY_BEFORE_ACTIONS, if: rust, raise: false)
-      controller.skip_after_action(:refresh_system_token, if: rust, raise: false)
-    end
-
-    def activate
-      RmtRs::Railtie.enabled? ? rmt_rs_products(:activate) : super
-    end
-
-    def show
-      RmtRs::Railtie.enabled? ? rmt_rs_products(:show) : super
+    def run_callbacks(kind, &block)
+      handler = kind == :process_action && RmtRs::Railtie.enabled? && RmtRs::Ownership.handler(self.class, action_name)
+      handler ? send(handler) : super
     end
 
     private
 
+    def rmt_rs_announce
+      hwinfo = params.permit(hwinfo: {})[:hwinfo]
+      profiles = params.key?(:system_profiles) ? params.permit(system_profiles: {})[:system_profiles] : nil
+      render_rmt_rs do
+        RmtRs::Registration.announce_system(hostname: params[:hostname], hwinfo: hwinfo&.to_h,
+                                            system_profiles: profiles&.to_h).tap do
+          logger.info("System '#{params[:hostname]}' announced")
+        end
+      end
+    end
+
+    def rmt_rs_activate
+      rmt_rs_products(:activate)
+    end
+
+    def rmt_rs_show
+      rmt_rs_products(:show)
+    end
+
     def rmt_rs_products(action)
       basic = ActionController::HttpAuthentication::Basic
-      unless basic.has_basic_credentials?(request)
-        return basic.authentication_request(self, "RMT API", nil)
-      end
+      return basic.authentication_request(self, "RMT API", nil) unless basic.has_basic_credentials?(request)
 
       login, password = basic.user_name_and_password(request)
       token = request.headers.key?("System-Token") ? request.headers["System-Token"].to_s : nil
       render_rmt_rs do
         RmtRs::Products.public_send(action, login: login, password: password, params: params.to_unsafe_h,
                                             base_url: request.base_url, system_token: token,
-                                            user_agent: request.user_agent)
+                                            user_agent: request.user_agent,
+                                            system_tokens: rmt_rs_system_tokens?)
       end
     end
-  end
 
-  # The announce action done by RmtRs. Checks the flag per request, so switching
-  # it off at run time restores RMT's own action.
-  module AnnounceAction
-    include Rendering
-
-    def announce_system
-      return super unless RmtRs::Railtie.enabled?
-
-      hwinfo = params.permit(hwinfo: {})[:hwinfo]
-      profiles = params.key?(:system_profiles) ? params.permit(system_profiles: {})[:system_profiles] : nil
-      render_rmt_rs do
-        RmtRs::Registration.announce_system(hostname: params[:hostname], hwinfo: hwinfo&.to_h,
-                                            system_profiles: profiles&.to_h)
-      end
+    # RMT's own switch (`connect_api.disable_system_tokens`), through RMT's own
+    # predicate where the app has one.
+    def rmt_rs_system_tokens?
+      respond_to?(:system_tokens_enabled?, true) ? system_tokens_enabled? : true
     end
   end
 end

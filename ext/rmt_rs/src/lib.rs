@@ -15,29 +15,37 @@ use rmt_rs_core::{announce_system, products, AnnounceRequest, Caller, Cancel, Da
 /// The engine (tokio runtime + sqlx pool) of this process.
 static ENGINE: ProcessEngine = ProcessEngine::new();
 
+/// Raises ArgumentError for settings that cannot reach a server (no socket to
+/// be found, an encoding RMT does not use), so RMT fails at boot, not per request.
 #[allow(clippy::too_many_arguments)]
 fn configure(
+    ruby: &Ruby,
     host: Option<String>,
     port: Option<u16>,
     socket: Option<String>,
     username: Option<String>,
     password: Option<String>,
     database: String,
+    encoding: String,
     pool: u32,
     timeout_ms: u64,
     deadline_ms: u64,
-) {
-    ENGINE.configure(DatabaseConfig {
+) -> Result<(), Error> {
+    let config = DatabaseConfig {
         host,
         port,
         socket,
         username,
         password,
         database,
+        encoding,
         pool,
         timeout: Duration::from_millis(timeout_ms),
         deadline: Duration::from_millis(deadline_ms),
-    });
+    };
+    config.validate().map_err(|message| Error::new(ruby.exception_arg_error(), message))?;
+    ENGINE.configure(config);
+    Ok(())
 }
 
 fn is_configured() -> bool {
@@ -79,11 +87,12 @@ fn product_request(
     password: Option<String>,
     system_token: Option<String>,
     user_agent: Option<String>,
+    tokens_disabled: bool,
     params: magnus::Value,
     base_url: String,
 ) -> Result<RArray, Error> {
     let request = ProductRequest {
-        caller: Caller { login, password, system_token, user_agent },
+        caller: Caller { login, password, system_token, user_agent, tokens_disabled },
         params: convert::hash_pairs(ruby, params, "params")?,
         base_url,
     };
@@ -123,11 +132,11 @@ fn released<T: Send>(
 #[magnus::init]
 fn init(ruby: &Ruby) -> Result<(), Error> {
     let native = ruby.define_module("RmtRs")?.define_module("Native")?;
-    native.define_singleton_method("configure", function!(configure, 9))?;
+    native.define_singleton_method("configure", function!(configure, 10))?;
     native.define_singleton_method("configured?", function!(is_configured, 0))?;
     native.define_singleton_method("after_fork", function!(after_fork, 0))?;
     native.define_singleton_method("announce_system", function!(announce, 3))?;
-    native.define_singleton_method("product_request", function!(product_request, 7))?;
+    native.define_singleton_method("product_request", function!(product_request, 8))?;
     native.define_singleton_method("install_catalog_tracking", function!(install_catalog_tracking, 0))?;
     Ok(())
 }

@@ -1,7 +1,6 @@
 # frozen_string_literal: true
 
-require "parity_helper"
-require "digest"
+require_relative "parity_helper"
 
 RSpec.describe "POST /connect/subscriptions/systems: RmtRs against RMT's Ruby path", :parity do
   def expect_parity(body, **options)
@@ -74,9 +73,10 @@ RSpec.describe "POST /connect/subscriptions/systems: RmtRs against RMT's Ruby pa
   end
 
   it "renders RmtRs's 503 with RMT's error JSON and Retry-After when a call passes its deadline" do
-    RmtRs.configure(database: DatabaseHelpers.settings.merge("deadline" => 300, "retry_after" => 9))
+    settings = ActiveRecord::Base.connection_db_config.configuration_hash
+    RmtRs::Railtie.configure_from(settings.merge(deadline: 300, retry_after: 9))
     header "Accept", ParityHelpers::V4
-    locker = DatabaseHelpers.client
+    locker = Mysql2::Client.new(**settings.slice(:socket, :username, :password, :database))
     locker.query("LOCK TABLES systems WRITE")
     post "/connect/subscriptions/systems", { hostname: "late" }.to_json, "CONTENT_TYPE" => "application/json"
     locker.close # releases the lock
@@ -85,7 +85,7 @@ RSpec.describe "POST /connect/subscriptions/systems: RmtRs against RMT's Ruby pa
     expect(count("systems")).to eq(0)
   ensure
     locker&.close unless locker&.closed?
-    RmtRs.configure(database: DatabaseHelpers.settings)
+    RmtRs::Railtie.configure_from(settings)
   end
 
   it "refuses a profile that is not an object with a clear 422 where RMT fails with 500" do
@@ -113,7 +113,7 @@ RSpec.describe "POST /connect/subscriptions/systems: RmtRs against RMT's Ruby pa
 
   [
     { nested: { deep: { er: [1, { x: "y" }, [2, 3]] } } },
-    { unicode: "Grüße 😀 \u2028", html: "<b>&amp;</b>" },
+    { unicode: "Grüße \u2028 ü", html: "<b>&amp;</b>" },
     { numbers_as_strings: "16384", float: 1.5, big: 10**30, small: 1.0e-7 },
     { huge: "x" * 65_536 }
   ].each do |hwinfo|
@@ -146,6 +146,34 @@ RSpec.describe "POST /connect/subscriptions/systems: RmtRs against RMT's Ruby pa
     expect(outcomes[:rust][:status]).to eq(422)
     expect(outcomes[:rust][:body]["error"]).to eq("Incorrect string value for systems.hostname")
     expect(outcomes.values.map { |o| o[:systems] }).to eq([[], []])
+  end
+
+  it "refuses a 4-byte character in hwinfo as RMT's utf8 connection does, with a clear 422 where RMT fails with 500" do
+    outcomes = on_both_paths({ hostname: "h", hwinfo: { emoji: "😀" } }.to_json)
+    expect(outcomes[:ruby][:status]).to eq(500) # utf8mb3 connection: Incorrect string value, StatementInvalid
+    expect(outcomes[:rust][:status]).to eq(422)
+    expect(outcomes[:rust][:body]["error"]).to eq("Incorrect string value for systems.system_information")
+    expect(outcomes.values.map { |o| o[:systems] }).to eq([[], []])
+  end
+
+  describe "what clients send beside the body" do
+    # Plain RMT's announce reads neither header; SUSEConnect >= 1.20 sends both,
+    # registercloudguest an empty regcode.
+    ParityHelpers::ACCEPTS.each do |version, accept|
+      [nil, "", "0f0e4bd1-6bcf-4a3a-9a3e-000000000000"].product([nil, "Token token="]).each do |token, authorization|
+        it "announces with System-Token #{token.inspect} and Authorization #{authorization.inspect} (#{version})" do
+          headers = { "System-Token" => token, "Authorization" => authorization }.compact
+          result = expect_parity(connect_body, accept: accept, headers: headers)
+          expect([result[:status], result[:headers]["System-Token"]]).to eq([201, nil])
+        end
+      end
+    end
+
+    it "announces connect-ng 1.13's body (SP6 images: no profiles, no vendor)" do
+      body = { hostname: "sp6", distro_target: "sle-15-x86_64",
+               hwinfo: { arch: "x86_64", cpus: 4, sockets: 1, hypervisor: "KVM", mem_total: 15_990, uuid: "4c4c4544" } }
+      expect(expect_parity(body.to_json, headers: { "User-Agent" => "SUSEConnect-ng/1.13.0" })[:status]).to eq(201)
+    end
   end
 
   it "refuses a hostname longer than its column without writing, with a clear 422 where RMT fails with 500" do

@@ -1,6 +1,6 @@
 # frozen_string_literal: true
 
-require "parity_helper"
+require_relative "parity_helper"
 require "rack/timeout/base"
 
 # Rack::Timeout ends a request by raising into its thread; RmtRs must give the
@@ -12,7 +12,8 @@ RSpec.describe "RmtRs under Rack::Timeout", :parity do
   end
 
   it "ends an announce stuck on the database at Rack::Timeout's limit, writing nothing" do
-    locker = DatabaseHelpers.client
+    settings = ActiveRecord::Base.connection_db_config.configuration_hash
+    locker = Mysql2::Client.new(**settings.slice(:socket, :username, :password, :database))
     locker.query("LOCK TABLES systems WRITE")
     header "Accept", ParityHelpers::V4
     request = Thread.new do

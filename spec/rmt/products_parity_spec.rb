@@ -1,11 +1,8 @@
 # frozen_string_literal: true
 
-require "parity_helper"
-require_relative "support/catalog"
+require_relative "parity_helper"
 
 RSpec.describe "POST and GET /connect/systems/products: RmtRs against RMT's Ruby path", :parity do
-  before(:all) { Catalog.seed(DatabaseHelpers.client) }
-
   def product(identifier, version: "15.6", **extra)
     { identifier: identifier, version: version, arch: "x86_64" }.merge(extra)
   end
@@ -42,7 +39,8 @@ RSpec.describe "POST and GET /connect/systems/products: RmtRs against RMT's Ruby
     last_response
   end
 
-  def show(body, as: :json)
+  def show(body, as: :json, token: :absent)
+    header "System-Token", token == :absent ? nil : token
     if as == :json # as SUSEConnect sends it: a GET with a JSON body
       get "/connect/systems/products", {}, "CONTENT_TYPE" => "application/json", input: body.to_json
     else
@@ -187,6 +185,54 @@ RSpec.describe "POST and GET /connect/systems/products: RmtRs against RMT's Ruby
       expect(result[:systems].map { |s| s["system_token"] }).to eq(["<token>", "<token>"])
     end
 
+    # RMT's five cases (ApplicationController#find_system_by_token_header) on a
+    # system that holds a token, for both actions and both API versions.
+    ParityHelpers::ACCEPTS.each do |version, accept|
+      { "absent" => :absent, "empty" => "", "matching" => :matching,
+        "mismatching" => "0f0e4bd1-6bcf-4a3a-9a3e-000000000000" }.each do |state, sent|
+        %i[activate show].each do |action|
+          it "#{action}s with the System-Token #{state} (#{version})" do
+            result = expect_parity(accept: accept) do
+              activate(SLES, token: "")
+              token = sent == :matching ? @token : sent
+              action == :activate ? activate(BASESYSTEM, token: token) : show(SLES, token: token)
+            end
+            expect(result[:status]).to eq(action == :activate ? 201 : 200)
+            # An empty token on a system that has one makes a duplicate without a
+            # token: only an activation gives it one.
+            tokenless = sent == :absent || (sent == "" && action == :show)
+            expect(result[:headers]["System-Token"]).to(tokenless ? be_nil : eq("<token>"))
+          end
+        end
+      end
+    end
+
+    context "when the operator disabled system tokens (connect_api.disable_system_tokens)" do
+      around do |example|
+        Settings.connect_api.disable_system_tokens = true
+        example.run
+      ensure
+        Settings.connect_api.disable_system_tokens = false
+      end
+
+      it "neither echoes nor rotates the token, yet still tells duplicates apart by it" do
+        result = expect_parity do
+          activate(SLES, token: "") && activate(BASESYSTEM, token: "") && show(SLES, token: "abc")
+        end
+        expect(result[:headers]["System-Token"]).to be_nil
+        expect(result[:systems].map { |s| s["system_token"] }).to eq([nil, "abc"])
+      end
+    end
+
+    it "activates as connect-ng 1.13 sends it (release_type, empty token, email) and reads the tree by query" do
+      result = expect_parity do
+        header "User-Agent", "SUSEConnect-ng/1.13.0"
+        activate(SLES.merge(release_type: nil, token: "", email: ""), token: "")
+        show(SLES, as: :query, token: @token)
+      end
+      expect(result[:status]).to eq(200)
+    end
+
     it "leaves the hwinfo alone for zypper" do
       result = expect_parity { header("User-Agent", "ZYpp 17.31.8") && activate(SLES) }
       expect(result[:systems].first["system_information"]).to eq('{"cpus":2,"arch":"x86_64"}')
@@ -211,7 +257,6 @@ RSpec.describe "POST and GET /connect/systems/products: RmtRs against RMT's Ruby
   end
 
   it "answers with the catalog as it is now, right after a sync changed it (cached trees are never stale)" do
-    db = DatabaseHelpers.client
     result = expect_parity do
       activate(SLES) && show(SLES)
       db.query("UPDATE products SET name = 'Basesystem Module Renamed' WHERE id = 2601")

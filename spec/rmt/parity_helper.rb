@@ -1,0 +1,67 @@
+# frozen_string_literal: true
+
+# Parity inside the real RMT (script/rmt spec, with RMT_RS=1): each example sends
+# the same requests through RMT's own Ruby path and through RmtRs, flipping the
+# flag (RmtRs::Parity), on emptied tables, and compares answers and rows.
+require "rmt_rs/parity"
+require "rack/test"
+require "digest"
+require_relative "../support/catalog"
+
+abort "The parity specs need RmtRs switched on at boot: RMT_RS=1 script/rmt spec ..." unless RmtRs::Railtie.enabled?
+
+module ParityHelpers
+  include Rack::Test::Methods
+
+  V3 = "application/vnd.scc.suse.com.v3+json"
+  V4 = "application/json,application/vnd.scc.suse.com.v4+json"
+  ACCEPTS = { "v4" => V4, "v3" => V3 }.freeze
+
+  def app
+    Rails.application
+  end
+
+  # RMT's own connection, for seeding and for looking at rows.
+  def db
+    ActiveRecordClient
+  end
+
+  # Announces `body` on both paths (after announcing `setup` first, when given).
+  def on_both_paths(body, accept: V4, content_type: "application/json", setup: nil, headers: {})
+    RmtRs::Parity.on_both_paths do
+      header "Accept", accept
+      headers.each { |name, value| header name, value }
+      post "/connect/subscriptions/systems", setup, "CONTENT_TYPE" => "application/json" if setup
+      post "/connect/subscriptions/systems", body, "CONTENT_TYPE" => content_type
+      last_response
+    end
+  end
+
+  def count(table)
+    ActiveRecord::Base.connection.select_value("SELECT COUNT(*) FROM #{table}")
+  end
+
+  # The catalog seed speaks `query(sql)`; this answers it with RMT's connection.
+  module ActiveRecordClient
+    module_function
+
+    def query(sql)
+      ActiveRecord::Base.connection.execute(sql)
+    end
+  end
+end
+
+RSpec.configure do |config|
+  config.include ParityHelpers, :parity
+  config.before(:each, :parity) do
+    # As RMT runs in production: an exception escaping RMT's code is a 500
+    # answer, not a raise into the spec.
+    Rails.application.env_config.merge!("action_dispatch.show_exceptions" => true,
+                                        "action_dispatch.show_detailed_exceptions" => false)
+    Catalog.seed(ParityHelpers::ActiveRecordClient)
+  end
+  config.after(:each, :parity) do
+    Rails.application.env_config.merge!("action_dispatch.show_exceptions" => false,
+                                        "action_dispatch.show_detailed_exceptions" => true)
+  end
+end

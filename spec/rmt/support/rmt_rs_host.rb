@@ -1,0 +1,34 @@
+# frozen_string_literal: true
+
+# Loaded into RMT's own rspec run (script/rmt spec) after RMT's rails_helper.
+#
+# RMT's specs keep factory rows in an open transaction on ActiveRecord's
+# connection (transactional fixtures); RmtRs reads and writes through its own
+# pool and would never see them. So examples run without that transaction, and
+# every table but Rails' own is emptied before the suite and after each example.
+# RMT's Ruby path passes its request specs this way too, so a difference between
+# RMT_RS=1 and RMT_RS=0 is RmtRs's alone.
+require "rails_helper"
+
+module RmtRsHost
+  KEEP = %w[schema_migrations ar_internal_metadata rmt_rs_catalog_versions].freeze
+
+  module_function
+
+  def empty_tables
+    connection = ActiveRecord::Base.connection
+    connection.disable_referential_integrity do
+      (connection.tables - KEEP).each { |table| connection.execute("DELETE FROM #{connection.quote_table_name(table)}") }
+    end
+  end
+end
+
+RSpec.configure do |config|
+  config.use_transactional_fixtures = false
+  config.before(:suite) { RmtRsHost.empty_tables }
+  config.after { RmtRsHost.empty_tables }
+  config.before(:suite) do
+    path = RmtRs::Railtie.enabled? ? "RmtRs" : "RMT's Ruby path"
+    warn "RMT #{Rails.root.basename} (#{Rails.env}) answering with #{path}"
+  end
+end
