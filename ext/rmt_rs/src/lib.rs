@@ -6,6 +6,7 @@ mod convert;
 mod errors;
 mod gvl;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use magnus::{function, prelude::*, Error, RArray, Ruby};
@@ -108,6 +109,14 @@ fn install_catalog_tracking(ruby: &Ruby) -> Result<(), Error> {
     released(ruby, |engine, cancel| engine.run(cancel, rmt_rs_core::catalog_cache::install_tracking(engine.pool())))
 }
 
+/// Internal, for specs only: the references to this process's engine that are
+/// alive, its own included (one more per call in flight). A call that leaked
+/// its reference would leave this above 1 for good.
+fn engine_strong_count(ruby: &Ruby) -> Result<usize, Error> {
+    let engine = ENGINE.get().map_err(|e| errors::raise(ruby, e))?;
+    Ok(Arc::strong_count(&engine) - 1)
+}
+
 /// Runs `work` on this process's engine with the GVL released, and turns its
 /// error into the Ruby exception.
 fn released<T: Send>(
@@ -116,8 +125,10 @@ fn released<T: Send>(
 ) -> Result<T, Error> {
     let engine = ENGINE.get().map_err(|e| errors::raise(ruby, e))?;
     let cancel = Cancel::new();
-    let outcome = gvl::without_gvl(&cancel, || work(&engine, &cancel));
-    errors::into_ruby(ruby, outcome)
+    // What interrupted the call (`?`) is raised by magnus after this returns,
+    // with `engine` and everything else of the call dropped.
+    let outcome = gvl::without_gvl(&cancel, || work(&engine, &cancel))?;
+    outcome.map_err(|e| errors::raise(ruby, e))
 }
 
 #[magnus::init]
@@ -129,5 +140,6 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     native.define_singleton_method("announce_system", function!(announce, 3))?;
     native.define_singleton_method("product_request", function!(product_request, 7))?;
     native.define_singleton_method("install_catalog_tracking", function!(install_catalog_tracking, 0))?;
+    native.define_singleton_method("__engine_strong_count", function!(engine_strong_count, 0))?;
     Ok(())
 }
