@@ -56,10 +56,11 @@ fn announce(
     hwinfo: magnus::Value,
     system_profiles: magnus::Value,
 ) -> Result<RArray, Error> {
+    let mut allowance = convert::Allowance::default();
     let request = AnnounceRequest {
         hostname,
-        hwinfo: convert::optional_hash(ruby, hwinfo, "hwinfo")?,
-        system_profiles: convert::hash_pairs(ruby, system_profiles, "system_profiles")?,
+        hwinfo: convert::optional_hash(ruby, hwinfo, "hwinfo", &mut allowance)?,
+        system_profiles: convert::hash_pairs(ruby, system_profiles, "system_profiles", &mut allowance)?,
     };
     let announced = released(ruby, |engine, cancel| engine.run(cancel, announce_system(engine.pool(), &request)))?;
     Ok(ruby.ary_new_from_values(&[
@@ -85,7 +86,7 @@ fn product_request(
 ) -> Result<RArray, Error> {
     let request = ProductRequest {
         caller: Caller { login, password, system_token, user_agent },
-        params: convert::hash_pairs(ruby, params, "params")?,
+        params: convert::hash_pairs(ruby, params, "params", &mut convert::Allowance::default())?,
         base_url,
     };
     let answer = released(ruby, |engine, cancel| {
@@ -140,6 +141,10 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     native.define_singleton_method("announce_system", function!(announce, 3))?;
     native.define_singleton_method("product_request", function!(product_request, 7))?;
     native.define_singleton_method("install_catalog_tracking", function!(install_catalog_tracking, 0))?;
+    // The input limits, for the Ruby side's documentation and specs.
+    native.const_set("MAX_ENTRIES", convert::MAX_ENTRIES)?;
+    native.const_set("MAX_BYTES", convert::MAX_BYTES)?;
+    native.const_set("MAX_DEPTH", convert::MAX_DEPTH)?;
     native.define_singleton_method("__engine_strong_count", function!(engine_strong_count, 0))?;
     Ok(())
 }
