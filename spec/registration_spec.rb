@@ -331,6 +331,41 @@ RSpec.describe RmtRs::Registration do
         .to eq(%w[parent child parent-again])
     end
 
+    it "closes the parent's pool sockets in a forked child at once, leaving the parent's connections working" do
+      sockets = lambda do
+        Dir.children("/proc/self/fd").filter_map do |fd|
+          File.readlink("/proc/self/fd/#{fd}")[/\Asocket:\[(\d+)\]\z/, 1]
+        rescue SystemCallError
+          nil
+        end
+      end
+      mysql2 = File.readlink("/proc/self/fd/#{db.socket}")[/\d+/]
+      RmtRs.configure(database: DatabaseHelpers.settings) # a fresh pool, built by the announces below
+      before = sockets.call
+      Array.new(4) { |i| Thread.new { announce(hostname: "parent-#{i}") } }.each(&:join)
+      pool = sockets.call - before
+      expect(pool).not_to be_empty
+
+      reader, writer = IO.pipe
+      pid = fork do
+        reader.close
+        open = sockets.call # before anything of RmtRs is called in the child
+        writer.write(Marshal.dump([pool & open, open.include?(mysql2)]))
+        writer.close
+        exit!(0)
+      end
+      writer.close
+      still_open, mysql2_open = Marshal.load(reader.read) # rubocop:disable Security/MarshalLoad
+      Process.wait(pid)
+      expect(still_open).to eq([])
+      expect(mysql2_open).to be(true) # only RmtRs's own sockets are closed
+
+      # The parent's copies are untouched: it answers on the same connections.
+      expect(announce(hostname: "parent-after").status).to eq(201)
+      expect(sockets.call - before).to match_array(pool)
+      expect(count("systems")).to eq(5)
+    end
+
     it "gives hundreds of concurrent announces as many rows with distinct logins" do
       logins = Queue.new
       threads = Array.new(20) do |t|
