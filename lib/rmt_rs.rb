@@ -30,10 +30,23 @@ module RmtRs
   end
 
   # For a forked child (Puma's on_worker_boot): drop the parent's runtime and pool
-  # claim. RmtRs also notices a fork by itself; this just makes it explicit.
+  # claim, closing the child's copies of the pool's sockets. RmtRs does this by
+  # itself in every child (ForkHook); calling it again is harmless.
   def after_fork
     Native.after_fork
   end
+
+  # Ruby 3.1 calls Process._fork for every fork (Kernel#fork, Process.fork,
+  # IO.popen("-")): the child lets go of the parent's pool at once, instead of
+  # keeping its sockets (and so MariaDB the connections) until its first call.
+  module ForkHook
+    def _fork
+      pid = super
+      RmtRs::Native.after_fork if pid.zero?
+      pid
+    end
+  end
+  Process.singleton_class.prepend(ForkHook) if Process.respond_to?(:_fork)
 
   # Installs the catalog version (db/catalog_tracking.sql: one table, triggers on
   # the catalog tables) that lets RmtRs cache product trees without ever serving

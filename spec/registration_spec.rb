@@ -51,7 +51,10 @@ RSpec.describe RmtRs::Registration do
         { "unicode" => "Grüße 😀 \u2028 \u2029 \u0001 \u001f \u007f", "quote" => "a\"b\\c/d" },
         { "floats" => [0.1, 1.0e20, 1.0e-5, 123_456.789, -0.0, 1e16, 1e15], "big" => 2**70 },
         { "numbers_as_strings" => "16384", "bool" => [true, false], "empty" => {}, "none" => [] },
-        { "huge" => "x" * 100_000 }
+        { "huge" => "x" * 100_000 },
+        # Keys that are one once Rails has turned them into strings: the first's
+        # position, the last's value.
+        { a: 1, "a" => 2, 1 => "one", "b" => nil, "1" => "uno", b: [3] }
       ]
       random = Random.new(RSpec.configuration.seed)
       alphabet = ["a", "<", ">", "&", "\"", "\\", "\n", "\t", "\u2028", "é", "😀", "\u0000", " "]
@@ -162,8 +165,68 @@ RSpec.describe RmtRs::Registration do
       expect { announce(hostname: "h" * 10_000_000) }.to raise_error(RmtRs::UnprocessableEntity,
                                                                        "Value too long for hostname")
       deep = 300.times.reduce({}) { |inner, _| { "n" => inner } }
-      expect { announce(hwinfo: deep) }.to raise_error(ArgumentError, /nested deeper than 256/)
+      expect { announce(hwinfo: deep) }.to raise_error(RmtRs::UnprocessableEntity,
+                                                       "hwinfo is nested deeper than 256 levels")
       expect_nothing_written
+    end
+
+    describe "size limits, checked while converting with the GVL held" do
+      let(:max_entries) { RmtRs::Native::MAX_ENTRIES }
+      let(:max_bytes) { RmtRs::Native::MAX_BYTES }
+
+      it "refuses hwinfo with 50,000 keys with 422 while a sibling thread keeps running" do
+        huge = Array.new(50_000) { |i| ["key#{i}", i] }.to_h
+        ticks = 0
+        ticker = Thread.new { 500.times { ticks += 1; sleep 0.001 } }
+        refused = []
+        # One request after another, as a Puma thread would take them.
+        refuser = Thread.new do
+          while ticker.alive?
+            refused << begin
+              announce(hostname: "huge", hwinfo: huge).status
+            rescue RmtRs::UnprocessableEntity => e
+              [e.status, e.message]
+            end
+            sleep 0.001
+          end
+        end
+        # Generous: a conversion holding the GVL for long lets the ticker take one
+        # step per request, so it would need many times this.
+        expect(ticker.join(30)).not_to be_nil
+        refuser.join
+        expect(ticks).to eq(500)
+        expect(refused.uniq).to eq([[422, "hwinfo is too large: more than #{max_entries} keys and array items"]])
+        expect_nothing_written
+      ensure
+        [ticker, refuser].compact.each(&:kill)
+      end
+
+      it "stores a request at its limits and refuses one more key, item or byte, counting all arguments" do
+        at_limit = Array.new(max_entries - 1) { |i| [i.to_s, nil] }.to_h.merge("list" => [])
+        response = announce(hwinfo: at_limit)
+        expect(system_row(response.body["id"])["system_information"]).to eq(at_limit.to_json)
+        one_more_item = at_limit.merge("list" => [1])
+        one_more_key = { "p" => { "identifier" => "i", "data" => "d" } }
+        expect { announce(hwinfo: one_more_item) }
+          .to raise_error(RmtRs::UnprocessableEntity, "hwinfo is too large: more than #{max_entries} keys and array items")
+        expect { announce(hwinfo: at_limit, system_profiles: one_more_key) }
+          .to raise_error(RmtRs::UnprocessableEntity, /\Asystem_profiles is too large: more than #{max_entries} keys/)
+
+        text = { "k" => "x" * (max_bytes - 1) }
+        response = announce(hwinfo: text)
+        expect(system_row(response.body["id"])["system_information"]).to eq(text.to_json)
+        expect { announce(hwinfo: { "kk" => text["k"] }) }
+          .to raise_error(RmtRs::UnprocessableEntity, "hwinfo is too large: more than #{max_bytes} bytes of keys and strings")
+        expect(count("systems")).to eq(2)
+      end
+
+      it "keeps the first position and the last value of keys repeated many times over" do
+        hwinfo = {}
+        2_000.times { |i| hwinfo[:"k#{i}"] = i }
+        2_000.times { |i| hwinfo["k#{1_999 - i}"] = -i }
+        response = announce(hwinfo: hwinfo)
+        expect(system_row(response.body["id"])["system_information"]).to eq(hwinfo.to_json)
+      end
     end
 
     it "refuses values JSON cannot carry and strings that are not UTF-8" do
@@ -266,6 +329,41 @@ RSpec.describe RmtRs::Registration do
       expect(announce(hostname: "parent-again").status).to eq(201)
       expect(db.query("SELECT hostname FROM systems ORDER BY id").map { |r| r["hostname"] })
         .to eq(%w[parent child parent-again])
+    end
+
+    it "closes the parent's pool sockets in a forked child at once, leaving the parent's connections working" do
+      sockets = lambda do
+        Dir.children("/proc/self/fd").filter_map do |fd|
+          File.readlink("/proc/self/fd/#{fd}")[/\Asocket:\[(\d+)\]\z/, 1]
+        rescue SystemCallError
+          nil
+        end
+      end
+      mysql2 = File.readlink("/proc/self/fd/#{db.socket}")[/\d+/]
+      RmtRs.configure(database: DatabaseHelpers.settings) # a fresh pool, built by the announces below
+      before = sockets.call
+      Array.new(4) { |i| Thread.new { announce(hostname: "parent-#{i}") } }.each(&:join)
+      pool = sockets.call - before
+      expect(pool).not_to be_empty
+
+      reader, writer = IO.pipe
+      pid = fork do
+        reader.close
+        open = sockets.call # before anything of RmtRs is called in the child
+        writer.write(Marshal.dump([pool & open, open.include?(mysql2)]))
+        writer.close
+        exit!(0)
+      end
+      writer.close
+      still_open, mysql2_open = Marshal.load(reader.read) # rubocop:disable Security/MarshalLoad
+      Process.wait(pid)
+      expect(still_open).to eq([])
+      expect(mysql2_open).to be(true) # only RmtRs's own sockets are closed
+
+      # The parent's copies are untouched: it answers on the same connections.
+      expect(announce(hostname: "parent-after").status).to eq(201)
+      expect(sockets.call - before).to match_array(pool)
+      expect(count("systems")).to eq(5)
     end
 
     it "gives hundreds of concurrent announces as many rows with distinct logins" do

@@ -5,7 +5,8 @@
 //! neither the runtime's threads nor a usable share of the parent's sockets. So an
 //! [`Engine`] remembers the pid that built it; [`ProcessEngine`] builds a new one in
 //! a child and *leaks* the inherited one: dropping it would join threads that do
-//! not exist in the child and close connections the parent still uses.
+//! not exist in the child and close connections the parent still uses. Only the
+//! child's copies of their sockets are closed (see [`crate::fork`]).
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,6 +19,7 @@ use tokio::sync::Notify;
 use crate::catalog_cache::CatalogCache;
 use crate::config::DatabaseConfig;
 use crate::error::{Error, Result};
+use crate::fork::RuntimeSockets;
 
 pub struct Engine {
     runtime: Runtime,
@@ -25,6 +27,7 @@ pub struct Engine {
     catalog_cache: CatalogCache,
     deadline: std::time::Duration,
     pid: u32,
+    sockets: Option<RuntimeSockets>,
 }
 
 impl Engine {
@@ -38,9 +41,9 @@ impl Engine {
             .enable_all()
             .build()
             .map_err(|e| Error::Internal(format!("Cannot start the async runtime: {e}")))?;
-        let pool = {
+        let (pool, sockets) = {
             let _context = runtime.enter();
-            config.pool_options().connect_lazy_with(config.connect_options())
+            (config.pool_options().connect_lazy_with(config.connect_options()), RuntimeSockets::mark())
         };
         Ok(Engine {
             runtime,
@@ -48,6 +51,7 @@ impl Engine {
             catalog_cache: CatalogCache::default(),
             deadline: config.deadline,
             pid: std::process::id(),
+            sockets,
         })
     }
 
@@ -212,9 +216,11 @@ impl ProcessEngine {
     }
 
     fn forget_if_inherited(state: &mut State) {
-        if state.engine.as_ref().is_some_and(|e| e.is_inherited()) {
-            // Deliberate leak, see the module comment.
-            std::mem::forget(state.engine.take());
+        if let Some(engine) = state.engine.take_if(|e| e.is_inherited()) {
+            // Deliberate leak, see the module comment; the sockets are the
+            // parent's connections, this process's copies go.
+            engine.sockets.iter().for_each(RuntimeSockets::close_inherited);
+            std::mem::forget(engine);
         }
     }
 

@@ -13,6 +13,7 @@ pub mod config;
 pub mod credentials;
 pub mod engine;
 pub mod error;
+pub mod fork;
 pub mod products;
 pub mod profiles;
 pub mod rails_json;

@@ -1,6 +1,8 @@
 //! The values a client sends (hwinfo, system profiles), as Ruby holds them after
 //! Rails parsed the request: integers of any size, floats, ordered hashes.
 
+use std::collections::hash_map::{Entry, HashMap};
+
 /// A JSON-like value that keeps what Rails' encoder needs to reproduce RMT's bytes:
 /// integers as their decimal text (Ruby integers are unbounded) apart from floats
 /// (Ruby prints `1.0`, not `1`), and object keys in the client's order.
@@ -20,12 +22,18 @@ impl Value {
     /// An object from key/value pairs. A repeated key keeps its first position and
     /// takes the last value, as a Ruby Hash built from the same pairs does (for
     /// example `{a: 1, "a" => 2}` once Rails has turned the keys into strings).
+    /// Linear in the number of pairs (an index of the keys seen): a client
+    /// controls how many there are.
     pub fn object(pairs: impl IntoIterator<Item = (String, Value)>) -> Value {
         let mut out: Vec<(String, Value)> = Vec::new();
+        let mut positions: HashMap<String, usize> = HashMap::new();
         for (key, value) in pairs {
-            match out.iter_mut().find(|(k, _)| *k == key) {
-                Some(slot) => slot.1 = value,
-                None => out.push((key, value)),
+            match positions.entry(key) {
+                Entry::Occupied(seen) => out[*seen.get()].1 = value,
+                Entry::Vacant(new) => {
+                    out.push((new.key().clone(), value));
+                    new.insert(out.len() - 1);
+                }
             }
         }
         Value::Object(out)

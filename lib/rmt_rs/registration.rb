@@ -17,7 +17,9 @@ module RmtRs
     # "last_seen_at"}, headers with "X-System-Profiles-Action" => "clear-cache"
     # when an incomplete or invalid profile was sent.
     # Raises TypeError for a non-Hash hwinfo or system_profiles, RmtRs::Error
-    # subclasses for what RMT answers with an error status.
+    # subclasses for what RMT answers with an error status, and
+    # RmtRs::UnprocessableEntity for input over RmtRs::Native::MAX_ENTRIES keys
+    # and array items, MAX_BYTES of text or MAX_DEPTH levels.
     def announce_system(hostname: nil, hwinfo: nil, system_profiles: nil)
       ensure_hash!(hwinfo, :hwinfo)
       ensure_hash!(system_profiles, :system_profiles)

@@ -183,4 +183,13 @@ RSpec.describe "POST /connect/subscriptions/systems: RmtRs against RMT's Ruby pa
     expect(outcomes[:rust][:body]["error"]).to eq("Value too long for hostname")
     expect(outcomes.values.map { |o| o[:systems] }).to eq([[], []])
   end
+
+  it "refuses hwinfo over RmtRs's size limits with RMT's error JSON and 422, writing nothing, where RMT stores it" do
+    keys = RmtRs::Native::MAX_ENTRIES + 1
+    outcomes = on_both_paths({ hostname: "h", hwinfo: Array.new(keys) { |i| ["k#{i}", i] }.to_h }.to_json)
+    expect(outcomes[:ruby][:status]).to eq(201)
+    message = "hwinfo is too large: more than #{RmtRs::Native::MAX_ENTRIES} keys and array items"
+    expect(outcomes[:rust].values_at(:status, :body, :systems))
+      .to eq([422, { "type" => "error", "error" => message, "localized_error" => message }, []])
+  end
 end

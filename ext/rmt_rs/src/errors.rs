@@ -23,22 +23,3 @@ pub fn raise(ruby: &Ruby, err: CoreError) -> Error {
         Err(lookup) => lookup,
     }
 }
-
-/// The outcome of a call made without the GVL. An interrupted call first lets Ruby
-/// raise what interrupted it (`Timeout::Error`, `Thread#kill`), as a blocking
-/// Ruby call would.
-pub fn into_ruby<T>(ruby: &Ruby, outcome: rmt_rs_core::Result<T>) -> Result<T, Error> {
-    match outcome {
-        Ok(value) => Ok(value),
-        Err(CoreError::Interrupted) => {
-            // SAFETY: called with the GVL held; `protect` turns a raise or throw
-            // from the pending interrupt into an `Err` instead of a longjmp.
-            magnus::rb_sys::protect(|| unsafe {
-                rb_sys::rb_thread_check_ints();
-                rb_sys::Qnil as rb_sys::VALUE
-            })?;
-            Err(raise(ruby, CoreError::Interrupted))
-        }
-        Err(err) => Err(raise(ruby, err)),
-    }
-}

@@ -6,6 +6,7 @@ mod convert;
 mod errors;
 mod gvl;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use magnus::{function, prelude::*, Error, RArray, Ruby};
@@ -63,10 +64,11 @@ fn announce(
     hwinfo: magnus::Value,
     system_profiles: magnus::Value,
 ) -> Result<RArray, Error> {
+    let mut allowance = convert::Allowance::default();
     let request = AnnounceRequest {
         hostname,
-        hwinfo: convert::optional_hash(ruby, hwinfo, "hwinfo")?,
-        system_profiles: convert::hash_pairs(ruby, system_profiles, "system_profiles")?,
+        hwinfo: convert::optional_hash(ruby, hwinfo, "hwinfo", &mut allowance)?,
+        system_profiles: convert::hash_pairs(ruby, system_profiles, "system_profiles", &mut allowance)?,
     };
     let announced = released(ruby, |engine, cancel| engine.run(cancel, announce_system(engine.pool(), &request)))?;
     Ok(ruby.ary_new_from_values(&[
@@ -93,7 +95,7 @@ fn product_request(
 ) -> Result<RArray, Error> {
     let request = ProductRequest {
         caller: Caller { login, password, system_token, user_agent, tokens_disabled },
-        params: convert::hash_pairs(ruby, params, "params")?,
+        params: convert::hash_pairs(ruby, params, "params", &mut convert::Allowance::default())?,
         base_url,
     };
     let answer = released(ruby, |engine, cancel| {
@@ -117,6 +119,14 @@ fn install_catalog_tracking(ruby: &Ruby) -> Result<(), Error> {
     released(ruby, |engine, cancel| engine.run(cancel, rmt_rs_core::catalog_cache::install_tracking(engine.pool())))
 }
 
+/// Internal, for specs only: the references to this process's engine that are
+/// alive, its own included (one more per call in flight). A call that leaked
+/// its reference would leave this above 1 for good.
+fn engine_strong_count(ruby: &Ruby) -> Result<usize, Error> {
+    let engine = ENGINE.get().map_err(|e| errors::raise(ruby, e))?;
+    Ok(Arc::strong_count(&engine) - 1)
+}
+
 /// Runs `work` on this process's engine with the GVL released, and turns its
 /// error into the Ruby exception.
 fn released<T: Send>(
@@ -125,8 +135,10 @@ fn released<T: Send>(
 ) -> Result<T, Error> {
     let engine = ENGINE.get().map_err(|e| errors::raise(ruby, e))?;
     let cancel = Cancel::new();
-    let outcome = gvl::without_gvl(&cancel, || work(&engine, &cancel));
-    errors::into_ruby(ruby, outcome)
+    // What interrupted the call (`?`) is raised by magnus after this returns,
+    // with `engine` and everything else of the call dropped.
+    let outcome = gvl::without_gvl(&cancel, || work(&engine, &cancel))?;
+    outcome.map_err(|e| errors::raise(ruby, e))
 }
 
 #[magnus::init]
@@ -138,5 +150,10 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     native.define_singleton_method("announce_system", function!(announce, 3))?;
     native.define_singleton_method("product_request", function!(product_request, 8))?;
     native.define_singleton_method("install_catalog_tracking", function!(install_catalog_tracking, 0))?;
+    // The input limits, for the Ruby side's documentation and specs.
+    native.const_set("MAX_ENTRIES", convert::MAX_ENTRIES)?;
+    native.const_set("MAX_BYTES", convert::MAX_BYTES)?;
+    native.const_set("MAX_DEPTH", convert::MAX_DEPTH)?;
+    native.define_singleton_method("__engine_strong_count", function!(engine_strong_count, 0))?;
     Ok(())
 }
