@@ -5,7 +5,9 @@
 # RMT's specs keep factory rows in an open transaction on ActiveRecord's
 # connection (transactional fixtures); RmtRs reads and writes through its own
 # pool and would never see them. So examples run without that transaction, and
-# every table but Rails' own is emptied before the suite and after each example.
+# every table but Rails' own is emptied before the suite and after each example,
+# its AUTO_INCREMENT reset: some of RMT's specs expect a product and its service
+# to get the same id, as they do in a fresh database.
 # RMT's Ruby path passes its request specs this way too, so a difference between
 # RMT_RS=1 and RMT_RS=0 is RmtRs's alone.
 require "rails_helper"
@@ -18,7 +20,10 @@ module RmtRsHost
   def empty_tables
     connection = ActiveRecord::Base.connection
     connection.disable_referential_integrity do
-      (connection.tables - KEEP).each { |table| connection.execute("DELETE FROM #{connection.quote_table_name(table)}") }
+      (connection.tables - KEEP).each do |table|
+        name = connection.quote_table_name(table)
+        connection.execute("ALTER TABLE #{name} AUTO_INCREMENT = 1") if connection.exec_delete("DELETE FROM #{name}").positive?
+      end
     end
   end
 end
