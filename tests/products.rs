@@ -191,3 +191,31 @@ async fn cached_trees_are_never_served_after_the_catalog_changes() {
     // Installing twice is harmless.
     rmt_rs_core::catalog_cache::install_tracking(&pool).await.unwrap();
 }
+
+/// The user agent write changes the value of `user_agent` and no other byte
+/// of the stored hwinfo; stored text that is not an object is left alone.
+#[tokio::test]
+async fn the_user_agent_write_keeps_every_other_stored_byte() {
+    let pool = catalog("products_user_agent").await;
+    let mut caller = system(&pool).await;
+    caller.user_agent = Some("SUSEConnect/1.14.0".into());
+    let stored = r#"{"cpus":2,"huge":340282366920938463463374607431768211456,"neg":-18446744073709551617,"f":1.50,"e":1e3,"user_agent":"old","s":"\u00e9"}"#;
+    sqlx::query("UPDATE systems SET system_information = ?").bind(stored).execute(&pool).await.unwrap();
+    assert_eq!(activate(&pool, &request(&caller, "base-os")).await.unwrap().status, 201);
+    let (now,): (String,) =
+        sqlx::query_as("SELECT CONVERT(system_information USING utf8mb4) FROM systems").fetch_one(&pool).await.unwrap();
+    assert_eq!(now, stored.replace(r#""user_agent":"old""#, r#""user_agent":"SUSEConnect/1.14.0""#));
+
+    // The schema's CHECK keeps such text out; older or foreign data may hold it.
+    let mut conn = pool.acquire().await.unwrap();
+    sqlx::query("SET SESSION check_constraint_checks = 0").execute(&mut *conn).await.unwrap();
+    let broken = r#"{"cpus":2,"huge":340282366920938463463374607431768211456"#;
+    sqlx::query("UPDATE systems SET system_information = ?").bind(broken).execute(&mut *conn).await.unwrap();
+    drop(conn);
+    let err = activate(&pool, &request(&caller, "base-os")).await.unwrap_err();
+    assert_eq!(err.status(), 500);
+    assert!(err.to_string().contains("not a JSON object"), "{err}");
+    let (now,): (String,) =
+        sqlx::query_as("SELECT CONVERT(system_information USING utf8mb4) FROM systems").fetch_one(&pool).await.unwrap();
+    assert_eq!(now, broken, "left as stored");
+}
