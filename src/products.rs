@@ -8,7 +8,7 @@ use sqlx::{MySqlConnection, MySqlPool};
 use crate::catalog::{self, Product};
 use crate::catalog_cache::CatalogCache;
 use crate::clock::Timestamp;
-use crate::error::{code, Error, Result};
+use crate::error::{code, Error, Result, NO_LONGER_EXISTS};
 use crate::rails_json::to_rails_json;
 use crate::retry::{self, MAX_ATTEMPTS};
 use crate::system_auth::{self, Authenticated, Caller};
@@ -34,14 +34,20 @@ pub struct Answer {
 }
 
 impl Answer {
-    /// RMT's error JSON (`ActionController::TranslatedError`).
+    /// A refusal as RMT renders it: its error JSON
+    /// (`ActionController::TranslatedError`), or for a row deleted meanwhile
+    /// the body of the controller's `handle_invalid_foreign_key`.
     fn error(status: u16, message: &str, system_token: Option<String>) -> Answer {
         let text = Value::String(message.to_string());
-        let body = Value::Object(vec![
-            ("type".into(), Value::String("error".into())),
-            ("error".into(), text.clone()),
-            ("localized_error".into(), text),
-        ]);
+        let body = if message == NO_LONGER_EXISTS {
+            Value::Object(vec![("errors".into(), text)])
+        } else {
+            Value::Object(vec![
+                ("type".into(), Value::String("error".into())),
+                ("error".into(), text.clone()),
+                ("localized_error".into(), text),
+            ])
+        };
         Answer { status, body: to_rails_json(Some(&body)), system_token }
     }
 }

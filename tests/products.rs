@@ -23,7 +23,11 @@ INSERT INTO repositories_services (repository_id, service_id) VALUES (10, 1), (2
 
 async fn catalog(name: &str) -> MySqlPool {
     let config = support::fresh_database(name).await;
-    let pool = support::pool(&config).await;
+    catalog_in(&config).await
+}
+
+async fn catalog_in(config: &rmt_rs_core::DatabaseConfig) -> MySqlPool {
+    let pool = support::pool(config).await;
     sqlx::raw_sql(CATALOG).execute(&pool).await.expect("catalog");
     pool
 }
@@ -31,6 +35,11 @@ async fn catalog(name: &str) -> MySqlPool {
 async fn system(pool: &MySqlPool) -> Caller {
     let announced = announce_system(pool, &AnnounceRequest::default()).await.unwrap();
     Caller { login: announced.login, password: Some(announced.password), system_token: None, user_agent: None }
+}
+
+/// A system whose client uses tokens (sends `System-Token`, empty at first).
+async fn token_client(pool: &MySqlPool) -> Caller {
+    Caller { system_token: Some(String::new()), ..system(pool).await }
 }
 
 fn request(caller: &Caller, identifier: &str) -> ProductRequest {
@@ -106,8 +115,7 @@ async fn refuses_with_rmts_statuses_and_keeps_nothing_of_the_refused_activation(
 #[tokio::test]
 async fn a_token_client_gets_a_fresh_token_and_a_copied_machine_becomes_a_second_system() {
     let pool = catalog("products_tokens").await;
-    let mut caller = system(&pool).await;
-    caller.system_token = Some(String::new());
+    let mut caller = token_client(&pool).await;
     let first = activate(&pool, &request(&caller, "base-os")).await.unwrap();
     let token = first.system_token.expect("a new token");
     assert_eq!(token.len(), 36);
@@ -190,6 +198,36 @@ async fn cached_trees_are_never_served_after_the_catalog_changes() {
 
     // Installing twice is harmless.
     rmt_rs_core::catalog_cache::install_tracking(&pool).await.unwrap();
+}
+
+/// The system deregistered while its activation runs (between authentication
+/// and the activation's insert): RMT's `handle_invalid_foreign_key` answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_activation_of_a_system_deleted_meanwhile_answers_as_rmt() {
+    let config = support::fresh_database("products_fk").await;
+    let pool = catalog_in(&config).await;
+    let caller = system(&pool).await;
+    // A recent `last_seen_at`: authentication then writes nothing, so the
+    // system row stays free for the delete.
+    activate(&pool, &request(&caller, "nope")).await.unwrap();
+    let (system_id,): (i64,) = sqlx::query_as("SELECT id FROM systems").fetch_one(&pool).await.unwrap();
+
+    // Holding the end of `activations` stops the activation at its insert.
+    let mut gate = support::hold_end_of(&config, "activations").await;
+    let activating = {
+        let (pool, request) = (pool.clone(), request(&caller, "base-os"));
+        tokio::spawn(async move { activate(&pool, &request).await })
+    };
+    support::until_blocked(&pool, &config.database, 1).await;
+    sqlx::query("DELETE FROM systems WHERE id = ?").bind(system_id).execute(&pool).await.unwrap();
+    sqlx::query("ROLLBACK").execute(&mut gate).await.unwrap();
+
+    let answer = activating.await.unwrap().expect("an answer, not an error");
+    assert_eq!(
+        (answer.status, answer.body.as_str()),
+        (422, r#"{"errors":"The system is not valid or no longer exists"}"#)
+    );
+    assert_eq!(support::count(&pool, "activations").await, 0);
 }
 
 /// The user agent write changes the value of `user_agent` and no other byte
