@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rmt_rs_core::announce::{announce_system_with_logins, written_as};
+use rmt_rs_core::engine::{with_commit_faults, CommitFault};
 use rmt_rs_core::{announce_system, AnnounceRequest, Cancel, Engine, Error, Value};
 use sqlx::{Connection, MySqlPool};
 
@@ -489,6 +490,35 @@ async fn an_uncertain_commit_is_settled_by_the_login() {
     let outcome = written_as(&unreachable, &announced.login, lost(), Duration::from_millis(300)).await;
     assert_eq!(outcome.unwrap_err(), lost(), "MariaDB never answered: the commit's own error");
     assert!(started.elapsed() >= Duration::from_millis(300), "asked until the window closed");
+}
+
+/// The announce's side of the uncertain commit, through a lost answer: written
+/// is answered as registered, not written is registered again; one row each.
+#[tokio::test]
+async fn a_lost_commit_answer_registers_the_system_once() {
+    let pool = support::pool(&support::fresh_database("announce_lost_commit").await).await;
+    for fault in [CommitFault::LostAfterWriting, CommitFault::LostBeforeWriting] {
+        let announced = with_commit_faults([fault], announce_system(&pool, &AnnounceRequest::default())).await.unwrap();
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM systems WHERE login = ?")
+            .bind(&announced.login)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(n, 1, "{fault:?}");
+    }
+    assert_eq!(support::count(&pool, "systems").await, 2);
+}
+
+/// A deadlock reported at COMMIT (how Galera reports a certification
+/// conflict) is run again whole, as one reported by a statement is.
+#[tokio::test]
+async fn a_deadlock_at_commit_is_retried() {
+    let pool = support::pool(&support::fresh_database("announce_commit_deadlock").await).await;
+    let request =
+        AnnounceRequest { system_profiles: vec![("pci_data".into(), profile("p", Some("x")))], ..Default::default() };
+    let faults = [CommitFault::Deadlock, CommitFault::Deadlock];
+    with_commit_faults(faults, announce_system(&pool, &request)).await.expect("retried");
+    assert_registration_rows(&pool, 1).await;
 }
 
 /// RMT's orphan cleanup (`SystemProfile#destroy_orphaned_profile`: lock the
