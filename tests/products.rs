@@ -4,6 +4,7 @@
 mod support;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use rmt_rs_core::catalog_cache::CatalogCache;
 use rmt_rs_core::engine::{with_commit_faults, CommitFault};
@@ -211,10 +212,23 @@ async fn cached_trees_are_never_served_after_the_catalog_changes() {
 /// and the lock stays held: the next calls must still be served.
 #[test]
 fn cancelled_calls_free_their_pool_slots_while_the_lock_is_still_held() {
+    abandon_every_slot_on_a_locked_row("products_cancel_kill", None);
+}
+
+#[test]
+fn calls_past_their_deadline_free_their_pool_slots_while_the_lock_is_still_held() {
+    abandon_every_slot_on_a_locked_row("products_deadline_kill", Some(Duration::from_secs(1)));
+}
+
+/// Fills every slot of an engine's pool with activations waiting for a row
+/// lock, abandons them (cancelled, or past `deadline` when given), and checks
+/// the next calls are served while the lock is still held.
+fn abandon_every_slot_on_a_locked_row(name: &str, deadline: Option<Duration>) {
     const SLOTS: usize = 2;
     let setup = tokio::runtime::Runtime::new().unwrap();
-    let mut config = setup.block_on(support::fresh_database("products_cancel_kill"));
+    let mut config = setup.block_on(support::fresh_database(name));
     config.pool = SLOTS as u32;
+    config.deadline = deadline.unwrap_or(config.deadline);
     let (pool, caller) = setup.block_on(async {
         let pool = catalog_in(&config).await;
         let caller = system(&pool).await;
@@ -245,9 +259,14 @@ fn cancelled_calls_free_their_pool_slots_while_the_lock_is_still_held() {
         })
         .collect();
     setup.block_on(support::until_blocked(&pool, &config.database, SLOTS as i64));
-    cancels.iter().for_each(|cancel| cancel.cancel());
+    if deadline.is_none() {
+        cancels.iter().for_each(|cancel| cancel.cancel());
+    }
     for call in blocked {
-        assert_eq!(call.join().unwrap().unwrap_err(), Error::Interrupted);
+        match (call.join().unwrap().unwrap_err(), deadline) {
+            (Error::Interrupted, None) | (Error::Unavailable(_), Some(_)) => {}
+            (err, _) => panic!("abandoned with {err:?}"),
+        }
     }
 
     // The lock is still held; calls that do not need the row are served by
