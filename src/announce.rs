@@ -1,14 +1,14 @@
 //! RMT's announce (`POST /connect/subscriptions/systems`): create a system with
 //! fresh credentials, its hwinfo and its system profiles, in one transaction.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sqlx::{MySqlConnection, MySqlPool};
 
 use crate::clock::Timestamp;
 use crate::credentials::{generate_login, generate_password};
 use crate::engine::{self, CommitFailed};
-use crate::error::{code, Error, Result};
+use crate::error::{Error, Result};
 use crate::profiles::{self, Partition};
 use crate::rails_json::to_rails_json;
 use crate::retry::{self, MAX_ATTEMPTS};
@@ -61,13 +61,17 @@ pub async fn announce_system_with_logins(
             system_information: &system_information,
             now: Timestamp::now(),
         };
-        let mut tx = pool.begin().await?;
+        let mut tx = engine::begin(pool).await?;
         match insert_registration(&mut tx, &row, &partition).await {
             Ok(Some(id)) => {
                 let written = match engine::commit(tx).await {
                     Ok(()) => Some(id),
                     Err(CommitFailed::Uncertain(e)) => {
-                        engine::unabandoned(written_as(pool, &row.login, e, CONFIRM_WINDOW)).await?
+                        engine::unabandoned(written_as(pool, &row.login, e, engine::READ_BACK_WINDOW)).await?
+                    }
+                    Err(CommitFailed::Refused(Error::Deadlock)) => {
+                        deadlocks += 1;
+                        continue;
                     }
                     Err(CommitFailed::Refused(e)) => return Err(e),
                 };
@@ -91,33 +95,17 @@ pub async fn announce_system_with_logins(
     )))
 }
 
-/// How long to keep asking whether an uncertain COMMIT wrote the system
-/// (MariaDB restarting takes a second or two).
-const CONFIRM_WINDOW: Duration = Duration::from_secs(10);
-
 /// After a COMMIT whose answer was lost: the system's id when it was written,
 /// `None` when it was not, found by its login (unique, and drawn before the
 /// transaction). A registration that was written is answered 201 like any
 /// other, so a client is never told it failed while its system exists. When
 /// MariaDB does not answer within `window`, `lost` (the commit's error).
 pub async fn written_as(pool: &MySqlPool, login: &str, lost: Error, window: Duration) -> Result<Option<u64>> {
-    let until = Instant::now() + window;
-    loop {
-        let found: std::result::Result<Option<(i64,)>, sqlx::Error> =
-            sqlx::query_as("SELECT id FROM systems WHERE login = ?").bind(login).fetch_optional(pool).await;
-        match found {
-            Ok(row) => return Ok(row.and_then(|(id,)| u64::try_from(id).ok())),
-            // Only a server that is away or going away is worth asking again.
-            Err(e) if unreachable(&e) && Instant::now() < until => tokio::time::sleep(Duration::from_millis(100)).await,
-            Err(e) if unreachable(&e) => return Err(lost),
-            Err(e) => return Err(e.into()),
-        }
-    }
-}
-
-fn unreachable(err: &sqlx::Error) -> bool {
-    matches!(err, sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut)
-        || Error::mariadb_code(err) == Some(code::SERVER_SHUTDOWN)
+    let found = engine::read_back(window, lost, || {
+        sqlx::query_as::<_, (i64,)>("SELECT id FROM systems WHERE login = ?").bind(login).fetch_optional(pool)
+    })
+    .await?;
+    Ok(found.and_then(|(id,)| u64::try_from(id).ok()))
 }
 
 struct SystemRow<'a> {

@@ -9,21 +9,27 @@
 //! child's copies of their sockets are closed (see [`crate::fork`]).
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
-use sqlx::MySqlPool;
+use sqlx::mysql::MySqlPoolOptions;
+use sqlx::{MySql, MySqlConnection, MySqlPool, Transaction};
 use tokio::runtime::Runtime;
 use tokio::sync::Notify;
 
 use crate::catalog_cache::CatalogCache;
 use crate::config::DatabaseConfig;
-use crate::error::{Error, Result};
+use crate::error::{code, Error, Result};
 use crate::fork::RuntimeSockets;
 
 pub struct Engine {
     runtime: Runtime,
     pool: MySqlPool,
+    /// One connection, opened when first needed, that ends the statements of
+    /// abandoned calls ([`Engine::run`]): it must not queue behind the pool
+    /// whose slots those very statements hold.
+    killer: MySqlPool,
     catalog_cache: CatalogCache,
     deadline: std::time::Duration,
     pid: u32,
@@ -41,13 +47,19 @@ impl Engine {
             .enable_all()
             .build()
             .map_err(|e| Error::Internal(format!("Cannot start the async runtime: {e}")))?;
-        let (pool, sockets) = {
+        let (pool, killer, sockets) = {
             let _context = runtime.enter();
-            (config.pool_options().connect_lazy_with(config.connect_options()), RuntimeSockets::mark())
+            let pool = config.pool_options().connect_lazy_with(config.connect_options());
+            let killer = MySqlPoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(KILL_WAIT)
+                .connect_lazy_with(config.connect_options());
+            (pool, killer, RuntimeSockets::mark())
         };
         Ok(Engine {
             runtime,
             pool,
+            killer,
             catalog_cache: CatalogCache::default(),
             deadline: config.deadline,
             pid: std::process::id(),
@@ -69,14 +81,15 @@ impl Engine {
     }
 
     /// Runs `work` to completion on this engine's runtime, from a thread outside
-    /// it, unless `cancel` fires or the deadline passes first: then the future is
-    /// dropped, which rolls back its open transaction and returns its connection
-    /// to the pool. Once `work` has sent its COMMIT ([`commit`]) it is always
-    /// finished: abandoning it then could leave a registration written whose
-    /// client was told it failed.
+    /// it, unless `cancel` fires or the deadline passes first: then the
+    /// statement its transaction is running is ended server-side
+    /// ([`Engine::end_statement`]) and the future dropped, which rolls the
+    /// transaction back and frees its pool slot at once. Once `work` has sent
+    /// its COMMIT ([`commit`]) it is always finished: abandoning it then could
+    /// leave a registration written whose client was told it failed.
     pub fn run<T>(&self, cancel: &Cancel, work: impl Future<Output = Result<T>>) -> Result<T> {
-        let committing = Arc::new(AtomicBool::new(false));
-        let work = COMMITTING.scope(committing.clone(), work);
+        let call = Arc::new(Call::default());
+        let work = CALL.scope(call.clone(), work);
         self.runtime.block_on(async {
             tokio::pin!(work);
             let deadline = tokio::time::sleep(self.deadline);
@@ -95,23 +108,118 @@ impl Engine {
                     // commit may be followed by a retry, which is abandoned).
                     _ = tokio::time::sleep(std::time::Duration::from_millis(5)), if stopping.is_some() => {}
                 }
-                if let Some(reason) = stopping.take_if(|_| !committing.load(Ordering::SeqCst)) {
+                if let Some(reason) = stopping.take_if(|_| !call.committing.load(Ordering::SeqCst)) {
+                    // `work` is not polled meanwhile, so the connection is still
+                    // the call's: the KILL cannot reach another call's statement.
+                    self.end_statement(&call).await;
                     return Err(reason);
                 }
             }
         })
     }
+
+    /// Ends the statement of the abandoned call's open transaction with `KILL
+    /// QUERY` from a connection of its own. Without it sqlx hands the
+    /// connection back to the pool only once the statement ends, which for a
+    /// lock wait is `innodb_lock_wait_timeout` later (50 s by default): the
+    /// pool slot and the transaction's row locks would stay held while the
+    /// next requests queue. Killed, the statement ends at once, the queued
+    /// ROLLBACK releases the locks and the slot is free. Best effort: when no
+    /// KILL gets through in time, the call still returns and the connection
+    /// comes back when its statement ends, as it would without this.
+    async fn end_statement(&self, call: &Call) {
+        let connection = call.connection.load(Ordering::SeqCst);
+        if connection == 0 {
+            return;
+        }
+        // A connection whose statement had just finished is idle: KILL QUERY
+        // then does nothing, not even to its next statement.
+        let _ =
+            tokio::time::timeout(KILL_WAIT, sqlx::query("KILL QUERY ?").bind(connection).execute(&self.killer)).await;
+    }
+}
+
+/// The longest an abandoned call waits to have its statement killed.
+const KILL_WAIT: Duration = Duration::from_secs(2);
+
+/// What [`Engine::run`] needs to know about the call it runs.
+#[derive(Default)]
+struct Call {
+    /// Set while the call's COMMIT is in flight.
+    committing: AtomicBool,
+    /// The server's id (`CONNECTION_ID()`) of the connection of the call's open
+    /// transaction; 0 when it has none.
+    connection: AtomicU64,
 }
 
 tokio::task_local! {
-    /// Set while the running call's COMMIT is in flight.
-    static COMMITTING: Arc<AtomicBool>;
+    static CALL: Arc<Call>;
+}
+
+/// A transaction of the registration path, begun with [`begin`] and ended by
+/// [`commit`], by [`Tx::rollback`] or by dropping it (which rolls back).
+pub struct Tx {
+    inner: Option<Transaction<'static, MySql>>,
+    /// The call whose transaction this is, when it runs under [`Engine::run`].
+    call: Option<Arc<Call>>,
+}
+
+/// Begins a transaction. Under [`Engine::run`] it also records which server
+/// connection runs it, so an abandoned call can have its statement killed;
+/// one round trip, on a connection already held.
+pub async fn begin(pool: &MySqlPool) -> Result<Tx> {
+    let mut inner = pool.begin().await?;
+    let call = CALL.try_with(Arc::clone).ok();
+    if let Some(call) = &call {
+        let (connection,): (u64,) = sqlx::query_as("SELECT CONNECTION_ID()").fetch_one(&mut *inner).await?;
+        call.connection.store(connection, Ordering::SeqCst);
+    }
+    Ok(Tx { inner: Some(inner), call })
+}
+
+impl Tx {
+    pub async fn rollback(mut self) -> Result<()> {
+        self.release();
+        match self.inner.take() {
+            Some(inner) => Ok(inner.rollback().await?),
+            None => Ok(()),
+        }
+    }
+
+    /// Forgets the connection: once the transaction ends it goes back to the
+    /// pool, and another call's statement may run on it.
+    fn release(&self) {
+        if let Some(call) = &self.call {
+            call.connection.store(0, Ordering::SeqCst);
+        }
+    }
+}
+
+impl std::ops::Deref for Tx {
+    type Target = MySqlConnection;
+    fn deref(&self) -> &MySqlConnection {
+        self.inner.as_deref().expect("an open transaction")
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut MySqlConnection {
+        self.inner.as_deref_mut().expect("an open transaction")
+    }
+}
+
+impl Drop for Tx {
+    fn drop(&mut self) {
+        self.release();
+    }
 }
 
 /// How a COMMIT failed.
 #[derive(Debug)]
 pub enum CommitFailed {
-    /// MariaDB answered with an error: nothing was written.
+    /// MariaDB answered with an error: nothing was written. A deadlock here
+    /// (how Galera reports a certification conflict) is retried like one met
+    /// by a statement.
     Refused(Error),
     /// The connection failed after the COMMIT went out (MariaDB stopped, the
     /// connection was killed): it may or may not have been written.
@@ -127,19 +235,102 @@ impl From<CommitFailed> for Error {
 }
 
 /// Commits `tx`, telling [`Engine::run`] not to abandon the call meanwhile.
-pub async fn commit(tx: sqlx::Transaction<'_, sqlx::MySql>) -> std::result::Result<(), CommitFailed> {
-    match unabandoned(tx.commit()).await {
+pub async fn commit(mut tx: Tx) -> std::result::Result<(), CommitFailed> {
+    tx.release();
+    let Some(inner) = tx.inner.take() else {
+        return Err(CommitFailed::Refused(Error::Internal("Commit of a finished transaction".into())));
+    };
+    let fault = COMMIT_FAULTS.try_with(|faults| faults.lock().ok()?.pop_front()).ok().flatten();
+    if let Some(fault) = fault {
+        return unabandoned(inject(fault, inner)).await;
+    }
+    match unabandoned(inner.commit()).await {
         Ok(()) => Ok(()),
+        // The server going away answers with an error too, but whether the
+        // COMMIT was carried out before is unknown.
+        Err(e) if Error::mariadb_code(&e).is_some_and(code::connection_lost) => Err(CommitFailed::Uncertain(e.into())),
         Err(e @ sqlx::Error::Database(_)) => Err(CommitFailed::Refused(e.into())),
         Err(e) => Err(CommitFailed::Uncertain(e.into())),
     }
 }
 
+/// What a COMMIT does instead, for tests of the outcomes no single MariaDB
+/// produces on demand ([`with_commit_faults`]).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitFault {
+    /// Refused as a deadlock, as Galera refuses a certification conflict:
+    /// rolled back.
+    Deadlock,
+    /// Written, but the answer is lost with the connection.
+    LostAfterWriting,
+    /// Lost with the connection before it was carried out: rolled back.
+    LostBeforeWriting,
+}
+
+tokio::task_local! {
+    static COMMIT_FAULTS: Mutex<std::collections::VecDeque<CommitFault>>;
+}
+
+/// Runs `work` with its COMMITs replaced, in turn, by `faults`; the COMMITs
+/// after them run normally. Test-only: nothing in the crate calls it.
+#[doc(hidden)]
+pub async fn with_commit_faults<F: Future>(faults: impl IntoIterator<Item = CommitFault>, work: F) -> F::Output {
+    COMMIT_FAULTS.scope(Mutex::new(faults.into_iter().collect()), work).await
+}
+
+async fn inject(fault: CommitFault, tx: Transaction<'static, MySql>) -> std::result::Result<(), CommitFailed> {
+    let lost = || Error::Unavailable("The database connection was lost (injected)".into());
+    match fault {
+        CommitFault::Deadlock => {
+            tx.rollback().await.map_err(|e| CommitFailed::Refused(e.into()))?;
+            Err(CommitFailed::Refused(Error::Deadlock))
+        }
+        CommitFault::LostAfterWriting => {
+            tx.commit().await.map_err(|e| CommitFailed::Refused(e.into()))?;
+            Err(CommitFailed::Uncertain(lost()))
+        }
+        CommitFault::LostBeforeWriting => {
+            tx.rollback().await.map_err(|e| CommitFailed::Refused(e.into()))?;
+            Err(CommitFailed::Uncertain(lost()))
+        }
+    }
+}
+
+/// How long to keep asking what an uncertain COMMIT did (MariaDB restarting
+/// takes a second or two).
+pub const READ_BACK_WINDOW: Duration = Duration::from_secs(10);
+
+/// After a COMMIT whose answer was lost: `probe`'s answer (whether the write
+/// is there), asked again while MariaDB is away or going away, for up to
+/// `window`; then `lost`, the commit's own error. Run it [`unabandoned`].
+pub async fn read_back<T, F, Fut>(window: Duration, lost: Error, mut probe: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = std::result::Result<T, sqlx::Error>>,
+{
+    let until = Instant::now() + window;
+    loop {
+        match probe().await {
+            Ok(answer) => return Ok(answer),
+            Err(e) if unreachable(&e) && Instant::now() < until => tokio::time::sleep(Duration::from_millis(100)).await,
+            Err(e) if unreachable(&e) => return Err(lost),
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Only a server that is away or going away is worth asking again.
+fn unreachable(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut)
+        || Error::mariadb_code(err).is_some_and(code::connection_lost)
+}
+
 /// Runs `work`, telling [`Engine::run`] not to abandon the call meanwhile: for
 /// a COMMIT, and for finding out what an uncertain one did.
 pub async fn unabandoned<F: Future>(work: F) -> F::Output {
-    let flag = COMMITTING.try_with(Arc::clone).ok();
-    let mark = |on: bool| flag.iter().for_each(|f| f.store(on, Ordering::SeqCst));
+    let call = CALL.try_with(Arc::clone).ok();
+    let mark = |on: bool| call.iter().for_each(|c| c.committing.store(on, Ordering::SeqCst));
     mark(true);
     let outcome = work.await;
     mark(false);
@@ -241,7 +432,6 @@ impl Default for ProcessEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn engine(deadline_ms: u64) -> Engine {
         let mut config = DatabaseConfig::new("unused");
@@ -260,12 +450,13 @@ mod tests {
 
     #[test]
     fn a_call_whose_commit_is_in_flight_is_finished_even_past_its_deadline() {
-        let outcome = engine(10).run(&Cancel::new(), async {
-            COMMITTING.with(|flag| flag.store(true, Ordering::SeqCst));
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            COMMITTING.with(|flag| flag.store(false, Ordering::SeqCst));
-            Ok(42)
-        });
+        let outcome = engine(10).run(
+            &Cancel::new(),
+            unabandoned(async {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                Ok(42)
+            }),
+        );
         assert_eq!(outcome, Ok(42));
     }
 }

@@ -41,6 +41,29 @@ impl Error {
             .and_then(|db| db.try_downcast_ref::<MySqlDatabaseError>())
             .map(MySqlDatabaseError::number)
     }
+
+    /// The error for MariaDB's error `number` with its `message`.
+    fn from_mariadb(number: u16, message: &str) -> Error {
+        match number {
+            code::INCORRECT_STRING_VALUE => {
+                Error::InvalidInput(format!("Incorrect string value for {}", column_of(message)))
+            }
+            code::DATA_TOO_LONG | code::DATA_TRUNCATED => {
+                Error::InvalidInput(format!("Value too long for {}", column_of(message)))
+            }
+            code::NO_REFERENCED_ROW => Error::InvalidInput(NO_LONGER_EXISTS.into()),
+            code::DEADLOCK => Error::Deadlock,
+            code::LOCK_WAIT_TIMEOUT | code::TOO_MANY_CONNECTIONS | code::USER_CONNECTION_LIMIT => {
+                Error::Unavailable(format!("The database is busy (error {number}); try again later"))
+            }
+            number if code::connection_lost(number) => {
+                Error::Unavailable(format!("The database connection was lost (error {number}); try again later"))
+            }
+            // The server's text can quote stored values (credentials among
+            // them), so only the number goes out.
+            _ => Error::Internal(format!("Database error {number}")),
+        }
+    }
 }
 
 impl fmt::Display for Error {
@@ -61,6 +84,8 @@ impl std::error::Error for Error {}
 pub mod code {
     pub const DUPLICATE_KEY: u16 = 1062;
     pub const SERVER_SHUTDOWN: u16 = 1053;
+    pub const CONNECTION_KILLED: u16 = 1927;
+    pub const NO_REFERENCED_ROW: u16 = 1452;
     pub const LOCK_WAIT_TIMEOUT: u16 = 1205;
     pub const DEADLOCK: u16 = 1213;
     pub const TOO_MANY_CONNECTIONS: u16 = 1040;
@@ -68,7 +93,18 @@ pub mod code {
     pub const DATA_TRUNCATED: u16 = 1265;
     pub const INCORRECT_STRING_VALUE: u16 = 1366;
     pub const DATA_TOO_LONG: u16 = 1406;
+
+    /// The server is going away or has dropped this connection: its answer
+    /// says nothing about the request itself.
+    pub fn connection_lost(number: u16) -> bool {
+        matches!(number, SERVER_SHUTDOWN | CONNECTION_KILLED)
+    }
 }
+
+/// RMT's products controller answers a write that refers to a row deleted
+/// meanwhile (`ActiveRecord::InvalidForeignKey`, MariaDB error 1452: the system
+/// deregistered while its request ran) with 422 and this text.
+pub const NO_LONGER_EXISTS: &str = "The system is not valid or no longer exists";
 
 impl From<sqlx::Error> for Error {
     fn from(err: sqlx::Error) -> Error {
@@ -78,23 +114,7 @@ impl From<sqlx::Error> for Error {
             E::Io(_) | E::Tls(_) | E::PoolClosed | E::WorkerCrashed => {
                 Error::Unavailable("The database is unavailable; try again later".into())
             }
-            E::Database(db) => {
-                let number = Error::mariadb_code(&err).unwrap_or(0);
-                let column = column_of(db.message());
-                match number {
-                    code::INCORRECT_STRING_VALUE => Error::InvalidInput(format!("Incorrect string value for {column}")),
-                    code::DATA_TOO_LONG | code::DATA_TRUNCATED => {
-                        Error::InvalidInput(format!("Value too long for {column}"))
-                    }
-                    code::DEADLOCK => Error::Deadlock,
-                    code::LOCK_WAIT_TIMEOUT | code::TOO_MANY_CONNECTIONS | code::USER_CONNECTION_LIMIT => {
-                        Error::Unavailable(format!("The database is busy (error {number}); try again later"))
-                    }
-                    // The server's text can quote stored values (credentials among
-                    // them), so only the number goes out.
-                    _ => Error::Internal(format!("Database error {number}")),
-                }
-            }
+            E::Database(db) => Error::from_mariadb(Error::mariadb_code(&err).unwrap_or(0), db.message()),
             // Column names are schema, not data: safe to name.
             E::ColumnDecode { index, .. } => {
                 Error::Internal(format!("Database result could not be read (column {index})"))
@@ -136,5 +156,23 @@ mod tests {
         assert_eq!(Error::Unavailable(String::new()).status(), 503);
         assert_eq!(Error::Internal(String::new()).status(), 500);
         assert_eq!(Error::from(sqlx::Error::PoolTimedOut).status(), 503);
+    }
+
+    #[test]
+    fn mariadb_errors_map_to_rmts_answers() {
+        let status = |number| Error::from_mariadb(number, "").status();
+        assert_eq!(Error::from_mariadb(1213, ""), Error::Deadlock);
+        for busy in [1205, 1040, 1226] {
+            assert_eq!(status(busy), 503, "{busy}");
+        }
+        // Server shutdown, connection killed: the server went away, not the request.
+        assert_eq!(status(1053), 503);
+        assert_eq!(status(1927), 503);
+        assert_eq!(
+            Error::from_mariadb(1452, "a message quoting `systems`"),
+            Error::InvalidInput(NO_LONGER_EXISTS.into())
+        );
+        assert_eq!(Error::from_mariadb(1406, "Data too long for column 'hostname' at row 1").status(), 422);
+        assert_eq!(Error::from_mariadb(1054, "secret"), Error::Internal("Database error 1054".into()));
     }
 }

@@ -8,7 +8,8 @@ use sqlx::{MySqlConnection, MySqlPool};
 use crate::catalog::{self, Product};
 use crate::catalog_cache::CatalogCache;
 use crate::clock::Timestamp;
-use crate::error::{code, Error, Result};
+use crate::engine::{self, CommitFailed};
+use crate::error::{code, Error, Result, NO_LONGER_EXISTS};
 use crate::rails_json::to_rails_json;
 use crate::retry::{self, MAX_ATTEMPTS};
 use crate::system_auth::{self, Authenticated, Caller};
@@ -34,14 +35,20 @@ pub struct Answer {
 }
 
 impl Answer {
-    /// RMT's error JSON (`ActionController::TranslatedError`).
+    /// A refusal as RMT renders it: its error JSON
+    /// (`ActionController::TranslatedError`), or for a row deleted meanwhile
+    /// the body of the controller's `handle_invalid_foreign_key`.
     fn error(status: u16, message: &str, system_token: Option<String>) -> Answer {
         let text = Value::String(message.to_string());
-        let body = Value::Object(vec![
-            ("type".into(), Value::String("error".into())),
-            ("error".into(), text.clone()),
-            ("localized_error".into(), text),
-        ]);
+        let body = if message == NO_LONGER_EXISTS {
+            Value::Object(vec![("errors".into(), text)])
+        } else {
+            Value::Object(vec![
+                ("type".into(), Value::String("error".into())),
+                ("error".into(), text.clone()),
+                ("localized_error".into(), text),
+            ])
+        };
         Answer { status, body: to_rails_json(Some(&body)), system_token }
     }
 }
@@ -61,21 +68,58 @@ pub async fn show(pool: &MySqlPool, cache: &CatalogCache, request: &ProductReque
 }
 
 async fn handle(pool: &MySqlPool, cache: &CatalogCache, request: &ProductRequest, action: Action) -> Result<Answer> {
+    // Drawn before the transaction: finding it stored tells whether an
+    // uncertain COMMIT was written, and a run again hands out the same one.
+    let fresh_token = uuid::Uuid::new_v4().to_string();
     for attempt in 0..MAX_ATTEMPTS {
         if attempt > 0 {
             retry::back_off(attempt).await;
         }
-        let mut tx = pool.begin().await?;
-        match respond(&mut tx, cache, request, action, Timestamp::now()).await {
-            Ok(answer) => {
-                crate::engine::commit(tx).await?;
-                return Ok(answer);
-            }
+        let mut tx = engine::begin(pool).await?;
+        let answer = match respond(&mut tx, cache, request, action, &fresh_token, Timestamp::now()).await {
+            Ok(answer) => answer,
             Err(Error::Deadlock) => continue, // dropping `tx` rolls back; run it again
             Err(e) => return Err(e),
+        };
+        match engine::commit(tx).await {
+            Ok(()) => return Ok(answer),
+            Err(CommitFailed::Refused(Error::Deadlock)) => continue,
+            Err(CommitFailed::Refused(e)) => return Err(e),
+            Err(CommitFailed::Uncertain(lost)) => {
+                if engine::unabandoned(written(pool, request, &answer, &fresh_token, lost)).await? {
+                    return Ok(answer);
+                }
+            }
         }
     }
     Err(Error::Unavailable("The database is busy (deadlocks); try again later".into()))
+}
+
+/// After a COMMIT whose answer was lost: whether to answer `answer` as
+/// written. An answer handing out a new system token is, when the token is
+/// stored: the client must get it, or its next request (with the old one)
+/// registers a duplicate system. Any other answer is run again: everything it
+/// writes is found written the second time (authentication's writes, a
+/// duplicate system by its token, the activation by system and service), so
+/// nothing is done twice and the answer is the same.
+async fn written(
+    pool: &MySqlPool,
+    request: &ProductRequest,
+    answer: &Answer,
+    fresh_token: &str,
+    lost: Error,
+) -> Result<bool> {
+    if answer.system_token.as_deref() != Some(fresh_token) {
+        return Ok(false);
+    }
+    let stored = engine::read_back(engine::READ_BACK_WINDOW, lost, || {
+        sqlx::query_as::<_, (i64,)>("SELECT id FROM systems WHERE login = ? AND system_token = ? LIMIT 1")
+            .bind(&request.caller.login)
+            .bind(fresh_token)
+            .fetch_optional(pool)
+    })
+    .await?;
+    Ok(stored.is_some())
 }
 
 /// The request's answer. Refusals are answers too: RMT keeps what
@@ -86,6 +130,7 @@ async fn respond(
     cache: &CatalogCache,
     request: &ProductRequest,
     action: Action,
+    fresh_token: &str,
     now: Timestamp,
 ) -> Result<Answer> {
     let system = match system_auth::authenticate(conn, &request.caller, now).await {
@@ -102,7 +147,7 @@ async fn respond(
     match outcome {
         Ok((status, body)) => {
             let token = match (action, system.token_header) {
-                (Action::Activate, true) => Some(refresh_token(conn, system.id, now).await?),
+                (Action::Activate, true) => Some(refresh_token(conn, system.id, fresh_token, now).await?),
                 _ => token_header,
             };
             Ok(Answer { status, body: to_rails_json(Some(&body)), system_token: token })
@@ -478,10 +523,9 @@ async fn reset_scc_sync(conn: &mut MySqlConnection, system_id: u64, now: Timesta
 }
 
 /// A new system token after an activation, for clients that use tokens.
-async fn refresh_token(conn: &mut MySqlConnection, system_id: u64, now: Timestamp) -> Result<String> {
-    let token = uuid::Uuid::new_v4().to_string();
-    system_auth::update_system(conn, system_id, system_auth::SystemColumn::SystemToken, &token, now).await?;
-    Ok(token)
+async fn refresh_token(conn: &mut MySqlConnection, system_id: u64, token: &str, now: Timestamp) -> Result<String> {
+    system_auth::update_system(conn, system_id, system_auth::SystemColumn::SystemToken, token, now).await?;
+    Ok(token.to_string())
 }
 
 #[cfg(test)]

@@ -64,11 +64,18 @@ pub fn partition(profiles: &[(String, Value)]) -> Result<Partition> {
 
 /// The id of the profile with this type and identifier, created if missing.
 ///
-/// Concurrent registrations race to create the same profile: the unique index lets
-/// one insert win, and the losers read the winner's row with a locking read, which
-/// sees the newest committed row whatever this transaction's snapshot.
+/// Both reads lock the row they find (shared, so registrations sharing a
+/// profile do not wait for each other): RMT's orphan cleanup
+/// (`SystemProfile#destroy_orphaned_profile`) deletes a profile it finds
+/// unlinked while holding its row lock, so without the lock it could delete
+/// the row between this read and the link's insert, which would then fail
+/// (error 1452). Locked, the cleanup waits for this transaction and then sees
+/// the link. Concurrent registrations race to create the same profile: the
+/// unique index lets one insert win, and the losers read the winner's row;
+/// a locking read sees the newest committed row whatever the snapshot.
 pub async fn find_or_create(conn: &mut MySqlConnection, profile: &CompleteProfile, now: Timestamp) -> Result<u64> {
-    const FIND: &str = "SELECT id FROM profiles WHERE profile_type = ? AND identifier = ? ORDER BY id LIMIT 1";
+    const FIND: &str =
+        "SELECT id FROM profiles WHERE profile_type = ? AND identifier = ? ORDER BY id LIMIT 1 LOCK IN SHARE MODE";
     let found: Option<(i64,)> =
         sqlx::query_as(FIND).bind(&profile.profile_type).bind(&profile.identifier).fetch_optional(&mut *conn).await?;
     if let Some((id,)) = found {
@@ -89,7 +96,7 @@ pub async fn find_or_create(conn: &mut MySqlConnection, profile: &CompleteProfil
     match inserted {
         Ok(done) => Ok(done.last_insert_id()),
         Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-            let (id,): (i64,) = sqlx::query_as(&format!("{FIND} LOCK IN SHARE MODE"))
+            let (id,): (i64,) = sqlx::query_as(FIND)
                 .bind(&profile.profile_type)
                 .bind(&profile.identifier)
                 .fetch_one(&mut *conn)

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rmt_rs_core::announce::{announce_system_with_logins, written_as};
+use rmt_rs_core::engine::{with_commit_faults, CommitFault};
 use rmt_rs_core::{announce_system, AnnounceRequest, Cancel, Engine, Error, Value};
 use sqlx::{Connection, MySqlPool};
 
@@ -87,6 +88,13 @@ async fn writes_the_system_row_as_rmt_does() {
     assert_eq!(row.8, Some(0), "proxy_byos_mode not_applicable");
     assert_eq!(row.9, None, "system_token");
     assert!(!announced.clear_profiles_cache);
+}
+
+/// `n` rows in each table a registration writes.
+async fn assert_registration_rows(pool: &MySqlPool, n: i64) {
+    for table in ["systems", "profiles", "system_profiles"] {
+        assert_eq!(support::count(pool, table).await, n, "{table}");
+    }
 }
 
 /// The server's UTC time in the format of a `datetime` column.
@@ -238,9 +246,7 @@ async fn a_failure_late_in_the_registration_writes_nothing() {
     };
     let err = announce_system(&pool, &request).await.unwrap_err();
     assert_eq!(err, Error::InvalidInput("Validation failed: Data can't be blank".into()));
-    for table in ["systems", "profiles", "system_profiles"] {
-        assert_eq!(support::count(&pool, table).await, 0, "{table}");
-    }
+    assert_registration_rows(&pool, 0).await;
 }
 
 #[tokio::test]
@@ -255,9 +261,7 @@ async fn a_hostname_the_column_cannot_hold_is_refused_and_nothing_written() {
     assert_eq!(err, Error::InvalidInput("Incorrect string value for systems.hostname".into()));
     let long = AnnounceRequest { hostname: Some("h".repeat(256)), ..Default::default() };
     assert_eq!(announce_system(&pool, &long).await.unwrap_err().status(), 422);
-    for table in ["systems", "profiles", "system_profiles"] {
-        assert_eq!(support::count(&pool, table).await, 0, "{table}");
-    }
+    assert_registration_rows(&pool, 0).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -486,4 +490,103 @@ async fn an_uncertain_commit_is_settled_by_the_login() {
     let outcome = written_as(&unreachable, &announced.login, lost(), Duration::from_millis(300)).await;
     assert_eq!(outcome.unwrap_err(), lost(), "MariaDB never answered: the commit's own error");
     assert!(started.elapsed() >= Duration::from_millis(300), "asked until the window closed");
+}
+
+/// The announce's side of the uncertain commit, through a lost answer: written
+/// is answered as registered, not written is registered again; one row each.
+#[tokio::test]
+async fn a_lost_commit_answer_registers_the_system_once() {
+    let pool = support::pool(&support::fresh_database("announce_lost_commit").await).await;
+    for fault in [CommitFault::LostAfterWriting, CommitFault::LostBeforeWriting] {
+        let announced = with_commit_faults([fault], announce_system(&pool, &AnnounceRequest::default())).await.unwrap();
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM systems WHERE login = ?")
+            .bind(&announced.login)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(n, 1, "{fault:?}");
+    }
+    assert_eq!(support::count(&pool, "systems").await, 2);
+}
+
+/// A deadlock reported at COMMIT (how Galera reports a certification
+/// conflict) is run again whole, as one reported by a statement is.
+#[tokio::test]
+async fn a_deadlock_at_commit_is_retried() {
+    let pool = support::pool(&support::fresh_database("announce_commit_deadlock").await).await;
+    let request =
+        AnnounceRequest { system_profiles: vec![("pci_data".into(), profile("p", Some("x")))], ..Default::default() };
+    let faults = [CommitFault::Deadlock, CommitFault::Deadlock];
+    with_commit_faults(faults, announce_system(&pool, &request)).await.expect("retried");
+    assert_registration_rows(&pool, 1).await;
+}
+
+/// RMT's orphan cleanup (`SystemProfile#destroy_orphaned_profile`: lock the
+/// profile, delete it when nothing links it) racing an announce that found the
+/// profile and has not linked it yet: the announce's link must not fail
+/// (error 1452), and the cleanup must then keep the profile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rmts_orphan_cleanup_cannot_delete_a_profile_an_announce_is_linking() {
+    let config = support::fresh_database("announce_orphan_race").await;
+    let pool = support::pool(&config).await;
+    sqlx::query(
+        "INSERT INTO profiles (profile_type, identifier, data, created_at, updated_at) \
+         VALUES ('pci_data', 'orphan', 'x', NOW(6), NOW(6))",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    // Holding the end of `system_profiles` stops the announce at its link.
+    let mut gate = support::hold_end_of(&config, "system_profiles").await;
+    let request = AnnounceRequest {
+        system_profiles: vec![("pci_data".into(), profile("orphan", Some("x")))],
+        ..Default::default()
+    };
+    let announcing = {
+        let pool = pool.clone();
+        tokio::spawn(async move { announce_system(&pool, &request).await })
+    };
+    support::until_blocked(&pool, &config.database, 1).await;
+
+    // The cleanup as RMT runs it (Rails' REPEATABLE READ, `with_lock`).
+    let cleanup = {
+        let options = config.connect_options();
+        tokio::spawn(async move {
+            let mut conn = sqlx::MySqlConnection::connect_with(&options).await.unwrap();
+            sqlx::query("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut conn).await.unwrap();
+            sqlx::query("BEGIN").execute(&mut conn).await.unwrap();
+            let (id,): (i64,) = sqlx::query_as("SELECT id FROM profiles WHERE identifier = 'orphan' FOR UPDATE")
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+            let (links,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM system_profiles WHERE profile_id = ?")
+                .bind(id)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+            if links == 0 {
+                sqlx::query("DELETE FROM profiles WHERE id = ?").bind(id).execute(&mut conn).await.unwrap();
+            }
+            sqlx::query("COMMIT").execute(&mut conn).await.unwrap();
+        })
+    };
+    // The cleanup either finishes or waits for the announce.
+    let until = Instant::now() + Duration::from_secs(10);
+    while !cleanup.is_finished() && support::running_statements(&pool, &config.database).await < 2 {
+        assert!(Instant::now() < until, "the cleanup neither finished nor waited");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    sqlx::query("ROLLBACK").execute(&mut gate).await.unwrap();
+
+    let announced = announcing.await.unwrap().expect("the announce links the profile");
+    cleanup.await.unwrap();
+    let (linked,): (String,) = sqlx::query_as(
+        "SELECT p.identifier FROM system_profiles sp JOIN profiles p ON p.id = sp.profile_id WHERE sp.system_id = ?",
+    )
+    .bind(announced.id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(linked, "orphan");
 }

@@ -59,3 +59,37 @@ pub async fn count(pool: &MySqlPool, table: &str) -> i64 {
     let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(pool).await.unwrap();
     n
 }
+
+/// How many statements other sessions run on `database` right now.
+pub async fn running_statements(pool: &MySqlPool, database: &str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = ? AND COMMAND IN ('Query', 'Execute') AND ID <> CONNECTION_ID()",
+    )
+    .bind(database)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    n
+}
+
+/// Waits (10 s at most) until `n` statements run on `database`: blocked ones,
+/// when the test holds what they need.
+pub async fn until_blocked(pool: &MySqlPool, database: &str, n: i64) {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while running_statements(pool, database).await < n {
+        assert!(std::time::Instant::now() < until, "{n} blocked statements never came");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// A session holding the end of `table` (REPEATABLE READ takes the gap after
+/// its last row): inserts into it wait until the session ends its
+/// transaction (`ROLLBACK`).
+pub async fn hold_end_of(config: &DatabaseConfig, table: &str) -> sqlx::MySqlConnection {
+    use sqlx::Connection;
+    let mut gate = sqlx::MySqlConnection::connect_with(&config.connect_options()).await.unwrap();
+    sqlx::query("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut gate).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut gate).await.unwrap();
+    sqlx::query(&format!("SELECT id FROM {table} WHERE id > 0 FOR UPDATE")).execute(&mut gate).await.unwrap();
+    gate
+}
