@@ -295,7 +295,7 @@ if ENV["HERD_RERENDER"]
   started = Time.parse(saved["started"])
   results, layers, machine = saved.values_at("results", "ceilings", "machine")
 else
-  abort "build the simulator first: cargo build --release --manifest-path benches/herd/Cargo.toml --target-dir target" unless File.executable?(HERD)
+  abort "build the simulator first: cargo build --release --manifest-path benches/herd/Cargo.toml" unless File.executable?(HERD)
   started = Time.now
   results = with_mariadb_for(MODE) { PATHS.flat_map { |name, rmt_rs| measure(name, rmt_rs) } }
   results = results.sort_by.with_index { |r, i| [r["round"], RUNS.index { |label, _| label == r["run"] }, i] }
@@ -308,8 +308,10 @@ first_round = results.select { |r| r["round"].zero? }
 report = <<~MD
   ## Herd comparison (#{MODE}), #{started.utc.strftime('%Y-%m-%d %H:%M UTC')}
 
-  Machine: #{machine}. Puma 2 workers x 5 threads, pool 5; MariaDB durable
-  (`innodb_flush_log_at_trx_commit=1`). Command: `script/herd #{MODE}`.
+  Machine: #{machine}. Host: the real RMT 2.28 (SUSE/rmt 92c4c790) in production
+  mode (`script/rmt server`: RMT's packaged settings, Puma 2 workers x 5 threads,
+  pool 5, Rails log level info), once on RMT's Ruby path and once with RmtRs;
+  MariaDB durable (`innodb_flush_log_at_trx_commit=1`). Command: `script/herd #{MODE}`.
   Latency counts from when each request was due (a herd instance's arrival
   time for its first request, the previous answer for the next ones). "ok/s"
   and the percentiles are over all requests of a run; "all registered after"

@@ -9,11 +9,10 @@
 //! child's copies of their sockets are closed (see [`crate::fork`]).
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use sqlx::mysql::MySqlPoolOptions;
 use sqlx::{MySql, MySqlConnection, MySqlPool, Transaction};
 use tokio::runtime::Runtime;
 use tokio::sync::Notify;
@@ -26,10 +25,6 @@ use crate::fork::RuntimeSockets;
 pub struct Engine {
     runtime: Runtime,
     pool: MySqlPool,
-    /// One connection, opened when first needed, that ends the statements of
-    /// abandoned calls ([`Engine::run`]): it must not queue behind the pool
-    /// whose slots those very statements hold.
-    killer: MySqlPool,
     catalog_cache: CatalogCache,
     deadline: std::time::Duration,
     pid: u32,
@@ -47,19 +42,13 @@ impl Engine {
             .enable_all()
             .build()
             .map_err(|e| Error::Internal(format!("Cannot start the async runtime: {e}")))?;
-        let (pool, killer, sockets) = {
+        let (pool, sockets) = {
             let _context = runtime.enter();
-            let pool = config.pool_options().connect_lazy_with(config.connect_options());
-            let killer = MySqlPoolOptions::new()
-                .max_connections(1)
-                .acquire_timeout(KILL_WAIT)
-                .connect_lazy_with(config.connect_options());
-            (pool, killer, RuntimeSockets::mark())
+            (config.pool_options().connect_lazy_with(config.connect_options()), RuntimeSockets::mark())
         };
         Ok(Engine {
             runtime,
             pool,
-            killer,
             catalog_cache: CatalogCache::default(),
             deadline: config.deadline,
             pid: std::process::id(),
@@ -81,10 +70,11 @@ impl Engine {
     }
 
     /// Runs `work` to completion on this engine's runtime, from a thread outside
-    /// it, unless `cancel` fires or the deadline passes first: then the
-    /// statement its transaction is running is ended server-side
-    /// ([`Engine::end_statement`]) and the future dropped, which rolls the
-    /// transaction back and frees its pool slot at once. Once `work` has sent
+    /// it, unless `cancel` fires or the deadline passes first: then the future
+    /// is dropped, which rolls back its open transaction and returns its
+    /// connection to the pool once the statement it waits on ends (ending that
+    /// statement at once with KILL was tried and left pool slots that sqlx
+    /// never got back under repeated abandonment). Once `work` has sent
     /// its COMMIT ([`commit`]) it is always finished: abandoning it then could
     /// leave a registration written whose client was told it failed.
     pub fn run<T>(&self, cancel: &Cancel, work: impl Future<Output = Result<T>>) -> Result<T> {
@@ -109,47 +99,18 @@ impl Engine {
                     _ = tokio::time::sleep(std::time::Duration::from_millis(5)), if stopping.is_some() => {}
                 }
                 if let Some(reason) = stopping.take_if(|_| !call.committing.load(Ordering::SeqCst)) {
-                    // `work` is not polled meanwhile, so the connection is still
-                    // the call's: the KILL cannot reach another call's statement.
-                    self.end_statement(&call).await;
                     return Err(reason);
                 }
             }
         })
     }
-
-    /// Ends the statement of the abandoned call's open transaction with `KILL
-    /// QUERY` from a connection of its own. Without it sqlx hands the
-    /// connection back to the pool only once the statement ends, which for a
-    /// lock wait is `innodb_lock_wait_timeout` later (50 s by default): the
-    /// pool slot and the transaction's row locks would stay held while the
-    /// next requests queue. Killed, the statement ends at once, the queued
-    /// ROLLBACK releases the locks and the slot is free. Best effort: when no
-    /// KILL gets through in time, the call still returns and the connection
-    /// comes back when its statement ends, as it would without this.
-    async fn end_statement(&self, call: &Call) {
-        let connection = call.connection.load(Ordering::SeqCst);
-        if connection == 0 {
-            return;
-        }
-        // A connection whose statement had just finished is idle: KILL QUERY
-        // then does nothing, not even to its next statement.
-        let _ =
-            tokio::time::timeout(KILL_WAIT, sqlx::query("KILL QUERY ?").bind(connection).execute(&self.killer)).await;
-    }
 }
-
-/// The longest an abandoned call waits to have its statement killed.
-const KILL_WAIT: Duration = Duration::from_secs(2);
 
 /// What [`Engine::run`] needs to know about the call it runs.
 #[derive(Default)]
 struct Call {
     /// Set while the call's COMMIT is in flight.
     committing: AtomicBool,
-    /// The server's id (`CONNECTION_ID()`) of the connection of the call's open
-    /// transaction; 0 when it has none.
-    connection: AtomicU64,
 }
 
 tokio::task_local! {
@@ -160,37 +121,18 @@ tokio::task_local! {
 /// [`commit`], by [`Tx::rollback`] or by dropping it (which rolls back).
 pub struct Tx {
     inner: Option<Transaction<'static, MySql>>,
-    /// The call whose transaction this is, when it runs under [`Engine::run`].
-    call: Option<Arc<Call>>,
 }
 
-/// Begins a transaction. Under [`Engine::run`] it also records which server
-/// connection runs it, so an abandoned call can have its statement killed;
-/// one round trip, on a connection already held.
+/// Begins a transaction.
 pub async fn begin(pool: &MySqlPool) -> Result<Tx> {
-    let mut inner = pool.begin().await?;
-    let call = CALL.try_with(Arc::clone).ok();
-    if let Some(call) = &call {
-        let (connection,): (u64,) = sqlx::query_as("SELECT CONNECTION_ID()").fetch_one(&mut *inner).await?;
-        call.connection.store(connection, Ordering::SeqCst);
-    }
-    Ok(Tx { inner: Some(inner), call })
+    Ok(Tx { inner: Some(pool.begin().await?) })
 }
 
 impl Tx {
     pub async fn rollback(mut self) -> Result<()> {
-        self.release();
         match self.inner.take() {
             Some(inner) => Ok(inner.rollback().await?),
             None => Ok(()),
-        }
-    }
-
-    /// Forgets the connection: once the transaction ends it goes back to the
-    /// pool, and another call's statement may run on it.
-    fn release(&self) {
-        if let Some(call) = &self.call {
-            call.connection.store(0, Ordering::SeqCst);
         }
     }
 }
@@ -205,12 +147,6 @@ impl std::ops::Deref for Tx {
 impl std::ops::DerefMut for Tx {
     fn deref_mut(&mut self) -> &mut MySqlConnection {
         self.inner.as_deref_mut().expect("an open transaction")
-    }
-}
-
-impl Drop for Tx {
-    fn drop(&mut self) {
-        self.release();
     }
 }
 
@@ -236,7 +172,6 @@ impl From<CommitFailed> for Error {
 
 /// Commits `tx`, telling [`Engine::run`] not to abandon the call meanwhile.
 pub async fn commit(mut tx: Tx) -> std::result::Result<(), CommitFailed> {
-    tx.release();
     let Some(inner) = tx.inner.take() else {
         return Err(CommitFailed::Refused(Error::Internal("Commit of a finished transaction".into())));
     };
