@@ -69,6 +69,7 @@ async fn handle(pool: &MySqlPool, cache: &CatalogCache, request: &ProductRequest
         match respond(&mut tx, cache, request, action, Timestamp::now()).await {
             Ok(answer) => {
                 crate::engine::commit(tx).await?;
+                cache.compact_if_due(pool);
                 return Ok(answer);
             }
             Err(Error::Deadlock) => continue, // dropping `tx` rolls back; run it again
