@@ -50,7 +50,8 @@ module RmtRs
 
   # Installs the catalog version (db/catalog_tracking.sql: one table, triggers on
   # the catalog tables) that lets RmtRs cache product trees without ever serving
-  # one after the catalog changed. Idempotent. Needs the TRIGGER privilege.
+  # one after the catalog changed. Idempotent; moves an older install to the
+  # current design and folds closed connections' rows. Needs the TRIGGER privilege.
   def install_catalog_tracking
     raise NotConfigured, "RmtRs is not configured: call RmtRs.configure first" unless Native.configured?
 

@@ -82,7 +82,10 @@ async fn handle(pool: &MySqlPool, cache: &CatalogCache, request: &ProductRequest
             Err(e) => return Err(e),
         };
         match engine::commit(tx).await {
-            Ok(()) => return Ok(answer),
+            Ok(()) => {
+                cache.compact_if_due(pool);
+                return Ok(answer);
+            }
             Err(CommitFailed::Refused(Error::Deadlock)) => continue,
             Err(CommitFailed::Refused(e)) => return Err(e),
             Err(CommitFailed::Uncertain(lost)) => {

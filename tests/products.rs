@@ -9,19 +9,6 @@ use rmt_rs_core::products;
 use rmt_rs_core::{announce_system, AnnounceRequest, Caller, ProductRequest, Value};
 use sqlx::mysql::MySqlPool;
 
-const CATALOG: &str = "
-INSERT INTO products (id, name, identifier, version, arch, product_type, free, friendly_version) VALUES
-  (1, 'Base OS', 'base-os', '15.6', 'x86_64', 'base', 0, '15 SP6'),
-  (2, 'Tools Module', 'tools', '15.6', 'x86_64', 'module', 1, '15 SP6'),
-  (3, 'Bare', 'bare', '15.6', 'x86_64', 'module', 1, '15 SP6');
-INSERT INTO products_extensions (product_id, extension_id, recommended, root_product_id) VALUES (1, 2, 1, 1);
-INSERT INTO services (id, product_id, created_at, updated_at) VALUES (1, 1, NOW(), NOW()), (2, 2, NOW(), NOW());
-INSERT INTO repositories (id, scc_id, name, enabled, external_url, mirroring_enabled, local_path, last_mirrored_at)
-  VALUES (10, 110, 'base-pool', 1, 'https://x/base', 1, '/base/', NOW()),
-         (20, 120, 'tools-pool', 1, 'https://x/tools', 1, '/tools/', NOW());
-INSERT INTO repositories_services (repository_id, service_id) VALUES (10, 1), (20, 2);
-";
-
 async fn catalog(name: &str) -> MySqlPool {
     let config = support::fresh_database(name).await;
     catalog_in(&config).await
@@ -29,7 +16,7 @@ async fn catalog(name: &str) -> MySqlPool {
 
 async fn catalog_in(config: &rmt_rs_core::DatabaseConfig) -> MySqlPool {
     let pool = support::pool(config).await;
-    sqlx::raw_sql(CATALOG).execute(&pool).await.expect("catalog");
+    sqlx::raw_sql(support::CATALOG).execute(&pool).await.expect("catalog");
     pool
 }
 

@@ -53,7 +53,10 @@ module RmtRs
           desc "Remove RmtRs's catalog version table and triggers (RmtRs then reads trees on every request)"
           task uninstall: :environment do
             sql = File.read(File.expand_path("../../db/catalog_tracking_uninstall.sql", __dir__))
-            sql.scan(/^(?:DROP)[^;]*;/).each { |statement| ActiveRecord::Base.connection.execute(statement) }
+            # One statement after another, in the file's order (see its comment).
+            sql.gsub(/^--.*$/, "").split(/;\s*$/).map(&:strip).reject(&:empty?).each do |statement|
+              ActiveRecord::Base.connection.execute(statement)
+            end
           end
         end
       end

@@ -93,3 +93,18 @@ pub async fn hold_end_of(config: &DatabaseConfig, table: &str) -> sqlx::MySqlCon
     sqlx::query(&format!("SELECT id FROM {table} WHERE id > 0 FOR UPDATE")).execute(&mut gate).await.unwrap();
     gate
 }
+
+/// A small catalog: a base product, a module under it (both with a mirrored
+/// repository), a product without repositories.
+pub const CATALOG: &str = "
+INSERT INTO products (id, name, identifier, version, arch, product_type, free, friendly_version) VALUES
+  (1, 'Base OS', 'base-os', '15.6', 'x86_64', 'base', 0, '15 SP6'),
+  (2, 'Tools Module', 'tools', '15.6', 'x86_64', 'module', 1, '15 SP6'),
+  (3, 'Bare', 'bare', '15.6', 'x86_64', 'module', 1, '15 SP6');
+INSERT INTO products_extensions (product_id, extension_id, recommended, root_product_id) VALUES (1, 2, 1, 1);
+INSERT INTO services (id, product_id, created_at, updated_at) VALUES (1, 1, NOW(), NOW()), (2, 2, NOW(), NOW());
+INSERT INTO repositories (id, scc_id, name, enabled, external_url, mirroring_enabled, local_path, last_mirrored_at)
+  VALUES (10, 110, 'base-pool', 1, 'https://x/base', 1, '/base/', NOW()),
+         (20, 120, 'tools-pool', 1, 'https://x/tools', 1, '/tools/', NOW());
+INSERT INTO repositories_services (repository_id, service_id) VALUES (10, 1), (20, 2);
+";

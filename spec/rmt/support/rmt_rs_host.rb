@@ -13,7 +13,7 @@
 require "rails_helper"
 
 module RmtRsHost
-  KEEP = %w[schema_migrations ar_internal_metadata rmt_rs_catalog_versions].freeze
+  KEEP = %w[schema_migrations ar_internal_metadata rmt_rs_catalog_changes rmt_rs_catalog_versions].freeze
 
   module_function
 
