@@ -9,10 +9,11 @@
 //! child's copies of their sockets are closed (see [`crate::fork`]).
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use sqlx::mysql::MySqlPoolOptions;
 use sqlx::{MySql, MySqlConnection, MySqlPool, Transaction};
 use tokio::runtime::Runtime;
 use tokio::sync::Notify;
@@ -25,6 +26,10 @@ use crate::fork::RuntimeSockets;
 pub struct Engine {
     runtime: Runtime,
     pool: MySqlPool,
+    /// One connection, opened when first needed, that ends the statements of
+    /// abandoned calls ([`Engine::run`]): it must not queue behind the pool
+    /// whose slots those very statements hold.
+    killer: MySqlPool,
     catalog_cache: CatalogCache,
     deadline: std::time::Duration,
     pid: u32,
@@ -42,13 +47,19 @@ impl Engine {
             .enable_all()
             .build()
             .map_err(|e| Error::Internal(format!("Cannot start the async runtime: {e}")))?;
-        let (pool, sockets) = {
+        let (pool, killer, sockets) = {
             let _context = runtime.enter();
-            (config.pool_options().connect_lazy_with(config.connect_options()), RuntimeSockets::mark())
+            let pool = config.pool_options().connect_lazy_with(config.connect_options());
+            let killer = MySqlPoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(KILL_WAIT)
+                .connect_lazy_with(config.connect_options());
+            (pool, killer, RuntimeSockets::mark())
         };
         Ok(Engine {
             runtime,
             pool,
+            killer,
             catalog_cache: CatalogCache::default(),
             deadline: config.deadline,
             pid: std::process::id(),
@@ -70,12 +81,16 @@ impl Engine {
     }
 
     /// Runs `work` to completion on this engine's runtime, from a thread outside
-    /// it, unless `cancel` fires or the deadline passes first: then the future
-    /// is dropped, which rolls back its open transaction and returns its
-    /// connection to the pool once the statement it waits on ends (ending that
-    /// statement at once with KILL was tried and left pool slots that sqlx
-    /// never got back under repeated abandonment). Once `work` has sent
-    /// its COMMIT ([`commit`]) it is always finished: abandoning it then could
+    /// it, unless `cancel` fires or the deadline passes first. Then the call is
+    /// abandoned: no COMMIT may start any more ([`commit`] and [`begin`] refuse),
+    /// the statement it waits on is ended with `KILL QUERY`, and `work` is
+    /// polled on until it returns that error, so its transaction rolls back and
+    /// its connection goes back to the pool at once and in a clean state.
+    /// (Dropping the future mid-statement instead leaves sqlx waiting for the
+    /// statement, `innodb_lock_wait_timeout` for a lock wait, and dropping it
+    /// right after a KILL left pool slots that sqlx never got back.) Only a call
+    /// still running [`ABANDON_GRACE`] later is dropped as it is. Once `work`
+    /// has sent its COMMIT it is always finished: abandoning it then could
     /// leave a registration written whose client was told it failed.
     pub fn run<T>(&self, cancel: &Cancel, work: impl Future<Output = Result<T>>) -> Result<T> {
         let call = Arc::new(Call::default());
@@ -85,6 +100,7 @@ impl Engine {
             let deadline = tokio::time::sleep(self.deadline);
             tokio::pin!(deadline);
             let mut stopping: Option<Error> = None;
+            let mut abandoned: Option<Instant> = None;
             loop {
                 tokio::select! {
                     biased;
@@ -93,24 +109,85 @@ impl Engine {
                         "The request did not complete within {} s; try again later",
                         self.deadline.as_secs_f64()
                     ))),
-                    result = &mut work => return result,
-                    // A stop waiting for a COMMIT: look again shortly (a failed
-                    // commit may be followed by a retry, which is abandoned).
-                    _ = tokio::time::sleep(std::time::Duration::from_millis(5)), if stopping.is_some() => {}
+                    result = &mut work => return match (abandoned, stopping) {
+                        (Some(_), Some(reason)) => Err(reason),
+                        _ => result,
+                    },
+                    // Stopping: look again shortly (a COMMIT may be in flight, or
+                    // the abandoned work is ending its killed statement).
+                    _ = tokio::time::sleep(Duration::from_millis(20)), if stopping.is_some() => {}
                 }
-                if let Some(reason) = stopping.take_if(|_| !call.committing.load(Ordering::SeqCst)) {
-                    return Err(reason);
+                if stopping.is_some() && abandoned.is_none() && call.abandon() {
+                    abandoned = Some(Instant::now());
+                }
+                if let Some(since) = abandoned {
+                    if since.elapsed() > ABANDON_GRACE {
+                        return Err(stopping.take().unwrap_or(Error::Interrupted));
+                    }
+                    self.end_statement(&call).await;
                 }
             }
         })
     }
+
+    /// Ends the statement of the abandoned call's open transaction with `KILL
+    /// QUERY` from a connection of its own. `work` is not polled meanwhile, so
+    /// the connection is still the call's; a connection whose statement had
+    /// just finished is idle, and KILL QUERY then does nothing, not even to its
+    /// next statement. Best effort: a KILL that does not get through in time is
+    /// tried again while the grace lasts.
+    async fn end_statement(&self, call: &Call) {
+        let connection = call.connection.load(Ordering::SeqCst);
+        if connection == 0 {
+            return;
+        }
+        let _ =
+            tokio::time::timeout(KILL_WAIT, sqlx::query("KILL QUERY ?").bind(connection).execute(&self.killer)).await;
+    }
 }
+
+/// The longest an abandoned call waits to have its statement killed.
+const KILL_WAIT: Duration = Duration::from_secs(1);
+
+/// How long an abandoned call is polled on to end cleanly before it is
+/// dropped as it is.
+pub const ABANDON_GRACE: Duration = Duration::from_secs(3);
 
 /// What [`Engine::run`] needs to know about the call it runs.
 #[derive(Default)]
 struct Call {
     /// Set while the call's COMMIT is in flight.
     committing: AtomicBool,
+    /// Set once the call is abandoned: no COMMIT may start after it.
+    cancelled: AtomicBool,
+    /// The server's id (`CONNECTION_ID()`) of the connection of the call's open
+    /// transaction; 0 when it has none.
+    connection: AtomicU64,
+}
+
+impl Call {
+    /// Abandons the call unless its COMMIT is in flight. With [`Call::may_commit`]
+    /// this is a handshake on two flags (sequentially consistent): either the
+    /// COMMIT sees `cancelled` and does not start, or this sees `committing`
+    /// and waits for it.
+    fn abandon(&self) -> bool {
+        self.cancelled.store(true, Ordering::SeqCst);
+        if self.committing.load(Ordering::SeqCst) {
+            self.cancelled.store(false, Ordering::SeqCst);
+            return false;
+        }
+        true
+    }
+
+    /// Marks a COMMIT in flight, unless the call was abandoned.
+    fn may_commit(&self) -> bool {
+        self.committing.store(true, Ordering::SeqCst);
+        if self.cancelled.load(Ordering::SeqCst) {
+            self.committing.store(false, Ordering::SeqCst);
+            return false;
+        }
+        true
+    }
 }
 
 tokio::task_local! {
@@ -121,19 +198,48 @@ tokio::task_local! {
 /// [`commit`], by [`Tx::rollback`] or by dropping it (which rolls back).
 pub struct Tx {
     inner: Option<Transaction<'static, MySql>>,
+    /// The call whose transaction this is, when it runs under [`Engine::run`].
+    call: Option<Arc<Call>>,
 }
 
-/// Begins a transaction.
+/// Begins a transaction, unless the call was abandoned (a retry after a
+/// deadlock, say). Under [`Engine::run`] it also records which server
+/// connection runs it, so an abandoned call can have its statement killed:
+/// one round trip, on a connection already held.
 pub async fn begin(pool: &MySqlPool) -> Result<Tx> {
-    Ok(Tx { inner: Some(pool.begin().await?) })
+    let call = CALL.try_with(Arc::clone).ok();
+    if call.as_ref().is_some_and(|c| c.cancelled.load(Ordering::SeqCst)) {
+        return Err(Error::Interrupted);
+    }
+    let mut inner = pool.begin().await?;
+    if let Some(call) = &call {
+        let (connection,): (u64,) = sqlx::query_as("SELECT CONNECTION_ID()").fetch_one(&mut *inner).await?;
+        call.connection.store(connection, Ordering::SeqCst);
+    }
+    Ok(Tx { inner: Some(inner), call })
 }
 
 impl Tx {
     pub async fn rollback(mut self) -> Result<()> {
+        self.release();
         match self.inner.take() {
             Some(inner) => Ok(inner.rollback().await?),
             None => Ok(()),
         }
+    }
+
+    /// Forgets the connection: once the transaction ends it goes back to the
+    /// pool, and another call's statement may run on it.
+    fn release(&self) {
+        if let Some(call) = &self.call {
+            call.connection.store(0, Ordering::SeqCst);
+        }
+    }
+}
+
+impl Drop for Tx {
+    fn drop(&mut self) {
+        self.release();
     }
 }
 
@@ -172,6 +278,10 @@ impl From<CommitFailed> for Error {
 
 /// Commits `tx`, telling [`Engine::run`] not to abandon the call meanwhile.
 pub async fn commit(mut tx: Tx) -> std::result::Result<(), CommitFailed> {
+    tx.release();
+    if tx.call.as_ref().is_some_and(|call| !call.may_commit()) {
+        return Err(CommitFailed::Refused(Error::Interrupted)); // dropping `tx` rolls back
+    }
     let Some(inner) = tx.inner.take() else {
         return Err(CommitFailed::Refused(Error::Internal("Commit of a finished transaction".into())));
     };

@@ -6,8 +6,12 @@ mod support;
 use rmt_rs_core::catalog_cache::CatalogCache;
 use rmt_rs_core::engine::{with_commit_faults, CommitFault};
 use rmt_rs_core::products;
-use rmt_rs_core::{announce_system, AnnounceRequest, Caller, ProductRequest, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rmt_rs_core::{announce_system, AnnounceRequest, Caller, Cancel, Engine, Error, ProductRequest, Value};
 use sqlx::mysql::MySqlPool;
+use sqlx::Connection;
 
 async fn catalog(name: &str) -> MySqlPool {
     let config = support::fresh_database(name).await;
@@ -307,4 +311,100 @@ async fn the_user_agent_write_keeps_every_other_stored_byte() {
     let (now,): (String,) =
         sqlx::query_as("SELECT CONVERT(system_information USING utf8mb4) FROM systems").fetch_one(&pool).await.unwrap();
     assert_eq!(now, broken, "left as stored");
+}
+
+/// Calls cancelled (or past their deadline) while their statement waits for a
+/// row lock give back their pool slots and locks at once: their statements
+/// are killed, not left to wait out `innodb_lock_wait_timeout` (50 s) while
+/// holding the slots. Here every slot of the pool is taken by such a call,
+/// and the lock stays held: the next calls must still be served.
+#[test]
+fn cancelled_calls_free_their_pool_slots_while_the_lock_is_still_held() {
+    abandon_every_slot_on_a_locked_row("products_cancel_kill", None);
+}
+
+#[test]
+fn calls_past_their_deadline_free_their_pool_slots_while_the_lock_is_still_held() {
+    abandon_every_slot_on_a_locked_row("products_deadline_kill", Some(Duration::from_secs(1)));
+}
+
+/// Fills every slot of an engine's pool with activations waiting for a row
+/// lock, abandons them (cancelled, or past `deadline` when given), and checks
+/// the next calls are served while the lock is still held.
+fn abandon_every_slot_on_a_locked_row(name: &str, deadline: Option<Duration>) {
+    const SLOTS: usize = 2;
+    let setup = tokio::runtime::Runtime::new().unwrap();
+    let mut config = setup.block_on(support::fresh_database(name));
+    config.pool = SLOTS as u32;
+    config.deadline = deadline.unwrap_or(config.deadline);
+    let (pool, caller) = setup.block_on(async {
+        let pool = catalog_in(&config).await;
+        let caller = system(&pool).await;
+        (pool, caller)
+    });
+    let (system_id,): (i64,) = setup.block_on(sqlx::query_as("SELECT id FROM systems").fetch_one(&pool)).unwrap();
+    // Another session holds the system's row: authentication's update waits on it.
+    let mut locker = setup.block_on(async {
+        let mut locker = sqlx::MySqlConnection::connect_with(&config.connect_options()).await.unwrap();
+        sqlx::query("BEGIN").execute(&mut locker).await.unwrap();
+        sqlx::query("SELECT id FROM systems WHERE id = ? FOR UPDATE")
+            .bind(system_id)
+            .execute(&mut locker)
+            .await
+            .unwrap();
+        locker
+    });
+
+    let engine = Arc::new(Engine::new(&config).unwrap());
+    let cancels: Vec<Arc<Cancel>> = (0..SLOTS).map(|_| Arc::new(Cancel::new())).collect();
+    let blocked: Vec<_> = cancels
+        .iter()
+        .map(|cancel| {
+            let (engine, cancel, request) = (Arc::clone(&engine), Arc::clone(cancel), request(&caller, "base-os"));
+            std::thread::spawn(move || {
+                engine.run(&cancel, products::activate(engine.pool(), engine.catalog_cache(), &request))
+            })
+        })
+        .collect();
+    setup.block_on(support::until_blocked(&pool, &config.database, SLOTS as i64));
+    if deadline.is_none() {
+        cancels.iter().for_each(|cancel| cancel.cancel());
+    }
+    for call in blocked {
+        match (call.join().unwrap().unwrap_err(), deadline) {
+            (Error::Interrupted, None) | (Error::Unavailable(_), Some(_)) => {}
+            (err, _) => panic!("abandoned with {err:?}"),
+        }
+    }
+
+    // The lock is still held; calls that do not need the row are served by
+    // the same pool (before, they timed out waiting for a connection).
+    let next: Vec<_> = (0..SLOTS)
+        .map(|_| {
+            let engine = Arc::clone(&engine);
+            std::thread::spawn(move || {
+                engine.run(&Cancel::new(), announce_system(engine.pool(), &AnnounceRequest::default()))
+            })
+        })
+        .collect();
+    for call in next {
+        call.join().unwrap().expect("served while the lock is held");
+    }
+
+    setup.block_on(sqlx::query("ROLLBACK").execute(&mut locker)).unwrap();
+    let (last_seen, information): (Option<String>, String) = setup
+        .block_on(
+            sqlx::query_as(
+                "SELECT CAST(last_seen_at AS CHAR), CONVERT(system_information USING utf8mb4) FROM systems WHERE id = ?",
+            )
+            .bind(system_id)
+            .fetch_one(&pool),
+        )
+        .unwrap();
+    assert_eq!((last_seen, information.as_str()), (None, "null"), "the killed calls wrote nothing");
+    assert_eq!(setup.block_on(support::count(&pool, "activations")), 0);
+    let answer = engine
+        .run(&Cancel::new(), products::activate(engine.pool(), engine.catalog_cache(), &request(&caller, "base-os")))
+        .unwrap();
+    assert_eq!(answer.status, 201, "the system itself is served once the lock is gone");
 }
