@@ -460,9 +460,10 @@ impl ProcessEngine {
         }
     }
 
-    // The lock is only ever held for a few instructions and never across a call
-    // into the database, so a fork cannot catch it held by another thread, and a
-    // poisoned lock still guards consistent data.
+    // The lock is only ever held for a few instructions, never across a call into
+    // the database, and only by Ruby threads holding the GVL (the binding takes
+    // the engine before releasing it); Ruby forks with the GVL held too, so a
+    // child never inherits it locked. A poisoned lock still guards consistent data.
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }

@@ -115,13 +115,7 @@ async fn absent_hwinfo_and_hostname_are_stored_as_rmt_stores_them() {
 #[tokio::test]
 async fn complete_profiles_are_found_or_created_and_linked() {
     let pool = support::pool(&support::fresh_database("profiles").await).await;
-    sqlx::query(
-        "INSERT INTO profiles (profile_type, identifier, data, created_at, updated_at) \
-         VALUES ('cpu', 'c1', 'old data', NOW(6), NOW(6))",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    support::insert_profile(&pool, "cpu", "c1", "old data").await;
     let request = AnnounceRequest {
         system_profiles: vec![
             ("cpu".into(), profile("c1", Some("new data is ignored for a known profile"))),
@@ -354,16 +348,9 @@ async fn a_deadlock_victim_is_retried_whole_and_registers_once() {
     // rows, so InnoDB picks RmtRs's lighter transaction as the deadlock victim.
     let mut other = pool.begin().await.unwrap();
     for i in 0..200 {
-        sqlx::query("INSERT INTO profiles (profile_type, identifier, data, created_at, updated_at) VALUES ('filler', ?, 'x', NOW(), NOW())")
-            .bind(i)
-            .execute(&mut *other)
-            .await
-            .unwrap();
+        support::insert_profile(&mut *other, "filler", &i.to_string(), "x").await;
     }
-    sqlx::query("INSERT INTO profiles (profile_type, identifier, data, created_at, updated_at) VALUES ('pci_data', 'shared', 'x', NOW(), NOW())")
-        .execute(&mut *other)
-        .await
-        .unwrap();
+    support::insert_profile(&mut *other, "pci_data", "shared", "x").await;
 
     let request = AnnounceRequest {
         hostname: Some("victim".into()),
@@ -529,13 +516,7 @@ async fn a_deadlock_at_commit_is_retried() {
 async fn rmts_orphan_cleanup_cannot_delete_a_profile_an_announce_is_linking() {
     let config = support::fresh_database("announce_orphan_race").await;
     let pool = support::pool(&config).await;
-    sqlx::query(
-        "INSERT INTO profiles (profile_type, identifier, data, created_at, updated_at) \
-         VALUES ('pci_data', 'orphan', 'x', NOW(6), NOW(6))",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    support::insert_profile(&pool, "pci_data", "orphan", "x").await;
 
     // Holding the end of `system_profiles` stops the announce at its link.
     let mut gate = support::hold_end_of(&config, "system_profiles").await;

@@ -52,23 +52,15 @@ module RmtRs
 
     class << self
       # The controller method that answers `action` of `controller` with RmtRs, or
-      # nil when RMT's own action must answer.
+      # nil when RMT's own action must answer. Decided once per class and action
+      # (a request only looks the decision up), and only once the app is
+      # initialized: engines add their callbacks in their after_initialize.
       def handler(controller, action)
-        entry = entry_for(controller, action)
-        entry.handler if entry && verdict(controller, entry).nil?
-      end
-
-      # nil when RmtRs owns the action, else why not. Decided once per class and
-      # action, and only once the app is initialized (engines add callbacks in
-      # their after_initialize).
-      def verdict(controller, entry)
-        return check(controller, entry) unless ::Rails.application&.initialized?
+        return decide(controller, action) unless ::Rails.application&.initialized?
 
         @lock.synchronize do
-          @verdicts.fetch([controller, entry.action]) do
-            @verdicts[[controller, entry.action]] = check(controller, entry)
-          end
-        end
+          @verdicts.fetch([controller, action]) { @verdicts[[controller, action]] = decide(controller, action) }
+        end&.first
       end
 
       # Every known action of the loaded controllers (and their subclasses), with
@@ -78,7 +70,7 @@ module RmtRs
           base = entry.controller.safe_constantize
           next [] unless base
 
-          ([base] + base.descendants).map { |controller| [controller, entry.action, verdict(controller, entry)] }
+          ([base] + base.descendants).map { |controller| [controller, entry.action, check(controller, entry)] }
         end
       end
 
@@ -94,6 +86,12 @@ module RmtRs
 
       private
 
+      # [handler] when RmtRs owns the action, else nil.
+      def decide(controller, action)
+        entry = entry_for(controller, action)
+        [entry.handler] if entry && check(controller, entry).nil?
+      end
+
       def entry_for(controller, action)
         ACTIONS.find { |entry| entry.action == action && controller.name && family?(controller, entry) }
       end
@@ -103,6 +101,7 @@ module RmtRs
         base && controller <= base
       end
 
+      # nil when RmtRs owns the action, else why not.
       def check(controller, entry)
         source = defined_in(controller.instance_method(entry.action))
         return "its action is defined in #{source}" unless source == entry.source
@@ -134,8 +133,9 @@ module RmtRs
         nil
       end
 
-      # Callbacks the app (or an engine) defines; the framework's own (association
-      # autosave, dependent:) follow from the app's declarations.
+      # Callbacks the app (or an engine in its tree, as RMT's are) defines; the
+      # framework's own (association autosave, dependent:) follow from the app's
+      # declarations. Code from a gem outside the app's tree is not seen here.
       def app_callbacks(model)
         model.__callbacks.flat_map do |chain, callbacks|
           callbacks.filter_map do |callback|
@@ -157,7 +157,8 @@ module RmtRs
       end
 
       def defined_in(method)
-        relative(method.source_location&.first) || "(native code)"
+        path = method.source_location&.first
+        relative(path) || path || "(native code)"
       end
 
       # A path relative to the app's root; nil for code outside it (gems).

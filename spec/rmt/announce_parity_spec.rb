@@ -140,20 +140,21 @@ RSpec.describe "POST /connect/subscriptions/systems: RmtRs against RMT's Ruby pa
     expect(outcomes[:rust][:status]).to eq(422)
   end
 
-  it "refuses a 4-byte character in the hostname without writing, with a clear 422 where RMT fails with 500" do
-    outcomes = on_both_paths({ hostname: "host-😀" }.to_json)
-    expect(outcomes[:ruby][:status]).to eq(500) # ActiveRecord::StatementInvalid escapes in RMT
-    expect(outcomes[:rust][:status]).to eq(422)
-    expect(outcomes[:rust][:body]["error"]).to eq("Incorrect string value for systems.hostname")
-    expect(outcomes.values.map { |o| o[:systems] }).to eq([[], []])
-  end
-
-  it "refuses a 4-byte character in hwinfo as RMT's utf8 connection does, with a clear 422 where RMT fails with 500" do
-    outcomes = on_both_paths({ hostname: "h", hwinfo: { emoji: "😀" } }.to_json)
-    expect(outcomes[:ruby][:status]).to eq(500) # utf8mb3 connection: Incorrect string value, StatementInvalid
-    expect(outcomes[:rust][:status]).to eq(422)
-    expect(outcomes[:rust][:body]["error"]).to eq("Incorrect string value for systems.system_information")
-    expect(outcomes.values.map { |o| o[:systems] }).to eq([[], []])
+  # Where RMT lets a database error escape (ActiveRecord::StatementInvalid or
+  # ValueTooLong: a 500), RmtRs answers a clear 422; neither writes.
+  {
+    "a 4-byte character in the hostname" => [{ hostname: "host-😀" }, "Incorrect string value for systems.hostname"],
+    "a 4-byte character in hwinfo, as RMT's utf8 connection does" =>
+      [{ hostname: "h", hwinfo: { emoji: "😀" } }, "Incorrect string value for systems.system_information"],
+    "a hostname longer than its column" => [{ hostname: "h" * 256 }, "Value too long for hostname"]
+  }.each do |name, (body, message)|
+    it "refuses #{name} without writing, with a clear 422 where RMT fails with 500" do
+      outcomes = on_both_paths(body.to_json)
+      expect(outcomes[:ruby][:status]).to eq(500)
+      expect(outcomes[:rust].values_at(:status, :body))
+        .to eq([422, { "type" => "error", "error" => message, "localized_error" => message }])
+      expect(outcomes.values.map { |o| o[:systems] }).to eq([[], []])
+    end
   end
 
   describe "what clients send beside the body" do
@@ -174,14 +175,6 @@ RSpec.describe "POST /connect/subscriptions/systems: RmtRs against RMT's Ruby pa
                hwinfo: { arch: "x86_64", cpus: 4, sockets: 1, hypervisor: "KVM", mem_total: 15_990, uuid: "4c4c4544" } }
       expect(expect_parity(body.to_json, headers: { "User-Agent" => "SUSEConnect-ng/1.13.0" })[:status]).to eq(201)
     end
-  end
-
-  it "refuses a hostname longer than its column without writing, with a clear 422 where RMT fails with 500" do
-    outcomes = on_both_paths({ hostname: "h" * 256 }.to_json)
-    expect(outcomes[:ruby][:status]).to eq(500) # ActiveRecord::ValueTooLong escapes in RMT
-    expect(outcomes[:rust][:status]).to eq(422)
-    expect(outcomes[:rust][:body]["error"]).to eq("Value too long for hostname")
-    expect(outcomes.values.map { |o| o[:systems] }).to eq([[], []])
   end
 
   it "refuses hwinfo over RmtRs's size limits with RMT's error JSON and 422, writing nothing, where RMT stores it" do

@@ -55,6 +55,19 @@ pub async fn pool(config: &DatabaseConfig) -> MySqlPool {
     config.pool_options().connect_with(config.connect_options()).await.expect("pool")
 }
 
+/// A stored profile, as an earlier registration left it.
+pub async fn insert_profile<'c>(db: impl sqlx::MySqlExecutor<'c>, profile_type: &str, identifier: &str, data: &str) {
+    sqlx::query(
+        "INSERT INTO profiles (profile_type, identifier, data, created_at, updated_at) VALUES (?, ?, ?, NOW(6), NOW(6))",
+    )
+    .bind(profile_type)
+    .bind(identifier)
+    .bind(data)
+    .execute(db)
+    .await
+    .unwrap();
+}
+
 pub async fn count(pool: &MySqlPool, table: &str) -> i64 {
     let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(pool).await.unwrap();
     n

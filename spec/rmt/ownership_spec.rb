@@ -1,0 +1,62 @@
+# frozen_string_literal: true
+
+require_relative "parity_helper"
+
+# RmtRs owns an action whole only where RMT's callbacks, the action's source
+# and the written models' callbacks are the ones it was written from
+# (RmtRs::Ownership). These examples fail when RMT adds, renames or drops one.
+RSpec.describe RmtRs::Ownership do
+  after { described_class.reset! }
+
+  def handler(controller, action)
+    described_class.handler(controller, action)
+  end
+
+  it "owns announce, activate and show on RMT 2.28's V3 and V4 controllers" do
+    expect(described_class.report.map { |_, _, reason| reason }.compact).to eq([])
+    products = [Api::Connect::V3::Systems::ProductsController, Api::Connect::V4::Systems::ProductsController]
+    expect(products.flat_map { |c| %w[activate show].map { |a| handler(c, a) } })
+      .to eq(%i[rmt_rs_activate rmt_rs_show] * 2)
+    announces = [Api::Connect::V3::Subscriptions::SystemsController, Api::Connect::V4::Subscriptions::SystemsController]
+    expect(announces.map { |c| handler(c, "announce_system") }).to eq(%i[rmt_rs_announce] * 2)
+    expect(handler(Api::Connect::V4::Systems::ProductsController, "upgrade")).to be_nil
+  end
+
+  it "leaves a subclass with a callback it does not know to RMT, and says which" do
+    stub_const("SiteProductsController", Class.new(Api::Connect::V4::Systems::ProductsController) do
+      before_action :audit, only: :activate
+      def audit; end
+    end)
+    reason = described_class.send(:check, SiteProductsController, described_class::ACTIONS[1])
+    expect(reason).to start_with("callbacks RmtRs does not know: before audit")
+    expect(handler(SiteProductsController, "activate")).to be_nil
+  end
+
+  it "leaves a subclass that dropped one of RMT's callbacks to RMT" do
+    stub_const("LaxProductsController", Class.new(Api::Connect::V3::Systems::ProductsController) do
+      skip_before_action :load_subscription
+    end)
+    expect(described_class.send(:check, LaxProductsController, described_class::ACTIONS[1]))
+      .to eq("callbacks RmtRs expects are gone: before load_subscription app/controllers/api/connect/v3/systems/products_controller.rb")
+  end
+
+  it "leaves a subclass whose action is its own to RMT" do
+    stub_const("OwnAnnounceController", Class.new(Api::Connect::V3::Subscriptions::SystemsController) do
+      def announce_system
+        head :ok
+      end
+    end)
+    expect(handler(OwnAnnounceController, "announce_system")).to be_nil
+  end
+
+  it "leaves announce to RMT while System has an after_commit it does not know (registration sharing's kind)" do
+    # Defined as an engine in RMT's tree would define it.
+    System.class_eval("def share_elsewhere; end", Rails.root.join("engines/site/lib/site/engine.rb").to_s, 1)
+    System.after_commit :share_elsewhere
+    described_class.reset!
+    expect(handler(Api::Connect::V3::Subscriptions::SystemsController, "announce_system")).to be_nil
+    expect(described_class.report.map(&:last).compact.first).to match(/model System has callbacks RmtRs does not know/)
+  ensure
+    System.skip_callback(:commit, :after, :share_elsewhere)
+  end
+end
