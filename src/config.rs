@@ -61,6 +61,10 @@ impl DatabaseConfig {
     /// The socket a local connection uses: the configured one, else where
     /// libmariadb would look (see [`SOCKET_CANDIDATES`]); `None` when there is none.
     pub fn socket_path(&self) -> Option<String> {
+        self.socket_among(&SOCKET_CANDIDATES)
+    }
+
+    fn socket_among(&self, candidates: &[&str]) -> Option<String> {
         if let Some(socket) = self.socket.as_deref().filter(|s| !s.is_empty()) {
             return Some(socket.to_string());
         }
@@ -69,17 +73,21 @@ impl DatabaseConfig {
                 return Some(socket);
             }
         }
-        SOCKET_CANDIDATES.iter().find(|path| std::path::Path::new(path).exists()).map(|path| path.to_string())
+        candidates.iter().find(|path| std::path::Path::new(path).exists()).map(|path| path.to_string())
     }
 
     /// Fails for settings that cannot reach a server at all, so a
     /// misconfiguration shows when RmtRs is configured, not as a 503 per request.
     pub fn validate(&self) -> Result<(), String> {
-        if self.uses_socket() && self.socket_path().is_none() {
+        self.validate_among(&SOCKET_CANDIDATES)
+    }
+
+    fn validate_among(&self, candidates: &[&str]) -> Result<(), String> {
+        if self.uses_socket() && self.socket_among(candidates).is_none() {
             return Err(format!(
                 "no MariaDB socket: the host is localhost and no socket is configured, MYSQL_UNIX_PORT is unset \
                  and none of {} exists; set `socket` in the database settings",
-                SOCKET_CANDIDATES.join(", ")
+                candidates.join(", ")
             ));
         }
         if !matches!(self.encoding.as_str(), "utf8" | "utf8mb3" | "utf8mb4") {
@@ -153,7 +161,26 @@ mod tests {
     }
 
     #[test]
-    fn a_configured_socket_wins_and_a_missing_one_is_refused() {
+    fn a_local_server_without_any_socket_to_find_is_refused_when_configured() {
+        let missing = ["/nonexistent/rmt-rs/mysql.sock"];
+        let mut c = DatabaseConfig::new("rmt");
+        c.host = Some("localhost".into());
+        if std::env::var_os("MYSQL_UNIX_PORT").is_none() {
+            let refused = c.validate_among(&missing).unwrap_err();
+            assert!(refused.starts_with("no MariaDB socket") && refused.contains(missing[0]), "{refused}");
+        }
+        // The first candidate that exists is the one libmariadb would use.
+        let here = std::env::temp_dir();
+        let found = [missing[0], here.to_str().unwrap()];
+        if std::env::var_os("MYSQL_UNIX_PORT").is_none() {
+            assert_eq!(c.socket_among(&found).as_deref(), here.to_str());
+        }
+        c.socket = Some("/configured.sock".into());
+        assert_eq!(c.socket_among(&missing).as_deref(), Some("/configured.sock"));
+    }
+
+    #[test]
+    fn a_configured_socket_wins_and_tcp_needs_none() {
         let mut c = DatabaseConfig::new("rmt");
         c.socket = Some("/somewhere/mysql.sock".into());
         assert_eq!(c.socket_path().as_deref(), Some("/somewhere/mysql.sock"));
