@@ -39,6 +39,16 @@ def herd(instances, seconds)
    %W[--mode herd --scenario registration --instances #{instances} --spread-ms #{seconds * 1000}]]
 end
 
+# The same registration herd from pay-as-you-go cloud instances, as
+# registercloudguest registers them (instance data in the announce, an empty
+# `Authorization: Token token=`, X-Instance-Data on every later request),
+# against RMT with its public-cloud engines (RMT_ENGINES=1) and RMT's example
+# provider finding instance ids as a cloud's provider does.
+def payg(instances, seconds)
+  label, options = herd(instances, seconds)
+  ["PAYG #{label} (pubcloud engines)", options + %w[--payg 1], nil, :cloud]
+end
+
 def burst(instances)
   ["burst of #{instances.to_s.reverse.scan(/\d{1,3}/).join(',').reverse} announces at once",
    %W[--mode herd --scenario announce --instances #{instances} --spread-ms 0]]
@@ -49,7 +59,7 @@ def fault(what, damage)
 end
 
 RUNS = {
-  "quick" => [herd(200, 10), sweep("announce", 64, 1000), sweep("activation", 64, 300)],
+  "quick" => [herd(200, 10), sweep("announce", 64, 1000), sweep("activation", 64, 300), payg(200, 10)],
   # 1,500 announces over 15 s (100 a second, no retries); 4 s in, a fault
   # lasts 5 s (8 s for the interrupts) while the herd keeps arriving.
   "faults" => [
@@ -62,7 +72,7 @@ RUNS = {
         fault("MariaDB restarted", Faults.restart(after: 4))
   ],
   "full" => [
-    herd(1000, 60), herd(5000, 60), herd(10_000, 60),
+    herd(1000, 60), herd(5000, 60), herd(10_000, 60), payg(1000, 60), payg(5000, 60),
     *[16, 64, 256, 1024].flat_map { |c| [sweep("announce", c, 3000), sweep("activation", c, 1000)] }
   ]
 }.fetch(MODE) { abort "usage: benches/herd.rb [quick|full|faults]" }
@@ -89,14 +99,24 @@ def run_herd(server, options)
   JSON.parse(out)
 end
 
+# The PAYG runs go to RMT with its public-cloud engines, the others to RMT alone.
 def measure(path_name, rmt_rs)
+  RUNS.partition { |run| run[3] != :cloud }.flat_map.with_index do |runs, cloud|
+    next [] if runs.empty?
+
+    env = cloud.zero? ? {} : { "RMT_ENGINES" => "1", "RMT_RS_CLOUD_PROVIDER" => "1" }
+    measure_on(path_name, rmt_rs, runs, env)
+  end
+end
+
+def measure_on(path_name, rmt_rs, runs, env)
   RmtServer.create_database(DATABASE)
   db = DatabaseHelpers.client(database: DATABASE)
   # Faults mode: Rack::Timeout ends requests after 5 s.
-  env = MODE == "faults" ? { "RACK_TIMEOUT" => Faults::RACK_TIMEOUT_S.to_s } : {}
+  env = env.merge("RACK_TIMEOUT" => Faults::RACK_TIMEOUT_S.to_s) if MODE == "faults"
   RmtServer.run(database: DATABASE, rmt_rs: rmt_rs, env: env) do |server|
     puma_pids = [server.pid, *server.worker_pids]
-    (0...REPEAT).to_a.product(RUNS).map do |round, (label, options, fault)|
+    (0...REPEAT).to_a.product(runs).map do |round, (label, options, fault)|
       DatabaseHelpers.clean_tables(db)
       Catalog.seed(db)
       cpu_before = puma_pids.sum { |pid| ProcessStats.cpu_seconds(pid) }

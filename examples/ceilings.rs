@@ -26,6 +26,7 @@ fn request(instance: usize) -> AnnounceRequest {
             ("uuid".into(), text(format!("{instance:032x}"))),
         ])),
         system_profiles: vec![("pci_data".into(), profile("pci")), ("mod_list".into(), profile("mod"))],
+        ..AnnounceRequest::default()
     }
 }
 

@@ -21,7 +21,25 @@ pub struct AnnounceRequest {
     pub hostname: Option<String>,
     pub hwinfo: Option<Value>,
     pub system_profiles: Vec<(String, Value)>,
+    /// Set for a pay-as-you-go instance announced to RMT with its public-cloud
+    /// engines (scc_proxy's `announce_system`).
+    pub payg: Option<PaygInstance>,
 }
+
+/// What scc_proxy stores for a PAYG instance: the instance identifier the
+/// provider found in its instance data as login and system token (`None`:
+/// RMT draws a login as usual and stores no token), the instance data as sent,
+/// and `proxy_byos_mode` PAYG. A login that is an instance identifier may be
+/// announced again (a reinstalled instance): RMT then registers another system
+/// with that login and a new password, and so does this.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PaygInstance {
+    pub identifier: Option<String>,
+    pub instance_data: Option<String>,
+}
+
+/// RMT's `proxy_byos_mode` of a PAYG system.
+pub const PAYG: i32 = 1;
 
 /// The system that was created: what RMT's V3 system serializer renders, and
 /// whether the response carries `X-System-Profiles-Action: clear-cache`.
@@ -54,9 +72,15 @@ pub async fn announce_system_with_logins(
         if deadlocks > 0 {
             retry::back_off(deadlocks).await;
         }
+        let payg = request.payg.as_ref();
+        let identifier = payg.and_then(|p| p.identifier.clone());
         let row = SystemRow {
-            login: next_login(),
+            unique_login: identifier.is_none(),
+            login: identifier.unwrap_or_else(&mut *next_login),
             password: &password,
+            system_token: payg.and_then(|p| p.identifier.as_deref()),
+            instance_data: payg.and_then(|p| p.instance_data.as_deref()),
+            proxy_byos_mode: if payg.is_some() { PAYG } else { 0 },
             hostname: request.hostname.as_deref(),
             system_information: &system_information,
             now: Timestamp::now(),
@@ -67,7 +91,8 @@ pub async fn announce_system_with_logins(
                 let written = match engine::commit(tx).await {
                     Ok(()) => Some(id),
                     Err(CommitFailed::Uncertain(e)) => {
-                        engine::unabandoned(written_as(pool, &row.login, e, engine::READ_BACK_WINDOW)).await?
+                        engine::unabandoned(written_as(pool, &row.login, &password, e, engine::READ_BACK_WINDOW))
+                            .await?
                     }
                     Err(CommitFailed::Refused(Error::Deadlock)) => {
                         deadlocks += 1;
@@ -96,13 +121,22 @@ pub async fn announce_system_with_logins(
 }
 
 /// After a COMMIT whose answer was lost: the system's id when it was written,
-/// `None` when it was not, found by its login (unique, and drawn before the
-/// transaction). A registration that was written is answered 201 like any
+/// `None` when it was not, found by its credentials (the password is drawn
+/// before the transaction). A registration that was written is answered 201 like any
 /// other, so a client is never told it failed while its system exists. When
 /// MariaDB does not answer within `window`, `lost` (the commit's error).
-pub async fn written_as(pool: &MySqlPool, login: &str, lost: Error, window: Duration) -> Result<Option<u64>> {
+pub async fn written_as(
+    pool: &MySqlPool,
+    login: &str,
+    password: &str,
+    lost: Error,
+    window: Duration,
+) -> Result<Option<u64>> {
     let found = engine::read_back(window, lost, || {
-        sqlx::query_as::<_, (i64,)>("SELECT id FROM systems WHERE login = ?").bind(login).fetch_optional(pool)
+        sqlx::query_as::<_, (i64,)>("SELECT id FROM systems WHERE login = ? AND password = ? LIMIT 1")
+            .bind(login)
+            .bind(password)
+            .fetch_optional(pool)
     })
     .await?;
     Ok(found.and_then(|(id,)| u64::try_from(id).ok()))
@@ -110,7 +144,12 @@ pub async fn written_as(pool: &MySqlPool, login: &str, lost: Error, window: Dura
 
 struct SystemRow<'a> {
     login: String,
+    /// Whether the login must be one no other system has (a drawn one).
+    unique_login: bool,
     password: &'a str,
+    system_token: Option<&'a str>,
+    instance_data: Option<&'a str>,
+    proxy_byos_mode: i32,
     hostname: Option<&'a str>,
     system_information: &'a str,
     now: Timestamp,
@@ -125,13 +164,17 @@ async fn insert_registration(
 ) -> Result<Option<u64>> {
     let seconds = row.now.seconds();
     let id = sqlx::query(
-        "INSERT INTO systems (login, password, hostname, system_information, registered_at, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO systems (login, password, hostname, system_information, system_token, instance_data, \
+           proxy_byos_mode, registered_at, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&row.login)
     .bind(row.password)
     .bind(row.hostname)
     .bind(row.system_information)
+    .bind(row.system_token)
+    .bind(row.instance_data)
+    .bind(row.proxy_byos_mode)
     .bind(&seconds)
     .bind(&seconds)
     .bind(&seconds)
@@ -143,12 +186,14 @@ async fn insert_registration(
     // with a locking read closes the race RMT's check-then-insert leaves open: a
     // concurrent uncommitted holder of the same login makes this read wait, and two
     // such transactions deadlock, so at most one of them ever commits.
-    let holders: Vec<(i64,)> = sqlx::query_as("SELECT id FROM systems WHERE login = ? FOR UPDATE")
-        .bind(&row.login)
-        .fetch_all(&mut *conn)
-        .await?;
-    if holders.iter().any(|(holder,)| *holder as u64 != id) {
-        return Ok(None);
+    if row.unique_login {
+        let holders: Vec<(i64,)> = sqlx::query_as("SELECT id FROM systems WHERE login = ? FOR UPDATE")
+            .bind(&row.login)
+            .fetch_all(&mut *conn)
+            .await?;
+        if holders.iter().any(|(holder,)| *holder as u64 != id) {
+            return Ok(None);
+        }
     }
 
     let mut profile_ids = Vec::with_capacity(partition.complete.len());

@@ -7,6 +7,7 @@ use sqlx::mysql::MySqlRow;
 use sqlx::{MySqlConnection, Row};
 
 use crate::error::{Error, Result};
+use crate::flavor::Flavor;
 use crate::urls;
 use crate::value::Value;
 
@@ -79,6 +80,29 @@ impl Product {
             .replace(' ', "_")
     }
 
+    /// The row's columns by name, for the host to rebuild RMT's record without
+    /// reading it again (the engines' checks take a `Product`).
+    pub fn attributes(&self) -> Vec<(String, Value)> {
+        let text = |v: &Option<String>| v.clone().map_or(Value::Null, Value::String);
+        vec![
+            ("id".into(), Value::Integer(self.id.to_string())),
+            ("name".into(), text(&self.name)),
+            ("identifier".into(), text(&self.identifier)),
+            ("former_identifier".into(), text(&self.former_identifier)),
+            ("version".into(), text(&self.version)),
+            ("release_type".into(), text(&self.release_type)),
+            ("release_stage".into(), text(&self.release_stage)),
+            ("arch".into(), text(&self.arch)),
+            ("friendly_version".into(), text(&self.friendly_version)),
+            ("product_class".into(), text(&self.product_class)),
+            ("product_type".into(), text(&self.product_type)),
+            ("cpe".into(), text(&self.cpe)),
+            ("free".into(), self.free.map_or(Value::Null, Value::Bool)),
+            ("description".into(), text(&self.description)),
+            ("eula_url".into(), text(&self.eula_url)),
+        ]
+    }
+
     pub fn is_base(&self) -> bool {
         self.product_type.as_deref() == Some("base")
     }
@@ -141,7 +165,7 @@ impl Repository {
 }
 
 /// The products with these ids (none when `ids` is empty).
-async fn products_with_ids(conn: &mut MySqlConnection, ids: &[u64]) -> Result<Vec<Product>> {
+pub async fn products_with_ids(conn: &mut MySqlConnection, ids: &[u64]) -> Result<Vec<Product>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -238,11 +262,11 @@ impl Tree {
     }
 
     /// RMT's `V3::ProductSerializer` for `id` (the tree's root or an extension in it).
-    pub fn product_json(&self, id: u64, base_url: &str) -> Result<Value> {
-        self.product_json_at(id, base_url, 0)
+    pub fn product_json(&self, id: u64, base_url: &str, flavor: Flavor) -> Result<Value> {
+        self.product_json_at(id, base_url, flavor, 0)
     }
 
-    fn product_json_at(&self, id: u64, base_url: &str, depth: usize) -> Result<Value> {
+    fn product_json_at(&self, id: u64, base_url: &str, flavor: Flavor, depth: usize) -> Result<Value> {
         if depth > MAX_DEPTH {
             return Err(Error::Internal("The product catalog has a cycle of extensions".into()));
         }
@@ -251,7 +275,7 @@ impl Tree {
         let repositories = self.repositories.get(&id).map(Vec::as_slice).unwrap_or_default();
         let mut extensions = Vec::new();
         for child in self.extensions.get(&id).into_iter().flatten() {
-            extensions.push(self.product_json_at(*child, base_url, depth + 1)?);
+            extensions.push(self.product_json_at(*child, base_url, flavor, depth + 1)?);
         }
         let text = |v: &Option<String>| v.clone().map_or(Value::Null, Value::String);
         let eula = match product.eula_url.as_deref() {
@@ -270,11 +294,13 @@ impl Tree {
             ("friendly_name".into(), Value::String(product.friendly_name())),
             ("product_class".into(), text(&product.product_class)),
             ("cpe".into(), text(&product.cpe)),
-            // RMT outside the public cloud serves everything as free.
-            ("free".into(), Value::Bool(true)),
+            ("free".into(), flavor.free(product.is_extension(), product.free).map_or(Value::Null, Value::Bool)),
             ("description".into(), text(&product.description)),
             ("eula_url".into(), Value::String(eula)),
-            ("repositories".into(), Value::Array(repositories.iter().map(|r| repository_json(r, base_url)).collect())),
+            (
+                "repositories".into(),
+                Value::Array(repositories.iter().map(|r| repository_json(r, base_url, flavor)).collect()),
+            ),
             ("product_type".into(), Value::String(product.product_type_name().into())),
             ("extensions".into(), Value::Array(extensions)),
             ("recommended".into(), Value::Bool(self.recommended.contains(&id))),
@@ -283,7 +309,7 @@ impl Tree {
     }
 
     /// RMT's `V3::ServiceSerializer` for the service of the tree's root product.
-    pub fn service_json(&self, service_id: u64, product_id: u64, base_url: &str) -> Result<Value> {
+    pub fn service_json(&self, service_id: u64, product_id: u64, base_url: &str, flavor: Flavor) -> Result<Value> {
         let product = self
             .products
             .get(&product_id)
@@ -292,18 +318,18 @@ impl Tree {
         Ok(Value::Object(vec![
             ("id".into(), Value::Integer(service_id.to_string())),
             ("name".into(), Value::String(name.clone())),
-            ("url".into(), Value::String(urls::service_url(base_url, service_id, &name))),
+            ("url".into(), Value::String(urls::service_url(base_url, service_id, &name, flavor))),
             ("obsoleted_service_name".into(), Value::String(String::new())),
-            ("product".into(), self.product_json(product_id, base_url)?),
+            ("product".into(), self.product_json(product_id, base_url, flavor)?),
         ]))
     }
 }
 
-fn repository_json(repository: &Repository, base_url: &str) -> Value {
+fn repository_json(repository: &Repository, base_url: &str, flavor: Flavor) -> Value {
     Value::Object(vec![
         ("id".into(), Value::Integer(repository.id.to_string())),
         ("name".into(), Value::String(repository.name.clone())),
-        ("url".into(), Value::String(urls::repository_url(base_url, &repository.local_path))),
+        ("url".into(), Value::String(urls::repository_url(base_url, &repository.local_path, flavor))),
         ("description".into(), repository.description.clone().map_or(Value::Null, Value::String)),
         ("enabled".into(), Value::Bool(repository.enabled)),
         ("autorefresh".into(), Value::Bool(repository.autorefresh)),

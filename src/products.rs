@@ -2,6 +2,16 @@
 //! tree (`GET /connect/systems/products`): authentication, every check RMT
 //! makes in RMT's order with RMT's messages, the activation write and the
 //! serialized answer, in one transaction.
+//!
+//! With RMT's public-cloud engines, activation is two steps, as the engines'
+//! checks run between RMT's checks and the write and only the host can make
+//! them (the instance verification provider is Ruby): [`activate`] authenticates
+//! and checks and answers [`Outcome::Checked`], the host runs the engines'
+//! checks, and [`finish_activation`] writes the activation and answers. RMT
+//! runs its callbacks without a transaction around them, so two transactions
+//! keep what RMT keeps when an engine refuses (what authentication wrote).
+
+use std::time::Duration;
 
 use sqlx::{MySqlConnection, MySqlPool};
 
@@ -10,9 +20,10 @@ use crate::catalog_cache::CatalogCache;
 use crate::clock::Timestamp;
 use crate::engine::{self, CommitFailed};
 use crate::error::{code, Error, Result, NO_LONGER_EXISTS};
+use crate::flavor::Flavor;
 use crate::rails_json::to_rails_json;
 use crate::retry::{self, MAX_ATTEMPTS};
-use crate::system_auth::{self, Authenticated, Caller};
+use crate::system_auth::{self, Authenticated, Caller, Found};
 use crate::value::{StringColumn, Value};
 
 /// A request to the products endpoints. `params` holds the request parameters
@@ -23,6 +34,13 @@ pub struct ProductRequest {
     pub params: Vec<(String, Value)>,
     /// `scheme://host[:port]` of the request, for the URLs in the answer.
     pub base_url: String,
+    pub flavor: Flavor,
+    /// Public cloud: the instance identifiers [`Outcome::Identify`] asked for.
+    pub identifiers: Option<Vec<(u64, Option<String>)>>,
+    /// Public cloud with registration sharing peers: unknown credentials may
+    /// be a sibling's registration not shared yet, so scc_proxy looks again
+    /// (five times, six seconds apart) before refusing.
+    pub wait_for_peers: bool,
 }
 
 /// What the endpoint answers: RMT's status and JSON, and the `System-Token`
@@ -32,6 +50,13 @@ pub struct Answer {
     pub status: u16,
     pub body: String,
     pub system_token: Option<String>,
+    /// Whether RMT sets the `System-Token` header (to `system_token`, which
+    /// is empty when the system has no token): authentication found the
+    /// system and the client sent the header with tokens enabled.
+    pub token_header: bool,
+    /// Whether an activation was created (registration sharing tells its
+    /// peers about created ones).
+    pub created_activation: bool,
 }
 
 impl Answer {
@@ -49,48 +74,149 @@ impl Answer {
                 ("localized_error".into(), text),
             ])
         };
-        Answer { status, body: to_rails_json(Some(&body)), system_token }
+        let token_header = system_token.is_some();
+        Answer { status, body: to_rails_json(Some(&body)), system_token, token_header, created_activation: false }
+    }
+
+    fn ok(status: u16, body: &Value, system_token: Option<String>) -> Answer {
+        let token_header = system_token.is_some();
+        Answer { status, body: to_rails_json(Some(body)), system_token, token_header, created_activation: false }
+    }
+
+    /// The answer with the `System-Token` header set or not as authentication decided.
+    fn with_token_header(self, sent: bool) -> Answer {
+        Answer { token_header: sent || self.token_header, ..self }
     }
 }
 
+/// How a products request ends.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Answer(Answer),
+    /// Public cloud: authentication needs these systems' instance identifiers
+    /// (id, stored instance data); ask again with [`ProductRequest::identifiers`].
+    Identify(Vec<(u64, Option<String>)>),
+    /// Public cloud: the activation passed RMT's checks; the engines' checks
+    /// are next, then [`finish_activation`].
+    Checked(Box<Checked>),
+}
+
+impl Outcome {
+    /// The answer, when the request ended with one.
+    pub fn into_answer(self) -> Option<Answer> {
+        match self {
+            Outcome::Answer(answer) => Some(answer),
+            _ => None,
+        }
+    }
+}
+
+/// An activation that passed authentication and RMT's checks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked {
+    /// The system's and the product's columns, for the engines' checks.
+    pub system: Vec<(String, Value)>,
+    pub product: Vec<(String, Value)>,
+    /// The `System-Token` header authentication answers, when it sets one
+    /// (`token_header`), with the system's token (none when it has none).
+    pub system_token: Option<String>,
+    pub token_header: bool,
+    pub ticket: Ticket,
+}
+
+/// What [`finish_activation`] writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Action {
-    Activate,
-    Show,
+pub struct Ticket {
+    pub system_id: u64,
+    pub product_id: u64,
+    pub service_id: u64,
+    pub subscription_id: Option<i64>,
+    /// RMT's `refresh_system_token` after the activation (a client that sent
+    /// `System-Token`, tokens enabled).
+    pub refresh_token: bool,
 }
 
-pub async fn activate(pool: &MySqlPool, cache: &CatalogCache, request: &ProductRequest) -> Result<Answer> {
-    handle(pool, cache, request, Action::Activate).await
+/// scc_proxy's wait for a registration a sibling has not shared yet.
+const PEER_WAITS: usize = 4;
+const PEER_WAIT: Duration = Duration::from_secs(6);
+
+/// RMT's activation; with the public-cloud engines, its first step.
+pub async fn activate(pool: &MySqlPool, cache: &CatalogCache, request: &ProductRequest) -> Result<Outcome> {
+    authenticated(pool, cache, request, Step::Activate(request)).await
 }
 
-pub async fn show(pool: &MySqlPool, cache: &CatalogCache, request: &ProductRequest) -> Result<Answer> {
-    handle(pool, cache, request, Action::Show).await
+/// The product tree RMT answers for an activated product.
+pub async fn show(pool: &MySqlPool, cache: &CatalogCache, request: &ProductRequest) -> Result<Outcome> {
+    authenticated(pool, cache, request, Step::Show(request)).await
 }
 
-async fn handle(pool: &MySqlPool, cache: &CatalogCache, request: &ProductRequest, action: Action) -> Result<Answer> {
-    // Drawn before the transaction: finding it stored tells whether an
-    // uncertain COMMIT was written, and a run again hands out the same one.
+/// The second step of a public-cloud activation, once the engines' checks
+/// passed: the activation written and the product's service answered.
+pub async fn finish_activation(
+    pool: &MySqlPool,
+    cache: &CatalogCache,
+    ticket: &Ticket,
+    base_url: &str,
+    flavor: Flavor,
+) -> Result<Answer> {
+    let outcome = in_transaction(pool, cache, &Step::Finish { ticket, base_url, flavor }).await?;
+    outcome.into_answer().ok_or_else(|| Error::Internal("An activation ended without an answer".into()))
+}
+
+/// What a transaction of this module does.
+enum Step<'a> {
+    Activate(&'a ProductRequest),
+    Show(&'a ProductRequest),
+    Finish { ticket: &'a Ticket, base_url: &'a str, flavor: Flavor },
+}
+
+/// Runs `step` again while scc_proxy waits for a sibling's registration.
+async fn authenticated(
+    pool: &MySqlPool,
+    cache: &CatalogCache,
+    request: &ProductRequest,
+    step: Step<'_>,
+) -> Result<Outcome> {
+    let mut waits = 0;
+    loop {
+        let outcome = in_transaction(pool, cache, &step).await?;
+        let refused = matches!(&outcome, Outcome::Answer(answer) if answer.status == 401);
+        if !(refused && request.wait_for_peers && waits < PEER_WAITS) {
+            return Ok(outcome);
+        }
+        waits += 1;
+        tokio::time::sleep(PEER_WAIT).await;
+    }
+}
+
+/// Runs `step` in a transaction and commits what it wrote, again after a
+/// deadlock. Refusals are outcomes too: RMT keeps what authentication wrote
+/// (`last_seen_at`, the user agent, a duplicated system) when a later check
+/// refuses, so they commit like successes. A fresh system token is drawn
+/// before the transaction: finding it stored tells whether an uncertain
+/// COMMIT was written, and a run again hands out the same one.
+async fn in_transaction(pool: &MySqlPool, cache: &CatalogCache, step: &Step<'_>) -> Result<Outcome> {
     let fresh_token = uuid::Uuid::new_v4().to_string();
     for attempt in 0..MAX_ATTEMPTS {
         if attempt > 0 {
             retry::back_off(attempt).await;
         }
         let mut tx = engine::begin(pool).await?;
-        let answer = match respond(&mut tx, cache, request, action, &fresh_token, Timestamp::now()).await {
-            Ok(answer) => answer,
+        let outcome = match respond(&mut tx, cache, step, &fresh_token, Timestamp::now()).await {
+            Ok(outcome) => outcome,
             Err(Error::Deadlock) => continue, // dropping `tx` rolls back; run it again
             Err(e) => return Err(e),
         };
         match engine::commit(tx).await {
             Ok(()) => {
                 cache.compact_if_due(pool);
-                return Ok(answer);
+                return Ok(outcome);
             }
             Err(CommitFailed::Refused(Error::Deadlock)) => continue,
             Err(CommitFailed::Refused(e)) => return Err(e),
             Err(CommitFailed::Uncertain(lost)) => {
-                if engine::unabandoned(written(pool, request, &answer, &fresh_token, lost)).await? {
-                    return Ok(answer);
+                if engine::unabandoned(written(pool, &outcome, &fresh_token, lost)).await? {
+                    return Ok(outcome);
                 }
             }
         }
@@ -98,26 +224,78 @@ async fn handle(pool: &MySqlPool, cache: &CatalogCache, request: &ProductRequest
     Err(Error::Unavailable("The database is busy (deadlocks); try again later".into()))
 }
 
-/// After a COMMIT whose answer was lost: whether to answer `answer` as
+async fn respond(
+    conn: &mut MySqlConnection,
+    cache: &CatalogCache,
+    step: &Step<'_>,
+    fresh_token: &str,
+    now: Timestamp,
+) -> Result<Outcome> {
+    let request = match step {
+        Step::Activate(request) | Step::Show(request) => *request,
+        Step::Finish { ticket, base_url, flavor } => {
+            let products = catalog::products_with_ids(conn, &[ticket.product_id]).await?;
+            let Some(product) = products.first() else {
+                return Ok(Outcome::Answer(Answer::error(422, "No product found", None)));
+            };
+            let written = write_and_answer(conn, cache, ticket, product, base_url, *flavor, fresh_token, now).await;
+            return refused_as_rmt(written, None);
+        }
+    };
+    let (system, token_header) = match authenticate(conn, request, now).await? {
+        Ok(found) => found,
+        Err(outcome) => return Ok(outcome),
+    };
+    let sent = system.token_header;
+    let refusal = |message: String| {
+        Ok(Outcome::Answer(Answer::error(422, &message, token_header.clone()).with_token_header(sent)))
+    };
+    if let Step::Show(_) = step {
+        return match show_checked(conn, cache, request, &system).await {
+            Ok(body) => Ok(Outcome::Answer(Answer::ok(200, &body, token_header).with_token_header(sent))),
+            Err(Error::InvalidInput(message)) => refusal(message),
+            Err(e) => Err(e),
+        };
+    }
+    let (product, ticket) = match check_activation(conn, request, &system, now).await {
+        Ok(checked) => checked,
+        Err(Error::InvalidInput(message)) => return refusal(message),
+        Err(e) => return Err(e),
+    };
+    if request.flavor == Flavor::Pubcloud {
+        let system = system_auth::attributes(conn, system.id).await?;
+        let checked =
+            Checked { system, product: product.attributes(), system_token: token_header, token_header: sent, ticket };
+        return Ok(Outcome::Checked(Box::new(checked)));
+    }
+    let written = write_and_answer(conn, cache, &ticket, &product, &request.base_url, request.flavor, fresh_token, now);
+    refused_as_rmt(written.await, token_header)
+}
+
+/// The answer, or RMT's 422 for what the write found invalid (a system
+/// deleted meanwhile).
+fn refused_as_rmt(written: Result<Answer>, token: Option<String>) -> Result<Outcome> {
+    match written {
+        Ok(answer) => Ok(Outcome::Answer(answer)),
+        Err(Error::InvalidInput(message)) => Ok(Outcome::Answer(Answer::error(422, &message, token))),
+        Err(e) => Err(e),
+    }
+}
+
+/// After a COMMIT whose answer was lost: whether to answer `outcome` as
 /// written. An answer handing out a new system token is, when the token is
 /// stored: the client must get it, or its next request (with the old one)
-/// registers a duplicate system. Any other answer is run again: everything it
+/// registers a duplicate system. Anything else is run again: everything it
 /// writes is found written the second time (authentication's writes, a
 /// duplicate system by its token, the activation by system and service), so
 /// nothing is done twice and the answer is the same.
-async fn written(
-    pool: &MySqlPool,
-    request: &ProductRequest,
-    answer: &Answer,
-    fresh_token: &str,
-    lost: Error,
-) -> Result<bool> {
+async fn written(pool: &MySqlPool, outcome: &Outcome, fresh_token: &str, lost: Error) -> Result<bool> {
+    let Outcome::Answer(answer) = outcome else { return Ok(false) };
     if answer.system_token.as_deref() != Some(fresh_token) {
         return Ok(false);
     }
     let stored = engine::read_back(engine::READ_BACK_WINDOW, lost, || {
-        sqlx::query_as::<_, (i64,)>("SELECT id FROM systems WHERE login = ? AND system_token = ? LIMIT 1")
-            .bind(&request.caller.login)
+        sqlx::query_as::<_, (i64,)>("SELECT id FROM systems WHERE system_token = ? LIMIT 1")
             .bind(fresh_token)
             .fetch_optional(pool)
     })
@@ -125,55 +303,80 @@ async fn written(
     Ok(stored.is_some())
 }
 
-/// The request's answer. Refusals are answers too: RMT keeps what
-/// authentication wrote (`last_seen_at`, the user agent, a duplicated system)
-/// when a later check refuses, so they commit like successes.
-async fn respond(
+/// The caller's system and the `System-Token` header to answer, or the
+/// outcome when there is none (401, 422, or identifiers needed).
+async fn authenticate(
     conn: &mut MySqlConnection,
-    cache: &CatalogCache,
     request: &ProductRequest,
-    action: Action,
-    fresh_token: &str,
     now: Timestamp,
-) -> Result<Answer> {
-    let system = match system_auth::authenticate(conn, &request.caller, now).await {
-        Ok(system) => system,
-        Err(Error::Unauthorized(message)) => return Ok(Answer::error(401, &message, None)),
-        Err(Error::InvalidInput(message)) => return Ok(Answer::error(422, &message, None)),
+) -> Result<std::result::Result<(Authenticated, Option<String>), Outcome>> {
+    let found = match request.flavor {
+        Flavor::Rmt => system_auth::authenticate(conn, &request.caller, now).await.map(Found::System),
+        Flavor::Pubcloud => {
+            system_auth::authenticate_scc_proxy(conn, &request.caller, request.identifiers.as_deref(), now).await
+        }
+    };
+    let system = match found {
+        Ok(Found::System(system)) => system,
+        Ok(Found::Identify(wanted)) => return Ok(Err(Outcome::Identify(wanted))),
+        Err(Error::Unauthorized(message)) => return Ok(Err(Outcome::Answer(Answer::error(401, &message, None)))),
+        Err(Error::InvalidInput(message)) => return Ok(Err(Outcome::Answer(Answer::error(422, &message, None)))),
         Err(e) => return Err(e),
     };
     let token_header = if system.token_header { system.system_token.clone() } else { None };
-    let outcome = match action {
-        Action::Activate => activate_checked(conn, cache, request, &system, now).await,
-        Action::Show => show_checked(conn, cache, request, &system).await,
-    };
-    match outcome {
-        Ok((status, body)) => {
-            let token = match (action, system.token_header) {
-                (Action::Activate, true) => Some(refresh_token(conn, system.id, fresh_token, now).await?),
-                _ => token_header,
-            };
-            Ok(Answer { status, body: to_rails_json(Some(&body)), system_token: token })
-        }
-        Err(Error::InvalidInput(message)) => Ok(Answer::error(422, &message, token_header)),
-        Err(e) => Err(e),
-    }
+    Ok(Ok((system, token_header)))
 }
 
-async fn activate_checked(
+/// RMT's checks before an activation, in RMT's order: the product, its
+/// mirrored service, the subscription, the base products.
+async fn check_activation(
     conn: &mut MySqlConnection,
-    cache: &CatalogCache,
     request: &ProductRequest,
     system: &Authenticated,
     now: Timestamp,
-) -> Result<(u16, Value)> {
+) -> Result<(Product, Ticket)> {
     let product = require_product(conn, &request.params).await?;
     let service_id = require_mirrored_service(conn, &product).await?;
-    let subscription = load_subscription(conn, request, system, &product, now).await?;
+    let subscription_id = load_subscription(conn, request, system, &product, now).await?;
     check_base_products(conn, system, &product, None).await?;
-    write_activation(conn, system, service_id, subscription, now).await?;
-    let tree = cache.tree(conn, &product).await?;
-    Ok((201, tree.service_json(service_id, product.id, &request.base_url)?))
+    let ticket = Ticket {
+        system_id: system.id,
+        product_id: product.id,
+        service_id,
+        subscription_id,
+        refresh_token: system.token_header,
+    };
+    Ok((product, ticket))
+}
+
+/// RMT's `activate` action: the activation written, the system token
+/// refreshed when the client uses tokens, and the product's service answered.
+#[allow(clippy::too_many_arguments)]
+async fn write_and_answer(
+    conn: &mut MySqlConnection,
+    cache: &CatalogCache,
+    ticket: &Ticket,
+    product: &Product,
+    base_url: &str,
+    flavor: Flavor,
+    fresh_token: &str,
+    now: Timestamp,
+) -> Result<Answer> {
+    let mode: Option<(Option<i32>,)> = sqlx::query_as("SELECT proxy_byos_mode FROM systems WHERE id = ?")
+        .bind(ticket.system_id as i64)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some((proxy_byos_mode,)) = mode else {
+        return Ok(Answer::error(422, NO_LONGER_EXISTS, None));
+    };
+    let created = write_activation(conn, ticket, proxy_byos_mode, now).await?;
+    let tree = cache.tree(conn, product).await?;
+    let body = tree.service_json(ticket.service_id, product.id, base_url, flavor)?;
+    let token = match ticket.refresh_token {
+        true => Some(refresh_token(conn, ticket.system_id, fresh_token, now).await?),
+        false => None,
+    };
+    Ok(Answer { created_activation: created, ..Answer::ok(201, &body, token) })
 }
 
 async fn show_checked(
@@ -181,7 +384,7 @@ async fn show_checked(
     cache: &CatalogCache,
     request: &ProductRequest,
     system: &Authenticated,
-) -> Result<(u16, Value)> {
+) -> Result<Value> {
     let product = require_product(conn, &request.params).await?;
     require_mirrored_service(conn, &product).await?;
     let activated = system_products(conn, system.id).await?;
@@ -196,7 +399,7 @@ async fn show_checked(
         )));
     }
     let tree = cache.tree(conn, &product).await?;
-    Ok((200, tree.product_json(product.id, &request.base_url)?))
+    tree.product_json(product.id, &request.base_url, request.flavor)
 }
 
 fn param<'a>(params: &'a [(String, Value)], name: &str) -> Option<&'a Value> {
@@ -451,21 +654,23 @@ async fn check_base_products(
 /// RMT's `create_product_activation`: the activation of the product's service,
 /// created once (a concurrent duplicate finds the winner's row), with the
 /// subscription attached outside BYOS. Changes reset the system's SCC sync time.
+/// Whether it created the activation.
 async fn write_activation(
     conn: &mut MySqlConnection,
-    system: &Authenticated,
-    service_id: u64,
-    subscription: Option<i64>,
+    ticket: &Ticket,
+    proxy_byos_mode: Option<i32>,
     now: Timestamp,
-) -> Result<()> {
+) -> Result<bool> {
+    let (system_id, service_id, subscription) = (ticket.system_id, ticket.service_id, ticket.subscription_id);
     let seconds = now.seconds();
     let find = || {
         sqlx::query_as::<_, (i64, Option<i64>)>(
             "SELECT id, subscription_id FROM activations WHERE system_id = ? AND service_id = ? LIMIT 1",
         )
-        .bind(system.id as i64)
+        .bind(system_id as i64)
         .bind(service_id as i64)
     };
+    let mut created = false;
     let (activation_id, current) = match find().fetch_optional(&mut *conn).await? {
         Some(found) => found,
         None => {
@@ -473,14 +678,15 @@ async fn write_activation(
                 "INSERT INTO activations (service_id, system_id, created_at, updated_at) VALUES (?, ?, ?, ?)",
             )
             .bind(service_id as i64)
-            .bind(system.id as i64)
+            .bind(system_id as i64)
             .bind(&seconds)
             .bind(&seconds)
             .execute(&mut *conn)
             .await;
             match inserted {
                 Ok(done) => {
-                    reset_scc_sync(conn, system.id, now).await?;
+                    created = true;
+                    reset_scc_sync(conn, system_id, now).await?;
                     (done.last_insert_id() as i64, None)
                 }
                 Err(e) if Error::mariadb_code(&e) == Some(code::DUPLICATE_KEY) => {
@@ -489,7 +695,7 @@ async fn write_activation(
                         "SELECT id, subscription_id FROM activations WHERE system_id = ? AND service_id = ? \
                          LOCK IN SHARE MODE",
                     )
-                    .bind(system.id as i64)
+                    .bind(system_id as i64)
                     .bind(service_id as i64)
                     .fetch_one(&mut *conn)
                     .await?
@@ -498,8 +704,8 @@ async fn write_activation(
             }
         }
     };
-    if system.proxy_byos_mode == Some(2) {
-        return Ok(());
+    if proxy_byos_mode == Some(BYOS) {
+        return Ok(created);
     }
     if let Some(subscription) = subscription.filter(|s| Some(*s) != current) {
         sqlx::query("UPDATE activations SET subscription_id = ?, updated_at = ? WHERE id = ?")
@@ -508,10 +714,13 @@ async fn write_activation(
             .bind(activation_id)
             .execute(&mut *conn)
             .await?;
-        reset_scc_sync(conn, system.id, now).await?;
+        reset_scc_sync(conn, system_id, now).await?;
     }
-    Ok(())
+    Ok(created)
 }
+
+/// RMT's `proxy_byos_mode` of a BYOS system: its activations carry no subscription.
+const BYOS: i32 = 2;
 
 /// RMT's activation callbacks: the system is synced to SCC again.
 async fn reset_scc_sync(conn: &mut MySqlConnection, system_id: u64, now: Timestamp) -> Result<()> {

@@ -66,11 +66,17 @@ struct Candidate {
     system_token: Option<String>,
     system_information: Option<String>,
     proxy_byos_mode: Option<i32>,
+    instance_data: Option<String>,
 }
 
-pub async fn authenticate(conn: &mut MySqlConnection, caller: &Caller, now: Timestamp) -> Result<Authenticated> {
+/// RMT's `proxy_byos_mode` values of PAYG and hybrid systems.
+const PAYG: i32 = 1;
+const HYBRID: i32 = 3;
+
+/// The systems with the caller's credentials, oldest first.
+async fn candidates(conn: &mut MySqlConnection, caller: &Caller) -> Result<Vec<Candidate>> {
     let rows = sqlx::query(
-        "SELECT id, system_token, system_information, proxy_byos_mode FROM systems \
+        "SELECT id, system_token, system_information, proxy_byos_mode, instance_data FROM systems \
          WHERE login = ? AND password <=> ? ORDER BY id",
     )
     .bind(&caller.login)
@@ -90,9 +96,15 @@ pub async fn authenticate(conn: &mut MySqlConnection, caller: &Caller, now: Time
                     .try_get::<Option<Vec<u8>>, _>("system_information")?
                     .map(|bytes| String::from_utf8(bytes).unwrap_or_default()),
                 proxy_byos_mode: row.try_get("proxy_byos_mode")?,
+                instance_data: row.try_get("instance_data")?,
             })
         })
         .collect::<Result<Vec<Candidate>>>()?;
+    Ok(candidates)
+}
+
+pub async fn authenticate(conn: &mut MySqlConnection, caller: &Caller, now: Timestamp) -> Result<Authenticated> {
+    let candidates = candidates(conn, caller).await?;
     let Some(first) = candidates.first() else {
         return Err(Error::Unauthorized(INVALID_CREDENTIALS.into()));
     };
@@ -126,7 +138,94 @@ pub async fn authenticate(conn: &mut MySqlConnection, caller: &Caller, now: Time
         }
     };
     record_user_agent(conn, system.id, stored_information.as_deref(), caller.user_agent.as_deref(), now).await?;
-    if system.token_header {
+    record_seen(conn, system.id, system.token_header, now).await?;
+    Ok(system)
+}
+
+/// What the public-cloud authentication found.
+#[derive(Debug)]
+pub enum Found {
+    System(Authenticated),
+    /// The instance identifiers of these systems (id, stored instance data)
+    /// are needed, from the instance verification provider.
+    Identify(Vec<(u64, Option<String>)>),
+}
+
+/// The scc_proxy engine's `authenticate_system`, which replaces RMT's with the
+/// public-cloud engines: no duplicate detection by `System-Token` (a PAYG
+/// instance's token is its instance identifier) and no user agent stored.
+/// Among systems with the same credentials, the first with a token; when none
+/// has one, the first PAYG or hybrid system whose instance identifier the
+/// provider finds gets it as token. `identifiers` holds the identifiers found
+/// (a system the provider refused is left out); `None` asks for them.
+pub async fn authenticate_scc_proxy(
+    conn: &mut MySqlConnection,
+    caller: &Caller,
+    identifiers: Option<&[(u64, Option<String>)]>,
+    now: Timestamp,
+) -> Result<Found> {
+    let candidates = candidates(conn, caller).await?;
+    let Some(first) = candidates.first() else {
+        return Err(Error::Unauthorized(INVALID_CREDENTIALS.into()));
+    };
+    let cloud = |c: &&Candidate| matches!(c.proxy_byos_mode, Some(PAYG) | Some(HYBRID));
+    let mut chosen = candidates.iter().find(|c| c.system_token.is_some()).map(|c| (c, c.system_token.clone()));
+    if chosen.is_none() && candidates.iter().any(|c| cloud(&c)) {
+        let Some(identifiers) = identifiers else {
+            let wanted = candidates.iter().filter(cloud).map(|c| (c.id, c.instance_data.clone())).collect();
+            return Ok(Found::Identify(wanted));
+        };
+        chosen = candidates.iter().filter(cloud).find_map(|c| {
+            identifiers.iter().find(|(id, _)| *id == c.id).map(|(_, identifier)| (c, identifier.clone()))
+        });
+        if let Some((system, Some(identifier))) = &chosen {
+            // `update!(system_token: iid)`: written only when it changes.
+            update_system(conn, system.id, SystemColumn::SystemToken, identifier, now).await?;
+        }
+    }
+    let (system, system_token) = chosen.unwrap_or((first, None));
+    let token_header = caller.system_token.is_some() && !caller.tokens_disabled;
+    record_seen(conn, system.id, token_header, now).await?;
+    Ok(Found::System(Authenticated {
+        id: system.id,
+        system_token,
+        proxy_byos_mode: system.proxy_byos_mode,
+        token_header,
+    }))
+}
+
+/// The system's columns by name, for the host to rebuild RMT's record without
+/// reading it again (the engines' checks take a `System`). Times are
+/// MariaDB's text of them, as ActiveRecord reads them.
+pub async fn attributes(conn: &mut MySqlConnection, id: u64) -> Result<Vec<(String, Value)>> {
+    const TEXT: [&str; 7] =
+        ["login", "password", "hostname", "system_token", "system_information", "instance_data", "pubcloud_reg_code"];
+    const TIMES: [&str; 5] = ["registered_at", "last_seen_at", "created_at", "updated_at", "scc_registered_at"];
+    let sql = format!(
+        "SELECT id, scc_system_id, proxy_byos_mode, {}, {} FROM systems WHERE id = ?",
+        TEXT.join(", "),
+        TIMES.map(|c| format!("CAST({c} AS CHAR) AS {c}")).join(", ")
+    );
+    let row = sqlx::query(&sql).bind(id as i64).fetch_optional(&mut *conn).await?;
+    let Some(row) = row else { return Err(Error::InvalidInput(crate::error::NO_LONGER_EXISTS.into())) };
+    let integer = |v: Option<i64>| v.map_or(Value::Null, |n| Value::Integer(n.to_string()));
+    let mut out = vec![
+        ("id".to_string(), integer(row.try_get("id")?)),
+        ("scc_system_id".to_string(), integer(row.try_get("scc_system_id")?)),
+        ("proxy_byos_mode".to_string(), integer(row.try_get::<Option<i32>, _>("proxy_byos_mode")?.map(i64::from))),
+    ];
+    for column in TEXT.iter().chain(TIMES.iter()) {
+        // Read as bytes: system_information is binary-collated.
+        let bytes: Option<Vec<u8>> = row.try_get(*column)?;
+        let text = bytes.map(|b| String::from_utf8_lossy(&b).into_owned());
+        out.push((column.to_string(), text.map_or(Value::Null, Value::String)));
+    }
+    Ok(out)
+}
+
+/// RMT's `last_seen_at` write of an authenticated request.
+async fn record_seen(conn: &mut MySqlConnection, id: u64, token_header: bool, now: Timestamp) -> Result<()> {
+    if token_header {
         // `update(last_seen_at:)`: nothing to write when it already holds this second.
         sqlx::query(
             "UPDATE systems SET last_seen_at = ?, scc_registered_at = NULL, updated_at = ? \
@@ -134,7 +233,7 @@ pub async fn authenticate(conn: &mut MySqlConnection, caller: &Caller, now: Time
         )
         .bind(now.seconds())
         .bind(now.seconds())
-        .bind(system.id as i64)
+        .bind(id as i64)
         .bind(now.seconds())
         .execute(&mut *conn)
         .await?;
@@ -146,12 +245,12 @@ pub async fn authenticate(conn: &mut MySqlConnection, caller: &Caller, now: Time
         )
         .bind(now.seconds())
         .bind(now.seconds())
-        .bind(system.id as i64)
+        .bind(id as i64)
         .bind(stale.seconds())
         .execute(&mut *conn)
         .await?;
     }
-    Ok(system)
+    Ok(())
 }
 
 /// Credentials seen with a different token belong to a copied machine: RMT

@@ -1,19 +1,39 @@
 //! The URLs RMT's serializers put in activation and product-tree answers, built
 //! from the request's base URL (`scheme://host[:port]`) the way Ruby's `URI`
-//! and Rails' URL helpers build them.
+//! and Rails' URL helpers build them; with RMT's public-cloud engines, the
+//! `zypper_auth` engine's URLs through zypper's susecloud plugin.
+
+use crate::flavor::Flavor;
 
 /// RMT's mirror prefix (`RMT::DEFAULT_MIRROR_URL_PREFIX`).
 const MIRROR_PREFIX: &str = "/repo/";
 
 /// `RMT::Misc.make_repo_url`: the repository's local path under the mirror prefix.
-pub fn repository_url(base_url: &str, local_path: &str) -> String {
-    let base = Uri::parse(base_url);
-    format!("{}{}", base.origin(), file_join(MIRROR_PREFIX, local_path))
+/// RMT's repository serializer passes no service name, so zypper_auth's URL
+/// carries empty credentials.
+pub fn repository_url(base_url: &str, local_path: &str, flavor: Flavor) -> String {
+    let path = file_join(MIRROR_PREFIX, local_path);
+    match flavor {
+        Flavor::Rmt => format!("{}{path}", Uri::parse(base_url).origin()),
+        Flavor::Pubcloud => susecloud("", &path),
+    }
 }
 
-/// Rails' `service_url(service, host: base_url, credentials: name)`.
-pub fn service_url(base_url: &str, service_id: u64, service_name: &str) -> String {
-    format!("{}/services/{service_id}?credentials={}", base_url.trim_end_matches('/'), cgi_escape(service_name))
+/// Rails' `service_url(service, host: base_url, credentials: name)`; with
+/// zypper_auth, the service's path for the susecloud plugin, the name as it is.
+pub fn service_url(base_url: &str, service_id: u64, service_name: &str, flavor: Flavor) -> String {
+    match flavor {
+        Flavor::Rmt => {
+            format!("{}/services/{service_id}?credentials={}", base_url.trim_end_matches('/'), cgi_escape(service_name))
+        }
+        Flavor::Pubcloud => susecloud(service_name, &format!("/services/{service_id}")),
+    }
+}
+
+/// zypper_auth's rewrite of a URL: zypper asks the susecloud plugin, which
+/// adds the instance's data to each request (`X-Instance-Data`).
+fn susecloud(credentials: &str, path: &str) -> String {
+    format!("plugin:/susecloud?credentials={credentials}&path={path}")
 }
 
 /// `RMT::Misc.replace_uri_parts(eula_url, base_url + "/repo/")`: the EULA's path
@@ -151,17 +171,25 @@ mod tests {
     #[test]
     fn repository_urls_sit_under_the_mirror_prefix() {
         assert_eq!(
-            repository_url("http://rmt.example.com", "/SUSE/Products/SLE-BASE/15-SP6/x86_64/product/"),
+            repository_url("http://rmt.example.com", "/SUSE/Products/SLE-BASE/15-SP6/x86_64/product/", Flavor::Rmt),
             "http://rmt.example.com/repo/SUSE/Products/SLE-BASE/15-SP6/x86_64/product/"
         );
-        assert_eq!(repository_url("https://rmt:8443", "plain/path"), "https://rmt:8443/repo/plain/path");
+        assert_eq!(repository_url("https://rmt:8443", "plain/path", Flavor::Rmt), "https://rmt:8443/repo/plain/path");
+        assert_eq!(
+            repository_url("https://rmt:8443", "/SUSE/x/", Flavor::Pubcloud),
+            "plugin:/susecloud?credentials=&path=/repo/SUSE/x/"
+        );
     }
 
     #[test]
     fn service_urls_carry_the_escaped_name_as_credentials() {
         assert_eq!(
-            service_url("http://127.0.0.1:4224", 2600, "SLES_(x86_64)/ä b"),
+            service_url("http://127.0.0.1:4224", 2600, "SLES_(x86_64)/ä b", Flavor::Rmt),
             "http://127.0.0.1:4224/services/2600?credentials=SLES_%28x86_64%29%2F%C3%A4+b"
+        );
+        assert_eq!(
+            service_url("http://127.0.0.1:4224", 2600, "SLES_15_x86_64", Flavor::Pubcloud),
+            "plugin:/susecloud?credentials=SLES_15_x86_64&path=/services/2600"
         );
     }
 

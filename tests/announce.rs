@@ -63,7 +63,8 @@ async fn writes_the_system_row_as_rmt_does() {
         ("mem_total", Value::Float(15.5)),
         ("tags", Value::Array(vec![s("a\u{2028}b"), Value::Null, Value::Bool(true)])),
     ]);
-    let request = AnnounceRequest { hostname: Some("host-1".into()), hwinfo: Some(hwinfo), system_profiles: vec![] };
+    let request =
+        AnnounceRequest { hostname: Some("host-1".into()), hwinfo: Some(hwinfo), system_profiles: vec![], payg: None };
     let before = chrono_like_now(&pool).await;
     let announced = announce_system(&pool, &request).await.unwrap();
     let row = system_row(&pool, announced.id).await;
@@ -269,6 +270,7 @@ async fn hundreds_of_concurrent_announces_give_as_many_rows_with_distinct_logins
                 hostname: Some(format!("herd-{i}")),
                 hwinfo: Some(obj(&[("cpus", Value::Integer("2".into()))])),
                 system_profiles: vec![("cpu".into(), profile(&format!("cpu-{}", i % 7), Some("d")))],
+                payg: None,
             };
             tokio::spawn(async move { announce_system(&pool, &request).await })
         })
@@ -356,6 +358,7 @@ async fn a_deadlock_victim_is_retried_whole_and_registers_once() {
         hostname: Some("victim".into()),
         hwinfo: None,
         system_profiles: vec![("pci_data".into(), profile("shared", Some("x")))],
+        payg: None,
     };
     let announcing = {
         let pool = pool.clone();
@@ -403,6 +406,7 @@ async fn every_victim_of_a_long_deadlocking_transaction_registers() {
                         hostname: Some(format!("c{c}-{i}")),
                         hwinfo: None,
                         system_profiles: vec![("pci_data".into(), profile("shared", Some("x")))],
+                        payg: None,
                     };
                     announce_system(&pool, &request).await?;
                     tokio::time::sleep(Duration::from_millis(20)).await;
@@ -465,16 +469,17 @@ async fn an_uncertain_commit_is_settled_by_the_login() {
     let window = Duration::from_secs(2);
     let lost = || Error::Unavailable("lost".into());
 
-    let written = written_as(&pool, &announced.login, lost(), window).await.unwrap();
+    let written = written_as(&pool, &announced.login, &announced.password, lost(), window).await.unwrap();
     assert_eq!(written, Some(announced.id), "written: answered as registered");
-    let written = written_as(&pool, "SCC_never_written", lost(), window).await.unwrap();
+    let written = written_as(&pool, "SCC_never_written", &announced.password, lost(), window).await.unwrap();
     assert_eq!(written, None, "not written: run again");
 
     let mut unreachable = support::config("mysql");
     unreachable.socket = Some("/nonexistent/mysqld.sock".into());
     let unreachable = unreachable.pool_options().connect_lazy_with(unreachable.connect_options());
     let started = Instant::now();
-    let outcome = written_as(&unreachable, &announced.login, lost(), Duration::from_millis(300)).await;
+    let outcome =
+        written_as(&unreachable, &announced.login, &announced.password, lost(), Duration::from_millis(300)).await;
     assert_eq!(outcome.unwrap_err(), lost(), "MariaDB never answered: the commit's own error");
     assert!(started.elapsed() >= Duration::from_millis(300), "asked until the window closed");
 }

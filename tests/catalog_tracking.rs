@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration;
 
 use rmt_rs_core::catalog_cache::{self, CatalogCache};
-use rmt_rs_core::{announce_system, products, AnnounceRequest, Caller, DatabaseConfig, ProductRequest, Value};
+use rmt_rs_core::{announce_system, products, AnnounceRequest, Caller, DatabaseConfig, ProductRequest};
 use sqlx::mysql::{MySqlConnection, MySqlPool};
 use sqlx::{Connection, Executor};
 
@@ -42,16 +42,7 @@ async fn system(pool: &MySqlPool) -> Caller {
 }
 
 fn request(caller: &Caller) -> ProductRequest {
-    let text = |s: &str| Value::String(s.into());
-    ProductRequest {
-        caller: caller.clone(),
-        params: vec![
-            ("identifier".into(), text("base-os")),
-            ("version".into(), text("15.6")),
-            ("arch".into(), text("x86_64")),
-        ],
-        base_url: "http://rmt.test".into(),
-    }
+    support::product_request(caller, "base-os")
 }
 
 fn module_name(answer: &rmt_rs_core::Answer) -> String {
@@ -151,21 +142,21 @@ async fn every_committed_change_is_seen_at_once_whichever_connection_made_it() {
     let caller = system(&pool).await;
     let cache = CatalogCache::default();
     let request = request(&caller);
-    products::activate(&pool, &CatalogCache::default(), &request).await.unwrap();
+    products::activate(&pool, &CatalogCache::default(), &request).await.unwrap().into_answer().unwrap();
     let show = || products::show(&pool, &cache, &request);
 
-    assert_eq!(module_name(&show().await.unwrap()), "Tools Module");
+    assert_eq!(module_name(&show().await.unwrap().into_answer().unwrap()), "Tools Module");
     for round in 0..3 {
         let mut writer = rmt_connection(&config).await;
         let name = format!("Tools {round}");
         sqlx::query("UPDATE products SET name = ? WHERE id = 2").bind(&name).execute(&mut writer).await.unwrap();
-        assert_eq!(module_name(&show().await.unwrap()), name, "round {round}");
+        assert_eq!(module_name(&show().await.unwrap().into_answer().unwrap()), name, "round {round}");
         // A change in an open transaction is not seen, nor is it cached over.
         exec(&mut writer, "BEGIN").await.unwrap();
         exec(&mut writer, "UPDATE products SET name = 'Uncommitted' WHERE id = 2").await.unwrap();
-        assert_eq!(module_name(&show().await.unwrap()), name);
+        assert_eq!(module_name(&show().await.unwrap().into_answer().unwrap()), name);
         exec(&mut writer, "COMMIT").await.unwrap();
-        assert_eq!(module_name(&show().await.unwrap()), "Uncommitted");
+        assert_eq!(module_name(&show().await.unwrap().into_answer().unwrap()), "Uncommitted");
         writer.close().await.unwrap();
     }
     let (hits, misses) = cache.stats();
@@ -173,10 +164,10 @@ async fn every_committed_change_is_seen_at_once_whichever_connection_made_it() {
 
     // Folding closed connections' rows keeps the version, so the tree stays cached.
     catalog_cache::install_tracking(&pool).await.unwrap();
-    assert_eq!(module_name(&show().await.unwrap()), "Uncommitted");
+    assert_eq!(module_name(&show().await.unwrap().into_answer().unwrap()), "Uncommitted");
     assert_eq!(cache.stats(), (hits + 1, misses));
     sqlx::query("UPDATE products SET name = 'After compaction' WHERE id = 2").execute(&pool).await.unwrap();
-    assert_eq!(module_name(&show().await.unwrap()), "After compaction");
+    assert_eq!(module_name(&show().await.unwrap().into_answer().unwrap()), "After compaction");
 }
 
 // Rows of closed connections are folded into the base row, by the install
@@ -186,7 +177,7 @@ async fn closed_connections_rows_are_folded_away_keeping_the_version() {
     let (config, pool) = tracked_catalog("tracking_compact").await;
     let caller = system(&pool).await;
     let request = request(&caller);
-    products::activate(&pool, &CatalogCache::default(), &request).await.unwrap();
+    products::activate(&pool, &CatalogCache::default(), &request).await.unwrap().into_answer().unwrap();
     for round in 0..70 {
         let mut writer = rmt_connection(&config).await;
         sqlx::query("UPDATE repositories SET name = ? WHERE id = 20")
@@ -208,14 +199,14 @@ async fn closed_connections_rows_are_folded_away_keeping_the_version() {
     let before = version().await;
 
     let cache = CatalogCache::default();
-    products::show(&pool, &cache, &request).await.unwrap();
+    products::show(&pool, &cache, &request).await.unwrap().into_answer().unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     while rows().await > 10 && std::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(rows().await <= 10, "{} rows left", rows().await);
     assert_eq!(version().await, before);
-    products::show(&pool, &cache, &request).await.unwrap();
+    products::show(&pool, &cache, &request).await.unwrap().into_answer().unwrap();
     assert_eq!(cache.stats(), (1, 1), "the tree read before the compaction is still current");
     assert_eq!(catalog_cache::compact(&pool).await, Ok(0));
 }
@@ -240,11 +231,17 @@ async fn install_migrates_the_old_counter_and_uninstall_removes_everything() {
     assert!(installed.iter().all(|name| name.starts_with("rmt_rs_catalog_")), "{installed:?}");
 
     let caller = system(&pool).await;
-    products::activate(&pool, &CatalogCache::default(), &request(&caller)).await.unwrap();
+    products::activate(&pool, &CatalogCache::default(), &request(&caller)).await.unwrap().into_answer().unwrap();
     let cache = CatalogCache::default();
-    assert_eq!(module_name(&products::show(&pool, &cache, &request(&caller)).await.unwrap()), "Old");
+    assert_eq!(
+        module_name(&products::show(&pool, &cache, &request(&caller)).await.unwrap().into_answer().unwrap()),
+        "Old"
+    );
     sqlx::query("UPDATE products SET name = 'New' WHERE id = 2").execute(&pool).await.unwrap();
-    assert_eq!(module_name(&products::show(&pool, &cache, &request(&caller)).await.unwrap()), "New");
+    assert_eq!(
+        module_name(&products::show(&pool, &cache, &request(&caller)).await.unwrap().into_answer().unwrap()),
+        "New"
+    );
     assert_eq!(cache.stats(), (0, 2));
 
     sqlx::raw_sql(include_str!("../db/catalog_tracking_uninstall.sql")).execute(&pool).await.unwrap();
@@ -252,11 +249,20 @@ async fn install_migrates_the_old_counter_and_uninstall_removes_everything() {
     assert!(tables(&pool).await.is_empty());
     assert!(triggers(&pool).await.is_empty());
     sqlx::query("UPDATE products SET name = 'Untracked' WHERE id = 2").execute(&pool).await.unwrap();
-    assert_eq!(module_name(&products::show(&pool, &cache, &request(&caller)).await.unwrap()), "Untracked");
+    assert_eq!(
+        module_name(&products::show(&pool, &cache, &request(&caller)).await.unwrap().into_answer().unwrap()),
+        "Untracked"
+    );
 
     // A new install counts on from above every version the cache may hold.
     catalog_cache::install_tracking(&pool).await.unwrap();
-    assert_eq!(module_name(&products::show(&pool, &cache, &request(&caller)).await.unwrap()), "Untracked");
+    assert_eq!(
+        module_name(&products::show(&pool, &cache, &request(&caller)).await.unwrap().into_answer().unwrap()),
+        "Untracked"
+    );
     sqlx::query("UPDATE products SET name = 'Reinstalled' WHERE id = 2").execute(&pool).await.unwrap();
-    assert_eq!(module_name(&products::show(&pool, &cache, &request(&caller)).await.unwrap()), "Reinstalled");
+    assert_eq!(
+        module_name(&products::show(&pool, &cache, &request(&caller)).await.unwrap().into_answer().unwrap()),
+        "Reinstalled"
+    );
 }

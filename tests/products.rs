@@ -9,7 +9,7 @@ use rmt_rs_core::products;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rmt_rs_core::{announce_system, AnnounceRequest, Caller, Cancel, Engine, Error, ProductRequest, Value};
+use rmt_rs_core::{announce_system, AnnounceRequest, Caller, Cancel, Engine, Error, ProductRequest};
 use sqlx::mysql::MySqlPool;
 use sqlx::Connection;
 
@@ -35,25 +35,20 @@ async fn token_client(pool: &MySqlPool) -> Caller {
 }
 
 fn request(caller: &Caller, identifier: &str) -> ProductRequest {
-    let text = |s: &str| Value::String(s.into());
-    ProductRequest {
-        caller: caller.clone(),
-        params: vec![
-            ("identifier".into(), text(identifier)),
-            ("version".into(), text("15.6")),
-            ("arch".into(), text("x86_64")),
-        ],
-        base_url: "http://rmt.test".into(),
-    }
+    support::product_request(caller, identifier)
 }
 
 /// Each call with its own empty cache (see the cache test for a shared one).
 async fn activate(pool: &MySqlPool, request: &ProductRequest) -> rmt_rs_core::Result<rmt_rs_core::Answer> {
-    products::activate(pool, &CatalogCache::default(), request).await
+    products::activate(pool, &CatalogCache::default(), request).await.map(answer)
 }
 
 async fn show(pool: &MySqlPool, request: &ProductRequest) -> rmt_rs_core::Result<rmt_rs_core::Answer> {
-    products::show(pool, &CatalogCache::default(), request).await
+    products::show(pool, &CatalogCache::default(), request).await.map(answer)
+}
+
+fn answer(outcome: products::Outcome) -> rmt_rs_core::Answer {
+    outcome.into_answer().expect("an answer")
 }
 
 fn json(body: &str) -> serde_json::Value {
@@ -169,22 +164,22 @@ async fn cached_trees_are_never_served_after_the_catalog_changes() {
         |answer: rmt_rs_core::Answer| json(&answer.body)["extensions"][0]["name"].as_str().unwrap().to_string();
 
     // Without tracking installed nothing is cached.
-    products::activate(&pool, &cache, &request(&caller, "base-os")).await.unwrap();
+    products::activate(&pool, &cache, &request(&caller, "base-os")).await.unwrap().into_answer().unwrap();
     assert_eq!(cache.stats(), (0, 0));
 
     rmt_rs_core::catalog_cache::install_tracking(&pool).await.unwrap();
-    let first = products::show(&pool, &cache, &request(&caller, "base-os")).await.unwrap();
-    let second = products::show(&pool, &cache, &request(&caller, "base-os")).await.unwrap();
+    let first = products::show(&pool, &cache, &request(&caller, "base-os")).await.unwrap().into_answer().unwrap();
+    let second = products::show(&pool, &cache, &request(&caller, "base-os")).await.unwrap().into_answer().unwrap();
     assert_eq!(first, second);
     assert_eq!(cache.stats(), (1, 1));
 
     // A sync renames the module and disables mirroring of its repository: the
     // very next answer shows both.
     sqlx::query("UPDATE products SET name = 'Renamed Module' WHERE id = 2").execute(&pool).await.unwrap();
-    let renamed = products::show(&pool, &cache, &request(&caller, "base-os")).await.unwrap();
+    let renamed = products::show(&pool, &cache, &request(&caller, "base-os")).await.unwrap().into_answer().unwrap();
     assert_eq!(tools_name(renamed), "Renamed Module");
     sqlx::query("UPDATE repositories SET mirroring_enabled = 0 WHERE id = 20").execute(&pool).await.unwrap();
-    let unmirrored = products::show(&pool, &cache, &request(&caller, "base-os")).await.unwrap();
+    let unmirrored = products::show(&pool, &cache, &request(&caller, "base-os")).await.unwrap().into_answer().unwrap();
     assert_eq!(json(&unmirrored.body)["extensions"][0]["available"], false);
     assert_eq!(cache.stats(), (1, 3));
 
@@ -362,7 +357,7 @@ fn abandon_every_slot_on_a_locked_row(name: &str, deadline: Option<Duration>) {
         .map(|cancel| {
             let (engine, cancel, request) = (Arc::clone(&engine), Arc::clone(cancel), request(&caller, "base-os"));
             std::thread::spawn(move || {
-                engine.run(&cancel, products::activate(engine.pool(), engine.catalog_cache(), &request))
+                engine.run(&cancel, products::activate(engine.pool(), engine.catalog_cache(), &request)).map(answer)
             })
         })
         .collect();
@@ -405,6 +400,7 @@ fn abandon_every_slot_on_a_locked_row(name: &str, deadline: Option<Duration>) {
     assert_eq!(setup.block_on(support::count(&pool, "activations")), 0);
     let answer = engine
         .run(&Cancel::new(), products::activate(engine.pool(), engine.catalog_cache(), &request(&caller, "base-os")))
+        .map(answer)
         .unwrap();
     assert_eq!(answer.status, 201, "the system itself is served once the lock is gone");
 }

@@ -5,18 +5,32 @@ module RmtRs
   #
   # RmtRs owns an action whole: none of the controller's callbacks run for it,
   # because RmtRs does what they do. That is only right while the callbacks are
-  # the ones it was written from. So an action is owned only when, in the running
-  # app, (1) the action is RMT's own method, (2) the controller's callbacks are
-  # exactly RMT 2.28's (same kind, name and defining file), and (3) the models
-  # RmtRs writes have RMT's own callbacks and no others (an engine's after_commit,
-  # say). Anything else (a pubcloud engine, a site's own code, a newer RMT that
+  # the ones it was written from. RmtRs knows two apps: RMT 2.28 (flavor :rmt)
+  # and RMT 2.28 with the public-cloud engines of rmt-server-pubcloud
+  # (:pubcloud). An action is owned in a flavor only when, in the running app,
+  # (1) the action is that flavor's method (RMT's, or scc_proxy's announce),
+  # (2) the controller's callbacks are exactly the flavor's (same kind, name and
+  # defining file), (3) the serializers and helpers shaping the answer are the
+  # flavor's (RMT's URLs, or zypper_auth's), and (4) the models RmtRs writes
+  # have the flavor's callbacks and no others. Anything else (a site's own
+  # code, an engine RmtRs does not know, part of the engines, a newer RMT that
   # renamed a callback) leaves the action on RMT's Ruby path, and the boot log
   # says why. This holds for V3, V4 and any subclass RMT or an engine defines.
   module Ownership
-    Action = Struct.new(:controller, :action, :handler, :source, :callbacks, :models, keyword_init: true)
+    Action = Struct.new(:controller, :action, :handler, :flavor, :source, :callbacks, :optional, :models,
+                        keyword_init: true)
 
     CONNECT = "app/controllers/api/connect"
     PRODUCTS_SOURCE = "#{CONNECT}/v3/systems/products_controller.rb".freeze
+    ANNOUNCE_SOURCE = "#{CONNECT}/v3/subscriptions/systems_controller.rb".freeze
+    # The files of RMT's public-cloud engines (rmt-server-pubcloud) that change
+    # the registration path.
+    SCC_PROXY = "engines/scc_proxy/lib/scc_proxy/engine.rb"
+    INSTANCE_VERIFICATION = "engines/instance_verification/lib/instance_verification/engine.rb"
+    ZYPPER_AUTH = "engines/zypper_auth/lib/zypper_auth/engine.rb"
+    DATA_EXPORT = "engines/data_export/lib/data_export/engine.rb"
+    REGISTRATION_SHARING = "engines/registration_sharing/lib/registration_sharing/engine.rb"
+
     # [kind, name, file defining the method] of every callback of RMT 2.28's
     # products controllers (V4 declares refresh_system_token again, same method).
     PRODUCTS_CALLBACKS = [
@@ -27,6 +41,21 @@ module RmtRs
       [:before, :check_base_product_dependencies, PRODUCTS_SOURCE],
       [:after, :refresh_system_token, "#{CONNECT}/base_controller.rb"]
     ].freeze
+    # With the engines: scc_proxy's authentication; the engines' activation
+    # checks, which RmtRs runs between its checks and its write
+    # (RmtRs::Pubcloud::ACTIVATION_CHECKS); data export's after_action, which
+    # RmtRs runs after its answer on the engine's condition; and callbacks of
+    # other actions.
+    PUBCLOUD_PRODUCTS_CALLBACKS = ([[:before, :authenticate_system, SCC_PROXY]] + PRODUCTS_CALLBACKS.drop(1) + [
+      [:before, :verify_product_activation, INSTANCE_VERIFICATION],
+      [:before, :scc_activate_product, SCC_PROXY],
+      [:after, :export_rmt_data, DATA_EXPORT],
+      [:before, :verify_base_product_upgrade, INSTANCE_VERIFICATION],
+      [:before, :scc_upgrade, SCC_PROXY]
+    ]).freeze
+    # V4 only: before `destroy`.
+    PUBCLOUD_PRODUCTS_OPTIONAL = [[:before, :scc_deactivate_product, SCC_PROXY]].freeze
+
     # [chain, kind, name, file] of the app-defined callbacks of the models RmtRs writes.
     MODEL_CALLBACKS = {
       "System" => [[:initialize, :after, :init, "app/models/system.rb"]],
@@ -34,44 +63,88 @@ module RmtRs
       "SystemProfile" => [[:commit, :after, :destroy_orphaned_profile, "app/models/system_profile.rb"]],
       "Activation" => []
     }.freeze
+    # registration_sharing's after_commit on create and destroy, which RmtRs
+    # runs after its own commits (RmtRs::Pubcloud.share).
+    SHARING = [:commit, :after, :share_registration, REGISTRATION_SHARING].freeze
+    PUBCLOUD_MODEL_CALLBACKS = MODEL_CALLBACKS.merge(
+      "System" => MODEL_CALLBACKS["System"] + [SHARING],
+      "Activation" => [SHARING]
+    ).freeze
 
+    # [class, instance method, file defining it] of what shapes the answers
+    # RmtRs renders itself: RMT's, or zypper_auth's susecloud URLs.
+    ANSWER_METHODS = {
+      rmt: [
+        ["V3::ServiceSerializer", :url, "app/serializers/v3/service_serializer.rb"],
+        ["V3::RepositorySerializer", :url, "app/serializers/v3/repository_serializer.rb"],
+        ["RMT::Misc.singleton_class", :make_repo_url, "lib/rmt/misc.rb"],
+        ["V3::ProductSerializer", :free, "app/serializers/v3/product_serializer.rb"],
+        ["Api::Connect::V3::Systems::ProductsController", :render_service, PRODUCTS_SOURCE]
+      ],
+      pubcloud: [
+        ["V3::ServiceSerializer", :url, ZYPPER_AUTH],
+        ["V3::RepositorySerializer", :url, "app/serializers/v3/repository_serializer.rb"],
+        ["RMT::Misc.singleton_class", :make_repo_url, ZYPPER_AUTH],
+        ["V3::ProductSerializer", :free, "app/serializers/v3/product_serializer.rb"],
+        ["Api::Connect::V3::Systems::ProductsController", :render_service, ZYPPER_AUTH]
+      ]
+    }.freeze
+
+    ANNOUNCE = "Api::Connect::V3::Subscriptions::SystemsController"
+    PRODUCTS = "Api::Connect::V3::Systems::ProductsController"
     ACTIONS = [
-      Action.new(controller: "Api::Connect::V3::Subscriptions::SystemsController", action: "announce_system",
-                 handler: :rmt_rs_announce, source: "#{CONNECT}/v3/subscriptions/systems_controller.rb",
-                 callbacks: [], models: %w[System Profile SystemProfile]),
-      Action.new(controller: "Api::Connect::V3::Systems::ProductsController", action: "activate",
-                 handler: :rmt_rs_activate, source: PRODUCTS_SOURCE, callbacks: PRODUCTS_CALLBACKS,
-                 models: %w[System Activation]),
-      Action.new(controller: "Api::Connect::V3::Systems::ProductsController", action: "show",
-                 handler: :rmt_rs_show, source: PRODUCTS_SOURCE, callbacks: PRODUCTS_CALLBACKS,
-                 models: %w[System Activation])
+      Action.new(controller: ANNOUNCE, action: "announce_system", handler: :rmt_rs_announce, flavor: :rmt,
+                 source: ANNOUNCE_SOURCE, callbacks: [], models: %w[System Profile SystemProfile]),
+      Action.new(controller: ANNOUNCE, action: "announce_system", handler: :rmt_rs_announce, flavor: :pubcloud,
+                 source: SCC_PROXY, callbacks: [[:after, :save_instance_data, INSTANCE_VERIFICATION]],
+                 models: %w[System Profile SystemProfile]),
+      Action.new(controller: PRODUCTS, action: "activate", handler: :rmt_rs_activate, flavor: :rmt,
+                 source: PRODUCTS_SOURCE, callbacks: PRODUCTS_CALLBACKS, models: %w[System Activation]),
+      Action.new(controller: PRODUCTS, action: "activate", handler: :rmt_rs_activate, flavor: :pubcloud,
+                 source: PRODUCTS_SOURCE, callbacks: PUBCLOUD_PRODUCTS_CALLBACKS,
+                 optional: PUBCLOUD_PRODUCTS_OPTIONAL, models: %w[System Activation]),
+      Action.new(controller: PRODUCTS, action: "show", handler: :rmt_rs_show, flavor: :rmt,
+                 source: PRODUCTS_SOURCE, callbacks: PRODUCTS_CALLBACKS, models: %w[System Activation]),
+      Action.new(controller: PRODUCTS, action: "show", handler: :rmt_rs_show, flavor: :pubcloud,
+                 source: PRODUCTS_SOURCE, callbacks: PUBCLOUD_PRODUCTS_CALLBACKS,
+                 optional: PUBCLOUD_PRODUCTS_OPTIONAL, models: %w[System Activation])
     ].freeze
 
     @verdicts = {}
     @lock = Mutex.new
 
     class << self
-      # The controller method that answers `action` of `controller` with RmtRs, or
-      # nil when RMT's own action must answer. Decided once per class and action
-      # (a request only looks the decision up), and only once the app is
+      # [controller method that answers `action` of `controller` with RmtRs,
+      # flavor (:rmt, or :pubcloud for RMT with its public-cloud engines)], or nil
+      # when RMT's own action must answer. Decided once per class and action (a
+      # request only looks the decision up), and only once the app is
       # initialized: engines add their callbacks in their after_initialize.
       def handler(controller, action)
         return decide(controller, action) unless ::Rails.application&.initialized?
 
         @lock.synchronize do
           @verdicts.fetch([controller, action]) { @verdicts[[controller, action]] = decide(controller, action) }
-        end&.first
+        end
       end
 
       # Every known action of the loaded controllers (and their subclasses), with
       # the reason it stays on RMT's path, or nil: for the boot log and specs.
       def report
-        ACTIONS.flat_map do |entry|
-          base = entry.controller.safe_constantize
+        ACTIONS.group_by { |entry| [entry.controller, entry.action] }.flat_map do |(name, action), entries|
+          base = name.safe_constantize
           next [] unless base
 
-          ([base] + base.descendants).map { |controller| [controller, entry.action, check(controller, entry)] }
+          ([base] + base.descendants).map do |controller|
+            reasons = entries.map { |entry| check(controller, entry) }
+            reason = reasons.all? ? reasons[entries.index { |e| e.flavor == expected_flavor }] : nil
+            [controller, action, reason]
+          end
         end
+      end
+
+      # What the loaded app looks like it is: RMT, or RMT with its engines.
+      def expected_flavor
+        defined?(::SccProxy::Engine) ? :pubcloud : :rmt
       end
 
       # The classes to hook: every known family's root.
@@ -86,14 +159,14 @@ module RmtRs
 
       private
 
-      # [handler] when RmtRs owns the action, else nil.
+      # [handler, flavor] when RmtRs owns the action, else nil.
       def decide(controller, action)
-        entry = entry_for(controller, action)
-        [entry.handler] if entry && check(controller, entry).nil?
+        entry = entries_for(controller, action).find { |candidate| check(controller, candidate).nil? }
+        [entry.handler, entry.flavor] if entry
       end
 
-      def entry_for(controller, action)
-        ACTIONS.find { |entry| entry.action == action && controller.name && family?(controller, entry) }
+      def entries_for(controller, action)
+        ACTIONS.select { |entry| entry.action == action && controller.name && family?(controller, entry) }
       end
 
       def family?(controller, entry)
@@ -109,24 +182,48 @@ module RmtRs
         callbacks = controller._process_action_callbacks.map do |callback|
           [callback.kind, callback.filter.is_a?(Symbol) ? callback.filter : :proc, callback_source(controller, callback.filter)]
         end
-        unknown = callbacks.uniq - entry.callbacks
+        unknown = callbacks.uniq - entry.callbacks - entry.optional.to_a
         missing = entry.callbacks - callbacks
         return "callbacks RmtRs does not know: #{describe(unknown)}" if unknown.any?
         return "callbacks RmtRs expects are gone: #{describe(missing)}" if missing.any?
 
-        model_verdict(entry)
+        answer_verdict(entry) || model_verdict(entry)
       rescue NameError => e
         "cannot be checked (#{e.message})"
       end
 
+      # nil when the serializers and helpers RmtRs answers for are the ones of
+      # the entry's flavor.
+      def answer_verdict(entry)
+        ANSWER_METHODS.fetch(entry.flavor).each do |owner, name, file|
+          found = defined_in(owner_of(owner).instance_method(name))
+          return "#{owner}##{name} is defined in #{found}, not #{file}" unless found == file
+        end
+        return "no instance verification provider is loaded" if entry.flavor == :pubcloud && !provider?
+
+        nil
+      end
+
+      def owner_of(name)
+        receiver, singleton = name.split(".")
+        constant = receiver.constantize
+        singleton ? constant.singleton_class : constant
+      end
+
+      def provider?
+        defined?(::InstanceVerification) && ::InstanceVerification.respond_to?(:provider) &&
+          !::InstanceVerification.provider.nil?
+      end
+
       def model_verdict(entry)
+        expected = entry.flavor == :pubcloud ? PUBCLOUD_MODEL_CALLBACKS : MODEL_CALLBACKS
         entry.models.each do |name|
           model = name.safe_constantize
           return "model #{name} is missing" unless model
 
           found = app_callbacks(model)
-          unknown = found - MODEL_CALLBACKS.fetch(name)
-          missing = MODEL_CALLBACKS.fetch(name) - found
+          unknown = found - expected.fetch(name)
+          missing = expected.fetch(name) - found
           return "model #{name} has callbacks RmtRs does not know: #{describe(unknown)}" if unknown.any?
           return "model #{name} lost callbacks RmtRs expects: #{describe(missing)}" if missing.any?
         end

@@ -20,25 +20,67 @@ module RmtRs
     # system_token    - the System-Token header (nil when absent, "" when empty)
     # user_agent      - the User-Agent header
     # system_tokens   - false when RMT's connect_api.disable_system_tokens is set
+    # cloud           - nil outside the public cloud; with RMT's public-cloud
+    #                   engines {wait_for_peers: Boolean}, and a block that
+    #                   finds instance identifiers (RmtRs::Pubcloud.identify)
     #
     # Returns a Response whose body is RMT's JSON as a String; a refusal is a
-    # Response too (401/422 with RMT's error JSON), as RMT renders it.
-    def activate(login:, password:, params:, base_url:, system_token: nil, user_agent: nil, system_tokens: true)
-      call("activate", login, password, params, base_url, system_token, user_agent, system_tokens)
+    # Response too (401/422 with RMT's error JSON), as RMT renders it. With
+    # `cloud`, an activation that passed RMT's checks returns a Checked
+    # instead: the engines' checks come next, then `finish`.
+    def activate(login:, password:, params:, base_url:, system_token: nil, user_agent: nil, system_tokens: true,
+                 cloud: nil, &identify)
+      call("activate", login, password, params, base_url, system_token, user_agent, system_tokens, cloud, &identify)
     end
 
     # What RMT's `GET /connect/systems/products` does: the same authentication
     # and checks, then the product with its extension tree.
-    def show(login:, password:, params:, base_url:, system_token: nil, user_agent: nil, system_tokens: true)
-      call("show", login, password, params, base_url, system_token, user_agent, system_tokens)
+    def show(login:, password:, params:, base_url:, system_token: nil, user_agent: nil, system_tokens: true,
+             cloud: nil, &identify)
+      call("show", login, password, params, base_url, system_token, user_agent, system_tokens, cloud, &identify)
     end
 
-    def call(action, login, password, params, base_url, system_token, user_agent, system_tokens) # rubocop:disable Metrics/ParameterLists
+    # A public-cloud activation that passed authentication and RMT's checks:
+    # the system's and the product's columns, the System-Token header so far,
+    # and the ticket `finish` takes.
+    # `token_header` is nil without a System-Token header, else [token_or_nil].
+    Checked = Struct.new(:system, :product, :token_header, :ticket, keyword_init: true) do
+      def service_id
+        ticket[2]
+      end
+    end
+
+    # Writes a Checked activation once the engines' checks passed.
+    def finish(checked, base_url:)
+      outcome(Native.finish_activation(checked.ticket, base_url.to_s))
+    end
+
+    def call(action, login, password, params, base_url, system_token, user_agent, system_tokens, cloud) # rubocop:disable Metrics/ParameterLists
       raise NotConfigured, "RmtRs is not configured: call RmtRs.configure first" unless Native.configured?
 
-      status, body, token = Native.product_request(action, login.to_s, password&.to_s, system_token&.to_s,
-                                                   user_agent&.to_s, !system_tokens, wanted(params), base_url.to_s)
-      Response.new(status: status, body: body, headers: token ? { "System-Token" => token } : {})
+      request = lambda do |identifiers|
+        Native.product_request(action, login.to_s, password&.to_s, system_token&.to_s, user_agent&.to_s,
+                               !system_tokens, wanted(params), base_url.to_s,
+                               cloud && [identifiers, cloud.fetch(:wait_for_peers, false)])
+      end
+      result = request.call(nil)
+      result = request.call(yield(result[1])) if result.first == "identify"
+      outcome(result)
+    end
+
+    def outcome(result)
+      case result.first
+      when "answer"
+        _, status, body, token, created = result
+        # RMT sets the header to the system's token, nil when it has none.
+        Response.new(status: status, body: body, headers: token ? { "System-Token" => token.first } : {},
+                     created_activation: created)
+      when "checked"
+        _, system, product, token, ticket = result
+        Checked.new(system: system, product: product, token_header: token, ticket: ticket)
+      else
+        raise Error, "RmtRs answered #{result.first.inspect} twice"
+      end
     end
 
     def wanted(params)

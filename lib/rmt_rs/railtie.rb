@@ -2,6 +2,7 @@
 
 require "rails/railtie"
 require_relative "ownership"
+require_relative "pubcloud"
 
 module RmtRs
   # Switches RMT's announce, activation and product tree to RmtRs when enabled, in RMT's
@@ -88,12 +89,18 @@ module RmtRs
   module Rendering
     private
 
-    def render_rmt_rs
-      answer = begin
-        yield
-      rescue RmtRs::Error => e
-        e
-      end
+    def render_rmt_rs(&block)
+      render_answer(rmt_rs_answer(&block))
+    end
+
+    # What the block answers, or the RmtRs::Error it raised.
+    def rmt_rs_answer
+      yield
+    rescue RmtRs::Error => e
+      e
+    end
+
+    def render_answer(answer)
       answer.headers.each { |name, value| response.headers[name] = value }
       render json: answer.body, status: answer.status
     end
@@ -104,47 +111,104 @@ module RmtRs
   # (RmtRs does their work) and RmtRs answers; everything else, and every action
   # while the flag is off, runs as RMT wrote it. Rails' instrumentation (RMT's
   # request log lines), parameter wrapping and rescue_from stay around it.
+  #
+  # With RMT's public-cloud engines (flavor :pubcloud) RmtRs answers as the
+  # engines make RMT answer, and leaves a BYOS announce (which goes to SCC) to
+  # RMT's path.
   module ControllerHook
     include Rendering
 
+    # What a handler returns to leave this request to RMT's own path.
+    FALL_BACK = Object.new.freeze
+
     def run_callbacks(kind, &block)
-      handler = kind == :process_action && RmtRs::Railtie.enabled? && RmtRs::Ownership.handler(self.class, action_name)
-      handler ? send(handler) : super
+      verdict = kind == :process_action && RmtRs::Railtie.enabled? && RmtRs::Ownership.handler(self.class, action_name)
+      return super unless verdict
+
+      handler, flavor = verdict
+      answered = send(handler, flavor)
+      answered.equal?(FALL_BACK) ? super : answered
     end
 
     private
 
-    def rmt_rs_announce
+    def rmt_rs_announce(flavor)
+      payg = nil
+      if flavor == :pubcloud
+        # scc_proxy sends an announce with a registration code to SCC (BYOS).
+        return FALL_BACK unless has_no_regcode?(request.headers.fetch("HTTP_AUTHORIZATION", nil))
+
+        payg = rmt_rs_payg_instance
+        return if performed?
+      end
       hwinfo = params.permit(hwinfo: {})[:hwinfo]
       profiles = params.key?(:system_profiles) ? params.permit(system_profiles: {})[:system_profiles] : nil
       render_rmt_rs do
         RmtRs::Registration.announce_system(hostname: params[:hostname], hwinfo: hwinfo&.to_h,
-                                            system_profiles: profiles&.to_h).tap do
+                                            system_profiles: profiles&.to_h, payg: payg).tap do |answer|
           logger.info("System '#{params[:hostname]}' announced")
+          RmtRs::Pubcloud.share(RmtRs::Pubcloud.announced_system(answer.body)) if payg
         end
       end
     end
 
-    def rmt_rs_activate
-      rmt_rs_products(:activate)
+    # scc_proxy's PAYG announce: the provider's instance identifier, or its
+    # refusal rendered as scc_proxy renders it.
+    def rmt_rs_payg_instance
+      { identifier: RmtRs::Pubcloud.instance_identifier(params["instance_data"]),
+        instance_data: params.fetch(:instance_data, nil) }
+    rescue ::InstanceVerification::Exception => e
+      logger.error("Could not register system: #{e.message}")
+      render json: { type: "error", error: e.message }, status: :unprocessable_entity, location: nil
+      nil
     end
 
-    def rmt_rs_show
-      rmt_rs_products(:show)
+    def rmt_rs_activate(flavor)
+      rmt_rs_products(:activate, flavor)
     end
 
-    def rmt_rs_products(action)
+    def rmt_rs_show(flavor)
+      rmt_rs_products(:show, flavor)
+    end
+
+    def rmt_rs_products(action, flavor)
       basic = ActionController::HttpAuthentication::Basic
       return basic.authentication_request(self, "RMT API", nil) unless basic.has_basic_credentials?(request)
 
       login, password = basic.user_name_and_password(request)
       token = request.headers.key?("System-Token") ? request.headers["System-Token"].to_s : nil
-      render_rmt_rs do
+      cloud = flavor == :pubcloud ? { wait_for_peers: RmtRs::Pubcloud.wait_for_peers? } : nil
+      outcome = rmt_rs_answer do
         RmtRs::Products.public_send(action, login: login, password: password, params: params.to_unsafe_h,
                                             base_url: request.base_url, system_token: token,
                                             user_agent: request.user_agent,
-                                            system_tokens: rmt_rs_system_tokens?)
+                                            system_tokens: rmt_rs_system_tokens?, cloud: cloud) do |wanted|
+          RmtRs::Pubcloud.identify(wanted, login, logger)
+        end
       end
+      outcome.is_a?(RmtRs::Products::Checked) ? rmt_rs_engine_checks(outcome) : render_answer(outcome)
+    end
+
+    # The engines' activation checks on RMT's records of what RmtRs checked,
+    # then RmtRs's write. A check that renders or raises ends the request as
+    # in RMT (rescue_from renders what it raises).
+    def rmt_rs_engine_checks(checked)
+      response.headers["System-Token"] = checked.token_header.first if checked.token_header
+      @system = ::System.instantiate(checked.system)
+      @product = ::Product.instantiate(checked.product)
+      RmtRs::Pubcloud.activation_checks(self.class).each do |check|
+        send(check)
+        return if performed?
+      end
+      render_rmt_rs do
+        RmtRs::Products.finish(checked, base_url: request.base_url).tap do |answer|
+          if answer.created_activation
+            RmtRs::Pubcloud.share(RmtRs::Pubcloud.created_activation(@system, checked.service_id))
+          end
+        end
+      end
+      # data_export's after_action, on its own condition.
+      export_rmt_data if RmtRs::Pubcloud.data_export? && response.successful? && !@system.byos?
     end
 
     # RMT's own switch (`connect_api.disable_system_tokens`), through RMT's own

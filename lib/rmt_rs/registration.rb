@@ -20,13 +20,18 @@ module RmtRs
     # subclasses for what RMT answers with an error status, and
     # RmtRs::UnprocessableEntity for input over RmtRs::Native::MAX_ENTRIES keys
     # and array items, MAX_BYTES of text or MAX_DEPTH levels.
-    def announce_system(hostname: nil, hwinfo: nil, system_profiles: nil)
+    # payg            - nil, or for a pay-as-you-go instance announced with RMT's
+    #                   public-cloud engines {identifier:, instance_data:}: the
+    #                   provider's instance identifier (login and system token;
+    #                   nil: a drawn login, no token) and the instance data sent
+    def announce_system(hostname: nil, hwinfo: nil, system_profiles: nil, payg: nil)
       ensure_hash!(hwinfo, :hwinfo)
       ensure_hash!(system_profiles, :system_profiles)
       raise NotConfigured, "RmtRs is not configured: call RmtRs.configure first" unless Native.configured?
 
+      instance = payg && [column_text(payg[:identifier], :varchar), column_text(payg[:instance_data], :text)]
       id, login, password, clear_cache = Native.announce_system(column_text(hostname, :varchar), hwinfo,
-                                                                stored_profiles(system_profiles))
+                                                                stored_profiles(system_profiles), instance)
       headers = clear_cache ? { "X-System-Profiles-Action" => "clear-cache" } : {}
       Response.new(
         status: 201,

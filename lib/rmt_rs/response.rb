@@ -2,6 +2,8 @@
 
 module RmtRs
   # What the controller renders: status, JSON body (a Hash with string keys, as
-  # RMT's serializers produce) and extra response headers.
-  Response = Struct.new(:status, :body, :headers, keyword_init: true)
+  # RMT's serializers produce, or RMT's JSON text) and extra response headers;
+  # `created_activation` tells whether an activation was written (registration
+  # sharing tells its peers).
+  Response = Struct.new(:status, :body, :headers, :created_activation, keyword_init: true)
 end

@@ -9,14 +9,18 @@ RSpec.describe RmtRs::Ownership do
   after { described_class.reset! }
 
   def handler(controller, action)
-    described_class.handler(controller, action)
+    described_class.handler(controller, action)&.first
+  end
+
+  def entry(action, flavor = :rmt)
+    described_class::ACTIONS.find { |e| e.action == action && e.flavor == flavor }
   end
 
   it "owns announce, activate and show on RMT 2.28's V3 and V4 controllers" do
     expect(described_class.report.map { |_, _, reason| reason }.compact).to eq([])
     products = [Api::Connect::V3::Systems::ProductsController, Api::Connect::V4::Systems::ProductsController]
-    expect(products.flat_map { |c| %w[activate show].map { |a| handler(c, a) } })
-      .to eq(%i[rmt_rs_activate rmt_rs_show] * 2)
+    expect(products.flat_map { |c| %w[activate show].map { |a| described_class.handler(c, a) } })
+      .to eq([[:rmt_rs_activate, :rmt], [:rmt_rs_show, :rmt]] * 2)
     announces = [Api::Connect::V3::Subscriptions::SystemsController, Api::Connect::V4::Subscriptions::SystemsController]
     expect(announces.map { |c| handler(c, "announce_system") }).to eq(%i[rmt_rs_announce] * 2)
     expect(handler(Api::Connect::V4::Systems::ProductsController, "upgrade")).to be_nil
@@ -27,7 +31,7 @@ RSpec.describe RmtRs::Ownership do
       before_action :audit, only: :activate
       def audit; end
     end)
-    reason = described_class.send(:check, SiteProductsController, described_class::ACTIONS[1])
+    reason = described_class.send(:check, SiteProductsController, entry("activate"))
     expect(reason).to start_with("callbacks RmtRs does not know: before audit")
     expect(handler(SiteProductsController, "activate")).to be_nil
   end
@@ -36,7 +40,7 @@ RSpec.describe RmtRs::Ownership do
     stub_const("LaxProductsController", Class.new(Api::Connect::V3::Systems::ProductsController) do
       skip_before_action :load_subscription
     end)
-    expect(described_class.send(:check, LaxProductsController, described_class::ACTIONS[1]))
+    expect(described_class.send(:check, LaxProductsController, entry("activate")))
       .to eq("callbacks RmtRs expects are gone: before load_subscription app/controllers/api/connect/v3/systems/products_controller.rb")
   end
 

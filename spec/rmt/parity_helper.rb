@@ -37,6 +37,25 @@ module ParityHelpers
     end
   end
 
+  # SUSEConnect's activation, with `System-Token` absent, empty or the one it
+  # holds; keeps the token answered in @token.
+  def activate(body, token: :absent)
+    header "System-Token", token == :absent ? nil : token
+    post "/connect/systems/products", body.to_json, "CONTENT_TYPE" => "application/json"
+    @token = last_response.headers["System-Token"]
+    last_response
+  end
+
+  # The product tree; as SUSEConnect sends it (a GET with a JSON body) or as a query.
+  def show(body, as: :json, token: :absent)
+    header "System-Token", token == :absent ? nil : token
+    if as == :json
+      get "/connect/systems/products", {}, "CONTENT_TYPE" => "application/json", input: body.to_json
+    else
+      get "/connect/systems/products", body
+    end
+  end
+
   def count(table)
     ActiveRecord::Base.connection.select_value("SELECT COUNT(*) FROM #{table}")
   end

@@ -32,22 +32,6 @@ RSpec.describe "POST and GET /connect/systems/products: RmtRs against RMT's Ruby
     outcomes[:ruby]
   end
 
-  def activate(body, token: :absent)
-    header "System-Token", token == :absent ? nil : token
-    post "/connect/systems/products", body.to_json, "CONTENT_TYPE" => "application/json"
-    @token = last_response.headers["System-Token"]
-    last_response
-  end
-
-  def show(body, as: :json, token: :absent)
-    header "System-Token", token == :absent ? nil : token
-    if as == :json # as SUSEConnect sends it: a GET with a JSON body
-      get "/connect/systems/products", {}, "CONTENT_TYPE" => "application/json", input: body.to_json
-    else
-      get "/connect/systems/products", body
-    end
-  end
-
   describe "activate" do
     it "activates the base product with a new system token, on v4 and v3" do
       result = expect_parity { activate(SLES, token: "") }

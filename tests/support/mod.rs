@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use rmt_rs_core::DatabaseConfig;
+use rmt_rs_core::{Caller, DatabaseConfig, ProductRequest, Value};
 use sqlx::mysql::MySqlPool;
 use sqlx::Executor;
 
@@ -121,3 +121,18 @@ INSERT INTO repositories (id, scc_id, name, enabled, external_url, mirroring_ena
          (20, 120, 'tools-pool', 1, 'https://x/tools', 1, '/tools/', NOW());
 INSERT INTO repositories_services (repository_id, service_id) VALUES (10, 1), (20, 2);
 ";
+
+/// A products request of `caller` for `identifier` 15.6 x86_64, as SUSEConnect sends it.
+pub fn product_request(caller: &Caller, identifier: &str) -> ProductRequest {
+    let text = |s: &str| Value::String(s.into());
+    ProductRequest {
+        caller: caller.clone(),
+        params: vec![
+            ("identifier".into(), text(identifier)),
+            ("version".into(), text("15.6")),
+            ("arch".into(), text("x86_64")),
+        ],
+        base_url: "http://rmt.test".into(),
+        ..ProductRequest::default()
+    }
+}

@@ -4,6 +4,7 @@
 //!   rmt-rs-herd --address 127.0.0.1:4224 --mode herd --instances 1000 --spread-ms 10000
 //!   rmt-rs-herd --address 127.0.0.1:4224 --mode sweep --instances 2000 --concurrency 64 --scenario announce
 //!
+//! --payg 1: pay-as-you-go instances as registercloudguest registers them.
 //! scenario: registration (default: everything SUSEConnect does), announce, or
 //! activation (announce, then the base product's activation), or hostile
 //! (one announce each, bent in one of a dozen ways).
@@ -33,6 +34,7 @@ struct Options {
     timeout: Duration,
     scenario: Scenario,
     base: (String, String, String),
+    payg: bool,
 }
 
 fn options() -> Result<Options, String> {
@@ -45,6 +47,7 @@ fn options() -> Result<Options, String> {
         timeout: Duration::from_secs(60),
         scenario: Scenario::Registration,
         base: ("SLES".into(), "15.6".into(), "x86_64".into()),
+        payg: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     for pair in args.chunks(2) {
@@ -57,6 +60,7 @@ fn options() -> Result<Options, String> {
             "--spread-ms" => o.spread = Duration::from_millis(number()?),
             "--concurrency" => o.concurrency = number()?.max(1) as usize,
             "--timeout-s" => o.timeout = Duration::from_secs(number()?),
+            "--payg" => o.payg = value == "1",
             "--scenario" => {
                 o.scenario = match value.as_str() {
                     "announce" => Scenario::Announce,
@@ -132,8 +136,13 @@ fn main() {
     // One worker thread: the client must leave the machine's cores to the server.
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build();
     let runtime = runtime.unwrap_or_else(|e| panic!("tokio runtime: {e}"));
-    let target =
-        Arc::new(Target { address: o.address.clone(), timeout: o.timeout, scenario: o.scenario, base: o.base.clone() });
+    let target = Arc::new(Target {
+        address: o.address.clone(),
+        timeout: o.timeout,
+        scenario: o.scenario,
+        base: o.base.clone(),
+        payg: o.payg,
+    });
     let recorder = Arc::new(Recorder::default());
     let start = Instant::now();
     runtime.block_on(async {
@@ -146,6 +155,7 @@ fn main() {
     summary["mode"] = o.mode.clone().into();
     summary["instances"] = o.instances.into();
     summary["scenario"] = format!("{:?}", o.scenario).to_lowercase().into();
+    summary["payg"] = o.payg.into();
     summary["concurrency"] = if o.mode == "sweep" { o.concurrency.into() } else { serde_json::Value::Null };
     summary["spread_s"] = if o.mode == "sweep" { serde_json::Value::Null } else { o.spread.as_secs_f64().into() };
     println!("{summary}");

@@ -29,6 +29,8 @@ pub struct Target {
     pub scenario: Scenario,
     /// identifier, version, arch of the base product.
     pub base: (String, String, String),
+    /// Pay-as-you-go instances as registercloudguest registers them.
+    pub payg: bool,
 }
 
 struct Session<'a> {
@@ -37,13 +39,18 @@ struct Session<'a> {
     due: Instant,
     credentials: Option<Credentials>,
     token: String,
+    /// The instance's number when it registers as a PAYG instance.
+    payg: Option<usize>,
 }
 
 impl Session<'_> {
     /// Sends one step; the next one is due when this one is answered.
     async fn step(&mut self, endpoint: &'static str, method: &str, path: &str, body: Vec<u8>) -> Option<Answer> {
-        let headers =
+        let mut headers =
             suseconnect::headers(self.credentials.as_ref(), self.credentials.as_ref().map(|_| self.token.as_str()));
+        if let Some(instance) = self.payg {
+            headers.extend(suseconnect::payg_headers(instance, self.credentials.is_some()));
+        }
         let answer = self.connection.send(Call { method, path, headers: &headers, body: Some(body) }).await;
         let finished = Instant::now();
         self.recorder.record(Sample {
@@ -69,6 +76,7 @@ pub async fn register(target: Arc<Target>, recorder: Arc<Recorder>, instance: us
         due,
         credentials: None,
         token: String::new(),
+        payg: target.payg.then_some(instance),
     };
     let registered = steps(&mut session, &target, instance).await.is_some();
     recorder.session_done(session.due, registered);

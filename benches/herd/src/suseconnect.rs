@@ -48,6 +48,23 @@ impl Credentials {
     }
 }
 
+/// registercloudguest's additions for a pay-as-you-go instance: the announce
+/// says it has no registration code (`Authorization: Token token=`), and
+/// every later request carries the instance's data (`X-Instance-Data`, as the
+/// susecloud plugin sends it).
+pub fn payg_headers(instance: usize, announced: bool) -> Vec<(&'static str, String)> {
+    if announced {
+        vec![("X-Instance-Data", base64(instance_data(instance).as_bytes()))]
+    } else {
+        vec![("Authorization", "Token token=".to_string())]
+    }
+}
+
+/// The instance's identity document, as a cloud's metadata service hands it.
+pub fn instance_data(instance: usize) -> String {
+    format!("<document>{{\"instanceId\":\"i-{instance:017x}\",\"region\":\"eu-central-1\"}}</document>")
+}
+
 fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
@@ -116,7 +133,7 @@ pub fn announce_body(instance: usize) -> Vec<u8> {
             "hostname": hostname, "uuid": format!("ec2{instance:029x}"), "sap": null, "ha_active": null
         },
         "distro_target": "sle-15-x86_64",
-        "instance_data": format!("<document>{{\"instanceId\":\"i-{instance:017x}\",\"region\":\"eu-central-1\"}}</document>"),
+        "instance_data": instance_data(instance),
         "system_profiles": { "pci_data": profile(pci), "mod_list": profile(modules) }
     });
     serde_json::to_vec(&body).unwrap_or_default()

@@ -166,3 +166,26 @@ impl Conversion<'_> {
         ))
     }
 }
+
+/// Column values of a row as a Hash (column name => nil, true/false, Integer
+/// or String), for ActiveRecord's `instantiate`.
+pub fn attributes(ruby: &Ruby, columns: &[(String, CoreValue)]) -> Result<RHash, Error> {
+    let hash = ruby.hash_new();
+    for (name, value) in columns {
+        let value: Value = match value {
+            CoreValue::Null => ruby.qnil().as_value(),
+            CoreValue::Bool(b) => ruby.into_value(*b),
+            CoreValue::Integer(text) => ruby.into_value(
+                text.parse::<i64>()
+                    .map_err(|_| Error::new(ruby.exception_range_error(), format!("column {name} is out of range")))?,
+            ),
+            CoreValue::String(text) => ruby.into_value(text.as_str()),
+            CoreValue::Float(f) => ruby.into_value(*f),
+            CoreValue::Array(_) | CoreValue::Object(_) => {
+                return Err(Error::new(ruby.exception_type_error(), format!("column {name} is not a column value")))
+            }
+        };
+        hash.aset(name.as_str(), value)?;
+    }
+    Ok(hash)
+}

@@ -10,8 +10,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use magnus::{function, prelude::*, Error, RArray, Ruby};
+use rmt_rs_core::announce::PaygInstance;
 use rmt_rs_core::engine::ProcessEngine;
-use rmt_rs_core::{announce_system, products, AnnounceRequest, Caller, Cancel, DatabaseConfig, Engine, ProductRequest};
+use rmt_rs_core::products::{Outcome, Ticket};
+use rmt_rs_core::{
+    announce_system, products, AnnounceRequest, Answer, Caller, Cancel, DatabaseConfig, Engine, Flavor, ProductRequest,
+};
 
 /// The engine (tokio runtime + sqlx pool) of this process.
 static ENGINE: ProcessEngine = ProcessEngine::new();
@@ -58,17 +62,21 @@ fn after_fork() {
 }
 
 /// `[id, login, password, clear_profiles_cache]` of the announced system.
+/// `payg` is nil, or `[instance_identifier, instance_data]` (each may be nil)
+/// for a PAYG instance announced with the public-cloud engines.
 fn announce(
     ruby: &Ruby,
     hostname: Option<String>,
     hwinfo: magnus::Value,
     system_profiles: magnus::Value,
+    payg: Option<(Option<String>, Option<String>)>,
 ) -> Result<RArray, Error> {
     let mut allowance = convert::Allowance::default();
     let request = AnnounceRequest {
         hostname,
         hwinfo: convert::optional_hash(ruby, hwinfo, "hwinfo", &mut allowance)?,
         system_profiles: convert::hash_pairs(ruby, system_profiles, "system_profiles", &mut allowance)?,
+        payg: payg.map(|(identifier, instance_data)| PaygInstance { identifier, instance_data }),
     };
     let announced = released(ruby, |engine, cancel| engine.run(cancel, announce_system(engine.pool(), &request)))?;
     Ok(ruby.ary_new_from_values(&[
@@ -79,8 +87,16 @@ fn announce(
     ]))
 }
 
-/// `[status, json_body, system_token_or_nil]` of a products request; `action`
-/// is "activate" or "show".
+/// `[[system_id, instance_identifier_or_nil], ...]`.
+type Identifiers = Vec<(u64, Option<String>)>;
+
+/// A products request; `action` is "activate" or "show", `cloud` nil outside
+/// the public cloud, else `[identifiers, wait_for_peers]` (identifiers nil or
+/// `[[system_id, identifier_or_nil], ...]`). Answers one of
+/// `["answer", status, json_body, token_header, created_activation]`,
+/// `["identify", [[system_id, instance_data_or_nil], ...]]` or
+/// `["checked", system_attributes, product_attributes, token_header, ticket]`;
+/// `token_header` is nil when RMT sets no `System-Token` header, else `[token_or_nil]`.
 #[allow(clippy::too_many_arguments)]
 fn product_request(
     ruby: &Ruby,
@@ -92,13 +108,21 @@ fn product_request(
     tokens_disabled: bool,
     params: magnus::Value,
     base_url: String,
+    cloud: Option<(Option<Identifiers>, bool)>,
 ) -> Result<RArray, Error> {
+    let (flavor, identifiers, wait_for_peers) = match cloud {
+        Some((identifiers, wait)) => (Flavor::Pubcloud, identifiers, wait),
+        None => (Flavor::Rmt, None, false),
+    };
     let request = ProductRequest {
         caller: Caller { login, password, system_token, user_agent, tokens_disabled },
         params: convert::hash_pairs(ruby, params, "params", &mut convert::Allowance::default())?,
         base_url,
+        flavor,
+        identifiers,
+        wait_for_peers,
     };
-    let answer = released(ruby, |engine, cancel| {
+    let outcome = released(ruby, |engine, cancel| {
         engine.run(cancel, async {
             match action.as_str() {
                 "activate" => products::activate(engine.pool(), engine.catalog_cache(), &request).await,
@@ -106,11 +130,59 @@ fn product_request(
             }
         })
     })?;
-    Ok(ruby.ary_new_from_values(&[
+    match outcome {
+        Outcome::Answer(answer) => Ok(answer_array(ruby, answer)),
+        Outcome::Identify(wanted) => {
+            Ok(ruby.ary_new_from_values(&[ruby.into_value("identify"), ruby.into_value(wanted)]))
+        }
+        Outcome::Checked(checked) => {
+            let t = checked.ticket;
+            let ticket = (t.system_id, t.product_id, t.service_id, t.subscription_id, t.refresh_token);
+            Ok(ruby.ary_new_from_values(&[
+                ruby.into_value("checked"),
+                convert::attributes(ruby, &checked.system)?.as_value(),
+                convert::attributes(ruby, &checked.product)?.as_value(),
+                token_header(ruby, checked.token_header, checked.system_token),
+                ruby.into_value(ticket),
+            ]))
+        }
+    }
+}
+
+/// The second step of a public-cloud activation: the ticket of its
+/// "checked" outcome; answers as `product_request` does.
+fn finish_activation(
+    ruby: &Ruby,
+    ticket: (u64, u64, u64, Option<i64>, bool),
+    base_url: String,
+) -> Result<RArray, Error> {
+    let (system_id, product_id, service_id, subscription_id, refresh_token) = ticket;
+    let ticket = Ticket { system_id, product_id, service_id, subscription_id, refresh_token };
+    let answer = released(ruby, |engine, cancel| {
+        engine.run(
+            cancel,
+            products::finish_activation(engine.pool(), engine.catalog_cache(), &ticket, &base_url, Flavor::Pubcloud),
+        )
+    })?;
+    Ok(answer_array(ruby, answer))
+}
+
+/// nil without a `System-Token` header, else `[token_or_nil]`.
+fn token_header(ruby: &Ruby, sent: bool, token: Option<String>) -> magnus::Value {
+    match sent {
+        true => ruby.ary_new_from_values(&[ruby.into_value(token)]).as_value(),
+        false => ruby.qnil().as_value(),
+    }
+}
+
+fn answer_array(ruby: &Ruby, answer: Answer) -> RArray {
+    ruby.ary_new_from_values(&[
+        ruby.into_value("answer"),
         ruby.into_value(answer.status),
         ruby.into_value(answer.body),
-        ruby.into_value(answer.system_token),
-    ]))
+        token_header(ruby, answer.token_header, answer.system_token),
+        ruby.into_value(answer.created_activation),
+    ])
 }
 
 /// Installs catalog tracking (`db/catalog_tracking.sql`), which lets RmtRs
@@ -147,8 +219,9 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     native.define_singleton_method("configure", function!(configure, 10))?;
     native.define_singleton_method("configured?", function!(is_configured, 0))?;
     native.define_singleton_method("after_fork", function!(after_fork, 0))?;
-    native.define_singleton_method("announce_system", function!(announce, 3))?;
-    native.define_singleton_method("product_request", function!(product_request, 8))?;
+    native.define_singleton_method("announce_system", function!(announce, 4))?;
+    native.define_singleton_method("product_request", function!(product_request, 9))?;
+    native.define_singleton_method("finish_activation", function!(finish_activation, 2))?;
     native.define_singleton_method("install_catalog_tracking", function!(install_catalog_tracking, 0))?;
     // The input limits, for the Ruby side's documentation and specs.
     native.const_set("MAX_ENTRIES", convert::MAX_ENTRIES)?;

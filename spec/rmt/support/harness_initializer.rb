@@ -26,3 +26,17 @@ if ENV["RACK_TIMEOUT"]
   Rails.application.config.middleware.insert_before Rack::Runtime, Rack::Timeout,
                                                     service_timeout: Integer(ENV["RACK_TIMEOUT"])
 end
+
+# RMT_RS_CLOUD_PROVIDER=1: RMT's example instance verification provider finds
+# the instance id in the instance data (`"instanceId":"i-..."`), as SUSE's AWS
+# provider finds it in the identity document, so a PAYG herd registers under
+# instance identifiers as in a region (the example provider finds none).
+if ENV["RMT_RS_CLOUD_PROVIDER"] == "1"
+  Rails.application.config.after_initialize do
+    InstanceVerification::Providers::Example.class_eval do
+      def instance_identifier
+        @instance_data.to_s[/"instanceId"\s*:\s*"([^"]+)"/, 1]
+      end
+    end
+  end
+end

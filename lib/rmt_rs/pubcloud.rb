@@ -1,0 +1,79 @@
+# frozen_string_literal: true
+
+module RmtRs
+  # What RmtRs asks of RMT's public-cloud engines (rmt-server-pubcloud), which
+  # only Ruby can answer: the instance verification provider (SUSE's AWS,
+  # Azure and GCE providers are plugins of RMT), the engines' own activation
+  # checks and their cache files, and registration sharing's notes for the
+  # sibling servers. Everything here runs with the GVL held and touches the
+  # database only where an engine itself does (a BYOS or hybrid path, a
+  # registration code on a PAYG system); RmtRs's reads and writes around it
+  # run in Rust.
+  module Pubcloud
+    # The engines' before_actions of `activate`, run in the controller's
+    # callback order between RmtRs's checks and its write.
+    ACTIVATION_CHECKS = %i[verify_product_activation scc_activate_product].freeze
+
+    module_function
+
+    # The `activate` checks of `controller`, in its callback chain's order.
+    def activation_checks(controller)
+      controller._process_action_callbacks.filter_map do |callback|
+        callback.filter if callback.kind == :before && ACTIVATION_CHECKS.include?(callback.filter)
+      end
+    end
+
+    # scc_proxy's instance identifier for `instance_data` (login and token of a
+    # PAYG system). Raises InstanceVerification::Exception as the provider does.
+    def instance_identifier(instance_data)
+      ::InstanceVerification.provider.new(nil, nil, nil, instance_data).instance_identifier
+    end
+
+    # For authentication: [[system_id, identifier]] of the first system whose
+    # instance identifier the provider finds, trying `wanted` ([[system_id,
+    # instance_data]], oldest first) in order as scc_proxy does; the ones it
+    # refuses are logged and left out.
+    def identify(wanted, login, logger)
+      wanted.each do |id, instance_data|
+        return [[id, instance_identifier(instance_data)]]
+      rescue ::InstanceVerification::Exception => e
+        logger.error("Could not find system (login #{login} instance identifier: #{e.message})")
+      end
+      []
+    end
+
+    # Whether data_export has a handler to send activations to (RMT ships an
+    # example one; SUSE's regions install theirs).
+    def data_export?
+      defined?(::DataExport) && ::DataExport.respond_to?(:handler) && ::DataExport.handler.present?
+    end
+
+    # scc_proxy looks for unknown credentials again while registration sharing
+    # has peers (a sibling's registration may not be shared yet).
+    def wait_for_peers?
+      !!::Settings.dig(:regsharing, :peers)
+    rescue StandardError
+      false
+    end
+
+    # Runs registration sharing's after_commit for a system or an activation
+    # RmtRs created, as ActiveRecord would have after its commit.
+    def share(record)
+      record.share_registration if record.respond_to?(:share_registration)
+    end
+
+    # The announced system as RMT's record, for `share` (with what System's
+    # after_initialize reads).
+    def announced_system(body)
+      ::System.instantiate(body.slice("id", "login", "password").merge("registered_at" => nil))
+    end
+
+    # An activation of `system` RmtRs created, for `share` (its system at hand,
+    # so sharing reads nothing).
+    def created_activation(system, service_id)
+      ::Activation.instantiate("system_id" => system.id, "service_id" => service_id).tap do |activation|
+        activation.association(:system).target = system
+      end
+    end
+  end
+end

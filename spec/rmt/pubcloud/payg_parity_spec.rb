@@ -1,0 +1,227 @@
+# frozen_string_literal: true
+
+require_relative "../parity_helper"
+
+abort "The public-cloud parity specs need RMT's engines: RMT_LOAD_ENGINES=1 script/rmt spec ..." unless defined?(SccProxy::Engine)
+
+# The PAYG flow as registercloudguest drives it, through RMT with its
+# public-cloud engines and RMT's example provider, on RMT's Ruby path and with
+# RmtRs: announce with the instance data and an empty `Authorization: Token
+# token=` header, activations (basic credentials, System-Token, X-Instance-Data)
+# and the product tree. Rows, answers, the engines' cache files and
+# registration sharing's notes must be the same on both paths.
+RSpec.describe "The public-cloud PAYG flow: RmtRs against RMT with its engines", :parity do
+  SLES = { identifier: "SLES", version: "15.6", arch: "x86_64" }.freeze
+  BASESYSTEM = { identifier: "sle-module-basesystem", version: "15.6", arch: "x86_64" }.freeze
+  HA = { identifier: "sle-ha", version: "15.6", arch: "x86_64" }.freeze
+  SLED = { identifier: "SLED", version: "15.6", arch: "x86_64" }.freeze
+  INSTANCE_DATA = "<document>{\"instanceId\": \"i-0a1b2c3d\"}</document>"
+  CACHE_DIRS = %i[repo_payg_cache_dir repo_byos_cache_dir repo_hybrid_cache_dir registry_cache_dir].freeze
+  HWINFO = { cpus: 2, sockets: 1, hypervisor: "Xen", arch: "x86_64", uuid: "ec235f7d-b435-e27d-86c6-c8fef3180a01",
+             cloud_provider: "amazon" }.freeze
+
+  let(:sharing_dir) { Dir.mktmpdir("regsharing") }
+
+  before do
+    # RmtRs answers these requests itself (no fallback to RMT's path).
+    %w[activate show].each do |action|
+      expect(RmtRs::Ownership.handler(Api::Connect::V4::Systems::ProductsController, action)).to eq([:"rmt_rs_#{action}", :pubcloud])
+    end
+    # What data_export's handler (RMT's example one) is handed, per path.
+    @exported = []
+    allow_any_instance_of(DataExport::Handlers::Example).to receive(:export_rmt_data) do |handler|
+      @exported << handler.instance_variable_get(:@params)[:dw_product_name]
+    end
+    # The example provider finds no instance identifier; a cloud's provider
+    # finds the instance id in the instance data, as this one does.
+    allow_any_instance_of(InstanceVerification::Providers::Example).to receive(:instance_identifier) do |provider|
+      provider.instance_variable_get(:@instance_data).to_s[/i-\h+/]
+    end
+  end
+
+  after { FileUtils.rm_rf(sharing_dir) }
+
+  def cache_files
+    CACHE_DIRS.to_h do |dir|
+      path = Rails.application.config.public_send(dir)
+      [dir, Dir.exist?(path) ? Dir.children(path).sort : []]
+    end
+  end
+
+  def clear_caches
+    CACHE_DIRS.each { |dir| FileUtils.rm_rf(Rails.application.config.public_send(dir)) }
+  end
+
+  # Runs `steps` on both paths from a freshly announced PAYG instance and
+  # compares everything, the engines' files included.
+  def expect_parity(instance_data: INSTANCE_DATA, &steps)
+    files = {}
+    outcomes = RmtRs::Parity.on_both_paths do |path|
+      @exported = []
+      clear_caches
+      FileUtils.rm_rf(Dir.glob("#{sharing_dir}/*"))
+      %w[Authorization System-Token X-Instance-Data].each { |name| header name, nil }
+      header "Accept", ParityHelpers::V4
+      header "User-Agent", "SUSEConnect/1.14.0"
+      announce(instance_data)
+      @credentials = JSON.parse(last_response.body)
+      basic_authorize @credentials["login"], @credentials["password"] if last_response.status == 201
+      header "X-Instance-Data", Base64.strict_encode64(instance_data.to_s)
+      instance_exec(&steps) if steps
+      files[path] = { exported: @exported, caches: cache_files, shared: Dir.glob("#{sharing_dir}/**/*").map { |f| f.delete_prefix(sharing_dir) }.sort }
+      last_response
+    end
+    expect(outcomes[:rust]).to eq(outcomes[:ruby])
+    expect(files[:rust]).to eq(files[:ruby])
+    outcomes[:ruby].merge(files: files[:ruby])
+  end
+
+  # registercloudguest's announce: SUSEConnect with the instance data and no
+  # registration code.
+  def announce(instance_data, regcode: "")
+    header "Authorization", "Token token=#{regcode}"
+    post "/connect/subscriptions/systems",
+         { hostname: "ip-10-0-0-1", hwinfo: HWINFO, instance_data: instance_data }.compact.to_json,
+         "CONTENT_TYPE" => "application/json"
+  end
+
+  describe "announce" do
+    it "registers the instance under its instance identifier, with its instance data, as PAYG" do
+      result = expect_parity
+      expect(result[:status]).to eq(201)
+      expect(result[:body]["login"]).to eq("i-0a1b2c3d")
+      expect(result[:systems].first).to include("login" => "i-0a1b2c3d", "system_token" => "i-0a1b2c3d",
+                                                "instance_data" => INSTANCE_DATA, "proxy_byos_mode" => 1)
+    end
+
+    it "registers a provider's instance without identifier under a drawn login" do
+      result = expect_parity(instance_data: "<document>no id</document>")
+      expect(result[:systems].first).to include("login" => "<login>", "system_token" => nil, "proxy_byos_mode" => 1)
+    end
+
+    it "registers an instance announced again as another system with the same login" do
+      result = expect_parity { announce(INSTANCE_DATA) }
+      expect(result[:systems].map { |s| s["login"] }).to eq(%w[i-0a1b2c3d i-0a1b2c3d])
+    end
+
+    it "answers the provider's refusal as scc_proxy does, writing nothing" do
+      allow_any_instance_of(InstanceVerification::Providers::Example).to receive(:instance_identifier)
+        .and_raise(InstanceVerification::Exception, "Malformed instance data")
+      result = expect_parity
+      expect(result[:status]).to eq(422)
+      expect(result[:body]).to eq("type" => "error", "error" => "Malformed instance data")
+      expect(result[:systems]).to be_empty
+    end
+
+    it "sends a BYOS announce (a registration code) to SCC on both paths" do
+      stub_request(:post, "https://scc.suse.com/connect/subscriptions/systems")
+        .to_return(status: 201, body: { id: 4711, login: "SCC_byos", password: "byos-password" }.to_json)
+      result = expect_parity { nil }
+      expect(result[:status]).to eq(201)
+      byos = RmtRs::Parity.on_both_paths do
+        header "Accept", ParityHelpers::V4
+        announce(INSTANCE_DATA, regcode: "BYOS-REGCODE")
+        last_response
+      end
+      expect(byos[:rust]).to eq(byos[:ruby])
+      expect(byos[:ruby][:systems].first).to include("proxy_byos_mode" => 2, "scc_system_id" => 4711)
+    end
+  end
+
+  describe "activation" do
+    it "activates the base product and the recommended modules with susecloud URLs and cache files" do
+      result = expect_parity do
+        activate(SLES, token: "")
+        activate(BASESYSTEM, token: @token)
+      end
+      expect(result[:status]).to eq(201)
+      expect(result[:body]["url"]).to start_with("plugin:/susecloud?credentials=Basesystem_Module_x86_64&path=/services/")
+      expect(result[:body]["product"]["repositories"].map { |r| r["url"] }).to all(start_with("plugin:/susecloud?"))
+      expect(result[:activations].size).to eq(2)
+      expect(result[:files][:caches][:repo_payg_cache_dir]).to eq(["127.0.0.1-i-0a1b2c3d-2600"])
+      expect(result[:files][:exported]).to eq(["SUSE Linux Enterprise Server", "Basesystem Module"])
+    end
+
+    it "activates for clients without System-Token" do
+      result = expect_parity { activate(SLES) }
+      expect(result[:headers]["System-Token"]).to be_nil
+    end
+
+    it "activates a non-free extension the instance's subscription covers" do
+      result = expect_parity do
+        activate(SLES)
+        activate(HA)
+      end
+      expect(result[:status]).to eq(201)
+      expect(result[:files][:caches][:repo_payg_cache_dir].size).to eq(2)
+    end
+
+    it "refuses a base product the instance is not for, as instance verification does" do
+      result = expect_parity { activate(SLED) }
+      expect(result[:status]).to eq(422)
+      expect(result[:body]["error"]).to eq("Instance verification failed: Product/instance type mismatch")
+      expect(result[:activations]).to be_empty
+    end
+
+    it "refuses a non-free extension without a subscription for it" do
+      ActiveRecord::Base.connection.execute("DELETE FROM subscription_product_classes WHERE product_class = 'SLE-HAE-X86'")
+      result = expect_parity { activate(SLES) && activate(HA) }
+      expect(result[:status]).to eq(422)
+      expect(result[:body]["error"]).to eq("Instance verification failed: The product is not available for this instance")
+    end
+
+    it "refuses what the provider does not allow on this instance (403)" do
+      allow_any_instance_of(InstanceVerification::Providers::Example).to receive(:allowed_extension?).and_return(false)
+      result = expect_parity { activate(SLES) }
+      expect(result[:status]).to eq(403)
+      expect(result[:activations]).to be_empty
+    end
+
+    it "refuses before the engines' checks as RMT does: unknown credentials, missing base product" do
+      result = expect_parity { activate(BASESYSTEM) }
+      expect(result[:status]).to eq(422)
+      result = expect_parity do
+        basic_authorize "i-0a1b2c3d", "wrong"
+        activate(SLES)
+      end
+      expect(result[:status]).to eq(401)
+    end
+
+    it "stores a registration code sent by a PAYG instance" do
+      result = expect_parity { activate(SLES.merge(token: "SOME-CODE")) }
+      expect(result[:systems].first["pubcloud_reg_code"]).to eq(Base64.strict_encode64("SOME-CODE"))
+    end
+
+    it "gives a system without token its instance identifier when it authenticates" do
+      result = expect_parity do
+        ActiveRecord::Base.connection.execute("UPDATE systems SET system_token = NULL")
+        activate(SLES, token: "")
+      end
+      expect(result[:status]).to eq(201)
+      expect(result[:systems].first["system_token"]).to eq("<token>")
+    end
+
+    it "tells registration sharing's peers about the system and its activations" do
+      sharing = Config::Options.new.merge!(peers: ["peer.example.org"], data_dir: sharing_dir)
+      allow(Settings).to receive(:[]).and_call_original
+      allow(Settings).to receive(:[]).with(:regsharing).and_return(sharing)
+      allow(Settings).to receive(:dig).and_call_original
+      allow(Settings).to receive(:dig).with(:regsharing, :peers).and_return(sharing[:peers])
+      result = expect_parity { activate(SLES, token: "") }
+      expect(result[:files][:shared]).to eq(["/peer.example.org", "/peer.example.org/i-0a1b2c3d"])
+    end
+  end
+
+  describe "product tree" do
+    it "answers the activated product with susecloud URLs and the extensions' own free" do
+      result = expect_parity do
+        activate(SLES)
+        show(SLES)
+      end
+      expect(result[:status]).to eq(200)
+      ha = result[:body]["extensions"].find { |e| e["identifier"] == "sle-ha" }
+      expect(ha["free"]).to be(false)
+      expect(result[:body]["repositories"].first["url"]).to start_with("plugin:/susecloud?credentials=&path=/repo/")
+    end
+  end
+end

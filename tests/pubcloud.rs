@@ -1,0 +1,153 @@
+//! RMT with its public-cloud engines against a real MariaDB: scc_proxy's PAYG
+//! announce and authentication, the two-step activation the engines' checks
+//! sit in, and zypper_auth's URLs.
+
+mod support;
+
+use rmt_rs_core::announce::PaygInstance;
+use rmt_rs_core::catalog_cache::CatalogCache;
+use rmt_rs_core::products::{self, Checked, Outcome};
+use rmt_rs_core::{announce_system, AnnounceRequest, Caller, Flavor, ProductRequest, Value};
+use sqlx::mysql::MySqlPool;
+
+async fn catalog(name: &str) -> MySqlPool {
+    let config = support::fresh_database(name).await;
+    let pool = support::pool(&config).await;
+    sqlx::raw_sql(support::CATALOG).execute(&pool).await.expect("catalog");
+    // An extension that is not free, as LTSS is in the cloud.
+    sqlx::raw_sql(
+        "INSERT INTO products (id, name, identifier, version, arch, product_type, free, friendly_version) \
+         VALUES (4, 'LTSS', 'ltss', '15.6', 'x86_64', 'extension', 0, '15 SP6'); \
+         INSERT INTO products_extensions (product_id, extension_id, recommended, root_product_id) VALUES (1, 4, 0, 1);",
+    )
+    .execute(&pool)
+    .await
+    .expect("extension");
+    pool
+}
+
+async fn payg(pool: &MySqlPool, identifier: Option<&str>) -> Caller {
+    let request = AnnounceRequest {
+        hostname: Some("instance".into()),
+        payg: Some(PaygInstance {
+            identifier: identifier.map(str::to_string),
+            instance_data: Some("<document>i-1</document>".into()),
+        }),
+        ..AnnounceRequest::default()
+    };
+    let announced = announce_system(pool, &request).await.unwrap();
+    Caller { login: announced.login, password: Some(announced.password), ..Caller::default() }
+}
+
+fn request(caller: &Caller, identifier: &str) -> ProductRequest {
+    ProductRequest { flavor: Flavor::Pubcloud, ..support::product_request(caller, identifier) }
+}
+
+async fn checked(pool: &MySqlPool, request: &ProductRequest) -> Checked {
+    match products::activate(pool, &CatalogCache::default(), request).await.unwrap() {
+        Outcome::Checked(checked) => *checked,
+        other => panic!("not checked: {other:?}"),
+    }
+}
+
+fn column<'a>(columns: &'a [(String, Value)], name: &str) -> &'a Value {
+    &columns.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no column {name}")).1
+}
+
+#[tokio::test]
+async fn a_payg_instance_is_announced_under_its_instance_identifier() {
+    let pool = catalog("cloud_announce").await;
+    let first = payg(&pool, Some("i-0abc")).await;
+    assert_eq!(first.login, "i-0abc");
+    let (token, data, mode): (Option<String>, Option<String>, i32) = sqlx::query_as(
+        "SELECT system_token, instance_data, proxy_byos_mode FROM systems WHERE login = 'i-0abc' AND password = ?",
+    )
+    .bind(first.password.as_deref())
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((token.as_deref(), data.as_deref(), mode), (Some("i-0abc"), Some("<document>i-1</document>"), 1));
+
+    // Announced again (a reinstalled instance): another system with the same login, as in RMT.
+    let again = payg(&pool, Some("i-0abc")).await;
+    assert_eq!(again.login, "i-0abc");
+    assert_ne!(again.password, first.password);
+    assert_eq!(support::count(&pool, "systems").await, 2);
+
+    // A provider without identifiers: a drawn login and no token.
+    let drawn = payg(&pool, None).await;
+    assert!(drawn.login.starts_with("SCC_"), "{}", drawn.login);
+}
+
+#[tokio::test]
+async fn activation_stops_for_the_engines_checks_and_finishes_with_susecloud_urls() {
+    let pool = catalog("cloud_activate").await;
+    let caller = payg(&pool, Some("i-1")).await;
+    let checked = checked(&pool, &request(&caller, "base-os")).await;
+    assert_eq!(column(&checked.system, "login"), &Value::String("i-1".into()));
+    assert_eq!(column(&checked.system, "proxy_byos_mode"), &Value::Integer("1".into()));
+    assert_eq!(column(&checked.product, "product_type"), &Value::String("base".into()));
+    assert_eq!(support::count(&pool, "activations").await, 0, "nothing written before the engines' checks");
+
+    let cache = CatalogCache::default();
+    let answer =
+        products::finish_activation(&pool, &cache, &checked.ticket, "http://rmt.test", Flavor::Pubcloud).await.unwrap();
+    assert_eq!((answer.status, answer.created_activation), (201, true));
+    let body: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
+    assert_eq!(body["url"], "plugin:/susecloud?credentials=Base_OS_x86_64&path=/services/1");
+    assert_eq!(body["product"]["repositories"][0]["url"], "plugin:/susecloud?credentials=&path=/repo/base/");
+    // scc_proxy loaded: an extension answers its own `free`, a module stays free.
+    let extensions = body["product"]["extensions"].as_array().unwrap();
+    let free = |id: &str| extensions.iter().find(|e| e["identifier"] == id).unwrap()["free"].clone();
+    assert_eq!((free("tools"), free("ltss")), (true.into(), false.into()));
+
+    let again =
+        products::finish_activation(&pool, &cache, &checked.ticket, "http://rmt.test", Flavor::Pubcloud).await.unwrap();
+    assert_eq!((again.status, again.created_activation), (201, false), "found, not created again");
+    assert_eq!(support::count(&pool, "activations").await, 1);
+}
+
+#[tokio::test]
+async fn a_system_without_token_gets_its_instance_identifier_as_token() {
+    let pool = catalog("cloud_identify").await;
+    let caller = payg(&pool, None).await;
+    let mut request = request(&caller, "base-os");
+    let wanted = match products::show(&pool, &CatalogCache::default(), &request).await.unwrap() {
+        Outcome::Identify(wanted) => wanted,
+        other => panic!("no identifiers asked for: {other:?}"),
+    };
+    assert_eq!(wanted.len(), 1);
+    assert_eq!(wanted[0].1.as_deref(), Some("<document>i-1</document>"));
+
+    request.identifiers = Some(vec![(wanted[0].0, Some("i-found".into()))]);
+    request.caller.system_token = Some(String::new());
+    let checked = checked(&pool, &request).await;
+    assert_eq!((checked.token_header, checked.system_token.as_deref()), (true, Some("i-found")));
+    let (token,): (Option<String>,) =
+        sqlx::query_as("SELECT system_token FROM systems").fetch_one(&pool).await.unwrap();
+    assert_eq!(token.as_deref(), Some("i-found"));
+
+    // The provider refused every system: the first one, its token unchanged.
+    let other = payg(&pool, None).await;
+    let mut refused = self::request(&other, "base-os");
+    refused.identifiers = Some(vec![]);
+    assert!(matches!(
+        products::activate(&pool, &CatalogCache::default(), &refused).await.unwrap(),
+        Outcome::Checked(_)
+    ));
+}
+
+#[tokio::test]
+async fn refusals_come_before_the_engines_checks_as_in_rmt() {
+    let pool = catalog("cloud_refuse").await;
+    let caller = payg(&pool, Some("i-2")).await;
+    let answer = |outcome: Outcome| outcome.into_answer().expect("an answer");
+    let stranger = Caller { login: "i-2".into(), password: Some("wrong".into()), ..Caller::default() };
+    let refused =
+        answer(products::activate(&pool, &CatalogCache::default(), &request(&stranger, "base-os")).await.unwrap());
+    assert_eq!(refused.status, 401);
+    let refused =
+        answer(products::activate(&pool, &CatalogCache::default(), &request(&caller, "tools")).await.unwrap());
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("requires one of these products to be activated first"), "{}", refused.body);
+}
