@@ -25,18 +25,38 @@ HERD = File.join(ENV.fetch("CARGO_TARGET_DIR", File.join(ROOT, "target")), "rele
 DATABASE = "rmt_rs_herd"
 RESULTS = File.join(ROOT, "results", "herd-#{MODE}#{"-partial" if ENV["HERD_ONLY"]}")
 
-# Each run: [label, herd options]. A herd arrives evenly over its window
-# whatever the server does; a sweep keeps `concurrency` instances going. A
-# registration is what SUSEConnect does on a fresh SLES 15 SP6 cloud instance:
-# announce, activate the base product, read the product tree, activate the
-# recommended modules depth first (4 here), keepalive: 8 requests.
+# Each run: [label, herd options, fault, server]. Every request goes through
+# nginx with TLS, configured as RMT's package configures it (script/nginx), on a
+# new connection as SUSEConnect opens one per request. A herd arrives in bursts
+# of BURST instances (images an autoscaling group boots at once, no client
+# jitter), the bursts evenly over its window whatever the server does; a sweep
+# keeps `concurrency` instances going. A registration is what SUSEConnect does
+# on a fresh SLES 15 SP6 cloud instance: announce, activate SLES, zypper's
+# refresh of its service, the product tree, then each recommended module
+# (Basesystem, Server Applications) activated and its service refreshed:
+# 8 requests. `server`: {engines: true} for RMT with its public-cloud engines,
+# {workers:, threads:} for another Puma size (default RMT's 2 x 5).
+BURST = 25
+# The registered fleet working in the background of every registration herd:
+# this many systems (seeded, each with SLES and two modules activated) send
+# SUSEConnect's keepalive or zypper's service refresh, FLEET_RATE a second.
+FLEET = MODE == "full" ? 20_000 : 2_000
+FLEET_RATE = 10
+
 def sweep(scenario, concurrency, instances)
   ["#{scenario} x#{concurrency}", %W[--mode sweep --scenario #{scenario} --instances #{instances} --concurrency #{concurrency}]]
 end
 
 def herd(instances, seconds)
   ["registration herd #{instances.to_s.reverse.scan(/\d{1,3}/).join(',').reverse} in #{seconds} s",
-   %W[--mode herd --scenario registration --instances #{instances} --spread-ms #{seconds * 1000}]]
+   %W[--mode herd --scenario registration --instances #{instances} --spread-ms #{seconds * 1000} --burst #{BURST}
+      --fleet #{FLEET} --fleet-rate #{FLEET_RATE}]]
+end
+
+# The same herd on another Puma size, for the scaling table.
+def scaled(instances, seconds, workers, threads)
+  label, options = herd(instances, seconds)
+  ["#{label}, Puma #{workers} x #{threads}", options, nil, { workers: workers, threads: threads }]
 end
 
 # The same registration herd from pay-as-you-go cloud instances, as
@@ -46,7 +66,7 @@ end
 # provider finding instance ids as a cloud's provider does.
 def payg(instances, seconds)
   label, options = herd(instances, seconds)
-  ["PAYG #{label} (pubcloud engines)", options + %w[--payg 1], nil, :cloud]
+  ["PAYG #{label} (pubcloud engines)", options + %w[--payg 1], nil, { engines: true }]
 end
 
 def burst(instances)
@@ -73,7 +93,9 @@ RUNS = {
   ],
   "full" => [
     herd(1000, 60), herd(5000, 60), herd(10_000, 60), payg(1000, 60), payg(5000, 60),
-    *[16, 64, 256, 1024].flat_map { |c| [sweep("announce", c, 3000), sweep("activation", c, 1000)] }
+    *[16, 64, 256, 1024].flat_map { |c| [sweep("announce", c, 3000), sweep("activation", c, 1000)] },
+    # The scaling table: one herd at other Puma sizes.
+    *[[1, 5], [2, 5], [4, 5], [2, 16]].map { |workers, threads| scaled(2000, 60, workers, threads) }
   ]
 }.fetch(MODE) { abort "usage: benches/herd.rb [quick|full|faults]" }
 # HERD_ONLY=regexp: only the runs whose label matches (while working on one).
@@ -89,61 +111,125 @@ def mariadb_pid
   Integer(File.read(File.join(DatabaseHelpers::DB_DIR, "mariadbd.pid")).strip)
 end
 
+# The background fleet's systems, with the credentials and tokens the
+# simulator's fleet uses (benches/herd/src/fleet.rs), each with FLEET_SERVICES
+# activated; PAYG instances (with their instance data) for a PAYG herd.
+# Returns how many.
+FLEET_SERVICES = [2600, 2601, 2602].freeze
+
+def seed_fleet(db, size, payg:)
+  size.times.each_slice(1000) do |members|
+    values = members.map do |m|
+      instance_data = payg ? "'<document>{\"instanceId\":\"i-#{format('%017x', m)}\",\"region\":\"eu-central-1\"}</document>'" : "NULL"
+      "('SCC_f1ee7#{format('%027x', m)}', 'fleet#{format('%011x', m)}', 'fleet-#{m}', '{}', " \
+        "'f1ee7000-0000-4000-8000-#{format('%012x', m)}', #{payg ? 1 : 0}, #{instance_data}, " \
+        "NOW() - INTERVAL 1 DAY, NOW() - INTERVAL 1 DAY, NOW() - INTERVAL 1 DAY, NOW() - INTERVAL 1 DAY)"
+    end
+    db.query("INSERT INTO systems (login, password, hostname, system_information, system_token, proxy_byos_mode, " \
+             "instance_data, registered_at, last_seen_at, created_at, updated_at) VALUES #{values.join(', ')}")
+  end
+  db.query("INSERT INTO activations (service_id, system_id, created_at, updated_at) " \
+           "SELECT services.id, systems.id, NOW(), NOW() FROM systems JOIN services " \
+           "ON services.id IN (#{FLEET_SERVICES.join(', ')}) WHERE systems.login LIKE 'SCC\\_f1ee7%'")
+  size
+end
+
 def rows(db, table)
   db.query("SELECT COUNT(*) AS n FROM #{table}").first["n"]
 end
 
-def run_herd(server, options)
-  out, err, status = Open3.capture3(HERD, "--address", "127.0.0.1:#{server.port}", *options)
+# The simulator's figures, with the CPU it used itself (it shares the machine).
+def run_herd(front, options)
+  before = Process.times
+  out, err, status = Open3.capture3(HERD, *front.client_options, *options)
   abort "rmt-rs-herd failed: #{err}" unless status.success?
-  JSON.parse(out)
+  after = Process.times
+  JSON.parse(out).merge("client_cpu_s" => (after.cutime + after.cstime - before.cutime - before.cstime).round(2))
 end
 
-# The PAYG runs go to RMT with its public-cloud engines, the others to RMT alone.
-def measure(path_name, rmt_rs)
-  RUNS.partition { |run| run[3] != :cloud }.flat_map.with_index do |runs, cloud|
-    next [] if runs.empty?
+# RMT's nginx in front of a running RMT (script/nginx).
+class Front
+  HOST = "rmt.herd.test"
+  SCRIPT = File.join(ROOT, "script/nginx")
 
-    env = cloud.zero? ? {} : { "RMT_ENGINES" => "1", "RMT_RS_CLOUD_PROVIDER" => "1" }
-    measure_on(path_name, rmt_rs, runs, env)
+  def self.run(upstream_port, env)
+    front = new
+    system(env.merge("RMT_NGINX_HOST" => HOST), SCRIPT, "start", upstream_port.to_s, front.port.to_s, exception: true)
+    yield front
+  ensure
+    system(SCRIPT, "stop")
+  end
+
+  def port
+    @port ||= TCPServer.new("127.0.0.1", 0).then { |s| s.addr[1].tap { s.close } }
+  end
+
+  def client_options
+    ["--address", "127.0.0.1:#{port}", "--host", HOST, "--tls-ca", `#{SCRIPT} ca`.strip]
+  end
+
+  # nginx's master and workers.
+  def pids
+    master = Integer(File.read(File.join(ROOT, "tmp/nginx/nginx.pid")).strip)
+    [master, *`pgrep -P #{master}`.split.map { |pid| Integer(pid) }]
   end
 end
 
-def measure_on(path_name, rmt_rs, runs, env)
+# Each group of runs on the server it needs: RMT alone at RMT's packaged Puma
+# size, RMT with its public-cloud engines, other Puma sizes.
+def measure(path_name, rmt_rs)
+  RUNS.group_by { |run| run[3] || {} }.flat_map do |server, runs|
+    measure_on(path_name, rmt_rs, runs, server)
+  end
+end
+
+def measure_on(path_name, rmt_rs, runs, server_options)
   RmtServer.create_database(DATABASE)
   db = DatabaseHelpers.client(database: DATABASE)
+  env = server_options[:engines] ? { "RMT_ENGINES" => "1", "RMT_RS_CLOUD_PROVIDER" => "1" } : {}
   # Faults mode: Rack::Timeout ends requests after 5 s.
   env = env.merge("RACK_TIMEOUT" => Faults::RACK_TIMEOUT_S.to_s) if MODE == "faults"
-  RmtServer.run(database: DATABASE, rmt_rs: rmt_rs, env: env) do |server|
-    puma_pids = [server.pid, *server.worker_pids]
-    (0...REPEAT).to_a.product(runs).map do |round, (label, options, fault)|
-      DatabaseHelpers.clean_tables(db)
-      Catalog.seed(db)
-      cpu_before = puma_pids.sum { |pid| ProcessStats.cpu_seconds(pid) }
-      db_pid = mariadb_pid
-      db_cpu_before = ProcessStats.cpu_seconds(db_pid)
-      log_offset = File.size(server.rails_log)
-      fault_thread = Thread.new(&fault) if fault
-      result = run_herd(server, options)
-      observed = fault_thread&.value
-      db = DatabaseHelpers.client(database: DATABASE) if fault # the fault may have cut the old session
-      result.merge(
-        "server_errors" => server.errors_logged(log_offset),
-        "path" => path_name, "run" => label, "round" => round,
-        "puma_cpu_s" => (puma_pids.sum { |pid| ProcessStats.cpu_seconds(pid) } - cpu_before).round(2),
-        # A restarted server is a new process: its CPU is not comparable.
-        "mariadb_cpu_s" => db_pid == mariadb_pid ? (ProcessStats.cpu_seconds(db_pid) - db_cpu_before).round(2) : nil,
-        "fault_observed" => observed,
-        "systems_written" => rows(db, "systems"),
-        "profile_links_written" => rows(db, "system_profiles"),
-        "profiles_written" => rows(db, "profiles"),
-        "activations_written" => rows(db, "activations"),
-        "puma_peak_rss_mib" => puma_pids.map { |pid| ProcessStats.peak_rss_mib(pid) }
-      )
+  size = { workers: server_options.fetch(:workers, 2), threads: server_options.fetch(:threads, 5) }
+  RmtServer.run(database: DATABASE, rmt_rs: rmt_rs, env: env, **size) do |server|
+    Front.run(server.port, env.slice("RMT_ENGINES")) do |front|
+      measure_runs(path_name, runs, server, front, db, size)
     end
   end
 ensure
   db&.close
+end
+
+def measure_runs(path_name, runs, server, front, db, size)
+  puma_pids = [server.pid, *server.worker_pids]
+  (0...REPEAT).to_a.product(runs).map do |round, (label, options, fault)|
+    DatabaseHelpers.clean_tables(db)
+    Catalog.seed(db)
+    fleet = options.include?("--fleet") ? seed_fleet(db, FLEET, payg: options.include?("--payg")) : 0
+    cpu_before = puma_pids.sum { |pid| ProcessStats.cpu_seconds(pid) }
+    nginx_before = front.pids.sum { |pid| ProcessStats.cpu_seconds(pid) }
+    db_pid = mariadb_pid
+    db_cpu_before = ProcessStats.cpu_seconds(db_pid)
+    log_offset = File.size(server.rails_log)
+    fault_thread = Thread.new(&fault) if fault
+    result = run_herd(front, options)
+    observed = fault_thread&.value
+    db = DatabaseHelpers.client(database: DATABASE) if fault # the fault may have cut the old session
+    result.merge(
+      "server_errors" => server.errors_logged(log_offset),
+      "path" => path_name, "run" => label, "round" => round, "puma" => size,
+      "puma_cpu_s" => (puma_pids.sum { |pid| ProcessStats.cpu_seconds(pid) } - cpu_before).round(2),
+      "nginx_cpu_s" => (front.pids.sum { |pid| ProcessStats.cpu_seconds(pid) } - nginx_before).round(2),
+      # A restarted server is a new process: its CPU is not comparable.
+      "mariadb_cpu_s" => db_pid == mariadb_pid ? (ProcessStats.cpu_seconds(db_pid) - db_cpu_before).round(2) : nil,
+      "fault_observed" => observed,
+      "fleet" => fleet,
+      "systems_written" => rows(db, "systems") - fleet,
+      "profile_links_written" => rows(db, "system_profiles"),
+      "profiles_written" => rows(db, "profiles"),
+      "activations_written" => rows(db, "activations") - (fleet * FLEET_SERVICES.size),
+      "puma_peak_rss_mib" => puma_pids.map { |pid| ProcessStats.peak_rss_mib(pid) }
+    )
+  end
 end
 
 # Faults mode runs on a MariaDB whose lock waits end after 2 s instead of 50
@@ -284,10 +370,35 @@ def ceilings_table(ceilings, results)
   lines.join("\n")
 end
 
+# The same herd at each Puma size: how each path's capacity grows with
+# workers and threads.
+def scaling_table(results)
+  runs = results.select { |r| r["run"].include?(", Puma ") }
+  return "" if runs.empty?
+
+  lines = ["| Puma workers x threads | path | registered | ok/s | p50 ms | p99 ms | failed | CPU ms per request: Puma, MariaDB, nginx |",
+           "|#{'---|' * 8}"]
+  runs.sort_by { |r| [r["puma"]["workers"], r["puma"]["threads"], r["path"]] }.each do |r|
+    all = r["all"]
+    lines << "| #{r['puma']['workers']} x #{r['puma']['threads']} | #{r['path']} | #{fmt(r['registered'])} of #{fmt(r['instances'])} | " \
+             "#{fmt(all['ok_per_s'])} | #{fmt(all['latency_ms']['p50'], 1)} | #{fmt(all['latency_ms']['p99'], 1)} | " \
+             "#{fmt(all['failed'])} | #{cpu_per_request(r)} |"
+  end
+  "Scaling, #{runs.first['run'].split(', Puma').first}, at each Puma size:\n\n#{lines.join("\n")}"
+end
+
+# CPU milliseconds per request answered or failed, in Puma, MariaDB and nginx.
+def cpu_per_request(result)
+  requests = result["all"]["ok"] + result["all"]["failed"]
+  %w[puma_cpu_s mariadb_cpu_s nginx_cpu_s].map do |key|
+    result[key] && requests.positive? ? fmt(result[key] * 1000.0 / requests, 1) : "–"
+  end.join(", ")
+end
+
 def table(results)
   header = "| run | path | ok/s | p50 ms | p90 ms | p99 ms | max ms | ok | failed (kind) | all registered after | " \
-           "Puma CPU s | MariaDB CPU s | rows = answers | peak RSS MiB (master, workers) |"
-  lines = [header, "|#{'---|' * 14}"]
+           "CPU ms per request: Puma, MariaDB, nginx | rows = answers | peak RSS MiB (master, workers) |"
+  lines = [header, "|#{'---|' * 13}"]
   notes = []
   results.each do |r|
     all = r["all"]
@@ -296,7 +407,7 @@ def table(results)
       r["run"], r["path"], fmt(all["ok_per_s"]), *%w[p50 p90 p99 max].map { |p| fmt(all["latency_ms"][p], 1) },
       fmt(all["ok"]), all["failed"].zero? ? "0" : "#{all['failed']} (#{failures})",
       r["all_registered_after_s"] && r["registered"] == r["instances"] ? "#{fmt(r['all_registered_after_s'], 1)} s" : "#{fmt(r['registered'])} of #{fmt(r['instances'])}",
-      fmt(r["puma_cpu_s"], 1), fmt(r["mariadb_cpu_s"], 1),
+      cpu_per_request(r),
       rows_check(r),
       r["puma_peak_rss_mib"].map { |m| fmt(m) }.join(", ")
     ].join(" | ").then { |row| "| #{row} |" }
@@ -330,12 +441,23 @@ report = <<~MD
 
   Machine: #{machine}. Host: the real RMT 2.28 (SUSE/rmt 92c4c790) in production
   mode (`script/rmt server`: RMT's packaged settings, Puma 2 workers x 5 threads,
-  pool 5, Rails log level info), once on RMT's Ruby path and once with RmtRs;
-  MariaDB durable (`innodb_flush_log_at_trx_commit=1`). Command: `script/herd #{MODE}`.
+  pool 5, Rails log level info), once on RMT's Ruby path and once with RmtRs,
+  behind nginx with TLS as RMT's package configures it (`script/nginx`: RMT's
+  nginx-https.conf, a CA and server certificate made at run time); MariaDB
+  durable (`innodb_flush_log_at_trx_commit=1`). Command: `script/herd #{MODE}`.
+  Clients as SUSEConnect 1.24 (connect-ng) and zypper behave: a new TCP and TLS
+  connection for every request, announce with `Authorization: Token token=` and
+  an empty `System-Token`, SLES, zypper's refresh of its service, the product
+  tree, the recommended modules (Basesystem, Server Applications) each with its
+  service refresh, no keepalive; herd instances arrive #{BURST} at a time. Under
+  every registration herd a registered fleet of #{fmt(FLEET)} systems keeps working:
+  #{FLEET_RATE} requests a second, SUSEConnect's keepalive and zypper's service refresh
+  in turn ("fleet" rows of the endpoint table; the herd's figures leave them out).
   Latency counts from when each request was due (a herd instance's arrival
   time for its first request, the previous answer for the next ones). "ok/s"
   and the percentiles are over all requests of a run; "all registered after"
-  is the time until the last instance had every step answered.
+  is the time until the last instance had every step answered. CPU per request
+  is each process group's CPU time over the run divided by the requests sent.
 
   #{faults_summary(results)}
 
@@ -344,6 +466,8 @@ report = <<~MD
   #{spread_table(results)}
 
   #{hostile_table(first_round)}
+
+  #{scaling_table(first_round)}
 
   #{first_round.any? { |r| r['scenario'] == 'registration' } ? "Per endpoint, registration herds:\n\n#{endpoint_table(first_round)}" : ''}
 

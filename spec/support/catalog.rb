@@ -36,11 +36,12 @@ module Catalog
   ].freeze
 
   # base product id => extension ids, all for the root SLES 15 SP6 (2600); the
-  # recommended ones are what SUSEConnect activates on its own.
+  # recommended ones are what SUSEConnect activates on its own: Basesystem and
+  # Server Applications (SCC marks Public Cloud and Containers not recommended).
   TREE = {
     2600 => [[2601, true], [2620, false], [2640, false]],
     2601 => [[2602, true], [2603, false], [2609, false], [2630, false]],
-    2602 => [[2605, false], [2606, false], [2607, true], [2608, true]],
+    2602 => [[2605, false], [2606, false], [2607, false], [2608, false]],
     2603 => [[2604, false]],
     2620 => [[2621, false]]
   }.freeze

@@ -4,7 +4,15 @@
 //!   rmt-rs-herd --address 127.0.0.1:4224 --mode herd --instances 1000 --spread-ms 10000
 //!   rmt-rs-herd --address 127.0.0.1:4224 --mode sweep --instances 2000 --concurrency 64 --scenario announce
 //!
-//! --payg 1: pay-as-you-go instances as registercloudguest registers them.
+//!   rmt-rs-herd --address 127.0.0.1:8443 --host rmt.herd.test --tls-ca ca.crt --burst 50 ...
+//!
+//! --host NAME: the server's name (Host header, TLS name); --tls-ca FILE: HTTPS,
+//! trusting that CA; --keepalive 1: one connection per instance (connect-ng
+//! 1.13) instead of a new connection per request (SUSEConnect ≥ 1.20);
+//! --burst N: instances arrive N at a time; --payg 1: pay-as-you-go instances
+//! as registercloudguest registers them; --fleet N --fleet-rate R: N registered
+//! systems (seeded by the benchmark) send R keepalives and service refreshes a
+//! second meanwhile.
 //! scenario: registration (default: everything SUSEConnect does), announce, or
 //! activation (announce, then the base product's activation), or hostile
 //! (one announce each, bent in one of a dozen ways).
@@ -14,6 +22,7 @@
 //! sweep: `concurrency` instances at a time, each next one as soon as one ends.
 
 mod client;
+mod fleet;
 mod hostile;
 mod session;
 mod stats;
@@ -27,6 +36,12 @@ use stats::Recorder;
 
 struct Options {
     address: String,
+    host: Option<String>,
+    tls_ca: Option<String>,
+    keepalive: bool,
+    burst: usize,
+    fleet: usize,
+    fleet_rate: f64,
     mode: String,
     instances: usize,
     spread: Duration,
@@ -40,6 +55,12 @@ struct Options {
 fn options() -> Result<Options, String> {
     let mut o = Options {
         address: String::new(),
+        host: None,
+        tls_ca: None,
+        keepalive: false,
+        burst: 1,
+        fleet: 0,
+        fleet_rate: 0.0,
         mode: "herd".into(),
         instances: 1000,
         spread: Duration::from_secs(10),
@@ -55,6 +76,12 @@ fn options() -> Result<Options, String> {
         let number = || value.parse::<u64>().map_err(|_| format!("{name}: not a number: {value}"));
         match name.as_str() {
             "--address" => o.address = value.clone(),
+            "--host" => o.host = Some(value.clone()),
+            "--tls-ca" => o.tls_ca = Some(value.clone()),
+            "--keepalive" => o.keepalive = value == "1",
+            "--burst" => o.burst = number()?.max(1) as usize,
+            "--fleet" => o.fleet = number()? as usize,
+            "--fleet-rate" => o.fleet_rate = number()? as f64,
             "--mode" => o.mode = value.clone(),
             "--instances" => o.instances = number()? as usize,
             "--spread-ms" => o.spread = Duration::from_millis(number()?),
@@ -87,10 +114,13 @@ fn options() -> Result<Options, String> {
 }
 
 async fn herd(o: &Options, target: Arc<Target>, recorder: Arc<Recorder>, start: Instant) {
-    let step = o.spread.checked_div(o.instances as u32).unwrap_or_default();
+    // Instances arrive `burst` at a time (an autoscaling group booting a batch
+    // of images at once: no client jitter), the batches evenly over the window.
+    let batches = o.instances.div_ceil(o.burst);
+    let step = o.spread.checked_div(batches as u32).unwrap_or_default();
     let tasks: Vec<_> = (0..o.instances)
         .map(|i| {
-            let due = start + step * i as u32;
+            let due = start + step * (i / o.burst) as u32;
             let (target, recorder) = (target.clone(), recorder.clone());
             tokio::spawn(async move {
                 tokio::time::sleep_until(due.into()).await;
@@ -136,26 +166,43 @@ fn main() {
     // One worker thread: the client must leave the machine's cores to the server.
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build();
     let runtime = runtime.unwrap_or_else(|e| panic!("tokio runtime: {e}"));
-    let target = Arc::new(Target {
+    let tls = match o.tls_ca.as_deref().map(std::fs::read) {
+        None => None,
+        Some(Ok(pem)) => Some(client::Server::tls(&pem).unwrap_or_else(|e| panic!("{e}"))),
+        Some(Err(e)) => panic!("--tls-ca: {e}"),
+    };
+    let server = client::Server {
+        host: o.host.clone().unwrap_or_else(|| o.address.clone()),
         address: o.address.clone(),
+        tls,
+        keepalive: o.keepalive,
         timeout: o.timeout,
-        scenario: o.scenario,
-        base: o.base.clone(),
-        payg: o.payg,
-    });
+    };
+    let target =
+        Arc::new(Target { server: Arc::new(server), scenario: o.scenario, base: o.base.clone(), payg: o.payg });
     let recorder = Arc::new(Recorder::default());
     let start = Instant::now();
     runtime.block_on(async {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let fleet = Arc::new(fleet::Fleet::new(o.fleet, o.fleet_rate));
+        let background = tokio::spawn(fleet::run(fleet, target.clone(), recorder.clone(), stop.clone()));
         match o.mode.as_str() {
             "sweep" => sweep(&o, target, recorder.clone()).await,
             _ => herd(&o, target, recorder.clone(), start).await,
         }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let _ = background.await;
     });
     let mut summary = recorder.summary(start);
     summary["mode"] = o.mode.clone().into();
     summary["instances"] = o.instances.into();
     summary["scenario"] = format!("{:?}", o.scenario).to_lowercase().into();
     summary["payg"] = o.payg.into();
+    summary["tls"] = o.tls_ca.is_some().into();
+    summary["keepalive"] = o.keepalive.into();
+    summary["burst"] = o.burst.into();
+    summary["fleet"] = o.fleet.into();
+    summary["fleet_rate"] = o.fleet_rate.into();
     summary["concurrency"] = if o.mode == "sweep" { o.concurrency.into() } else { serde_json::Value::Null };
     summary["spread_s"] = if o.mode == "sweep" { serde_json::Value::Null } else { o.spread.as_secs_f64().into() };
     println!("{summary}");

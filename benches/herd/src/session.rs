@@ -1,12 +1,15 @@
-//! One simulated instance registering, step by step, as SUSEConnect does:
-//! announce; then, with its own credentials and the system token it is
+//! One simulated instance registering, step by step, as SUSEConnect (≥ 1.20)
+//! does: announce; then, with its own credentials and the system token it is
 //! handed (empty at first), activate the base product, read the product tree,
-//! activate the recommended extensions depth first, and send a keepalive.
+//! and activate the recommended extensions depth first. After each activation
+//! zypper refreshes the service it added (`GET /services/<id>`, with the
+//! system's credentials and zypper's user agent). No keepalive: SUSEConnect
+//! sends it later, from its daily timer.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use crate::client::{Answer, Call, Connection};
+use crate::client::{Answer, Call, Connection, Server};
 use crate::hostile;
 use crate::stats::{Recorder, Sample};
 use crate::suseconnect::{self, Credentials};
@@ -24,8 +27,7 @@ pub enum Scenario {
 }
 
 pub struct Target {
-    pub address: String,
-    pub timeout: Duration,
+    pub server: Arc<Server>,
     pub scenario: Scenario,
     /// identifier, version, arch of the base product.
     pub base: (String, String, String),
@@ -44,14 +46,32 @@ struct Session<'a> {
 }
 
 impl Session<'_> {
-    /// Sends one step; the next one is due when this one is answered.
+    /// Sends one step of SUSEConnect; the next one is due when this one is answered.
     async fn step(&mut self, endpoint: &'static str, method: &str, path: &str, body: Vec<u8>) -> Option<Answer> {
-        let mut headers =
-            suseconnect::headers(self.credentials.as_ref(), self.credentials.as_ref().map(|_| self.token.as_str()));
-        if let Some(instance) = self.payg {
-            headers.extend(suseconnect::payg_headers(instance, self.credentials.is_some()));
+        let headers = suseconnect::headers(self.credentials.as_ref(), &self.token);
+        self.send(endpoint, method, path, headers, Some(body)).await
+    }
+
+    /// zypper's refresh of the service an activation answered with.
+    async fn refresh_service(&mut self, activation: &Answer) -> Option<Answer> {
+        let service: serde_json::Value = serde_json::from_slice(&activation.body).ok()?;
+        let path = format!("/services/{}", service.get("id")?.as_u64()?);
+        let headers = suseconnect::zypper_headers(self.credentials.as_ref()?);
+        self.send("service refresh", "GET", &path, headers, None).await
+    }
+
+    async fn send(
+        &mut self,
+        endpoint: &'static str,
+        method: &str,
+        path: &str,
+        mut headers: Vec<(&'static str, String)>,
+        body: Option<Vec<u8>>,
+    ) -> Option<Answer> {
+        if let (Some(instance), Some(_)) = (self.payg, &self.credentials) {
+            headers.extend(suseconnect::payg_headers(instance));
         }
-        let answer = self.connection.send(Call { method, path, headers: &headers, body: Some(body) }).await;
+        let answer = self.connection.send(Call { method, path, headers: &headers, body }).await;
         let finished = Instant::now();
         self.recorder.record(Sample {
             endpoint,
@@ -71,7 +91,7 @@ impl Session<'_> {
 /// Registers instance `instance` (arriving at `due`); true when every step succeeded.
 pub async fn register(target: Arc<Target>, recorder: Arc<Recorder>, instance: usize, due: Instant) -> bool {
     let mut session = Session {
-        connection: Connection::new(&target.address, target.timeout),
+        connection: Connection::new(target.server.clone()),
         recorder: &recorder,
         due,
         credentials: None,
@@ -97,16 +117,17 @@ async fn steps(session: &mut Session<'_>, target: &Target, instance: usize) -> O
     }
     let (identifier, version, arch) = &target.base;
     let base = suseconnect::product_body(identifier, version, arch);
-    session.step("activate", "POST", "/connect/systems/products", base.clone()).await?;
+    let activated = session.step("activate", "POST", "/connect/systems/products", base.clone()).await?;
     if target.scenario == Scenario::Activation {
         return Some(());
     }
+    session.refresh_service(&activated).await?;
     let tree = session.step("product tree", "GET", "/connect/systems/products", base).await?;
     let tree: serde_json::Value = serde_json::from_slice(&tree.body).ok()?;
     for (identifier, version, arch) in suseconnect::recommended_extensions(&tree) {
         let body = suseconnect::product_body(&identifier, &version, &arch);
-        session.step("activate", "POST", "/connect/systems/products", body).await?;
+        let activated = session.step("activate", "POST", "/connect/systems/products", body).await?;
+        session.refresh_service(&activated).await?;
     }
-    session.step("keepalive", "PUT", "/connect/systems", suseconnect::keepalive_body(instance)).await?;
     Some(())
 }

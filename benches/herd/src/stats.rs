@@ -47,18 +47,21 @@ impl Recorder {
     }
 
     pub fn summary(&self, start: Instant) -> Value {
-        let samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
+        let all_samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
         let sessions = self.finished_sessions.lock().unwrap_or_else(|e| e.into_inner());
+        // The herd's own figures leave the background fleet out; its
+        // endpoints are reported beside the herd's.
+        let samples: Vec<&Sample> = all_samples.iter().filter(|s| !s.endpoint.starts_with("fleet")).collect();
         let end = samples.iter().map(|s| s.finished).max().unwrap_or(start);
         let elapsed = end.duration_since(start);
         let mut endpoints: BTreeMap<&str, Vec<&Sample>> = BTreeMap::new();
-        for sample in samples.iter() {
+        for sample in all_samples.iter() {
             endpoints.entry(sample.endpoint).or_default().push(sample);
         }
         let registered: Vec<Instant> = sessions.iter().filter(|(_, ok)| *ok).map(|(at, _)| *at).collect();
         json!({
             "elapsed_s": seconds(elapsed),
-            "all": figures(&samples.iter().collect::<Vec<_>>(), elapsed),
+            "all": figures(&samples, elapsed),
             "endpoints": endpoints.iter().map(|(name, list)| (name.to_string(), figures(list, elapsed))).collect::<serde_json::Map<_, _>>(),
             "sessions": sessions.len(),
             "registered": registered.len(),
@@ -100,7 +103,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Option<f64> {
     Some(millis(sorted[rank.min(sorted.len()) - 1]))
 }
 
-fn per_second(samples: &[Sample], start: Instant) -> Vec<usize> {
+fn per_second(samples: &[&Sample], start: Instant) -> Vec<usize> {
     let mut buckets = Vec::new();
     for sample in samples.iter().filter(|s| s.ok()) {
         let second = sample.finished.duration_since(start).as_secs() as usize;

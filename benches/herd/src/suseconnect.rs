@@ -5,27 +5,66 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 pub const ACCEPT: &str = "application/json,application/vnd.scc.suse.com.v4+json";
-pub const USER_AGENT: &str = "SUSEConnect/1.14.0";
+pub const USER_AGENT: &str = "SUSEConnect/1.24.0";
+/// zypper refreshing a service (libzypp's curl backend).
+pub const ZYPPER_USER_AGENT: &str = "ZYpp 17.31.15 (curl 8.6.0) SUSE-Linux-Enterprise-Server-15-SP6";
+
+/// Kernel modules of a SLES cloud image; the rest of `MODULES` differ per image.
+const COMMON_MODULES: [&str; 24] = [
+    "af_packet",
+    "ena",
+    "ext4",
+    "nvme",
+    "nvme_core",
+    "xfs",
+    "libcrc32c",
+    "crc32c_intel",
+    "ghash_clmulni_intel",
+    "aesni_intel",
+    "crypto_simd",
+    "cryptd",
+    "ip_tables",
+    "x_tables",
+    "nf_tables",
+    "nfnetlink",
+    "iscsi_ibft",
+    "iscsi_boot_sysfs",
+    "rfkill",
+    "dm_mod",
+    "scsi_dh_rdac",
+    "scsi_dh_emc",
+    "scsi_dh_alua",
+    "efivarfs",
+];
+const MODULES: usize = 110;
 
 /// Instances of one image share their PCI devices and kernel modules, so a herd
 /// sends a handful of distinct profiles, created once and linked many times.
 const IMAGES: usize = 4;
 
-/// The headers of an announce (no credentials yet) or, with `auth`, of a
-/// request as the registered system, with the token it holds (empty at first).
-pub fn headers(auth: Option<&Credentials>, system_token: Option<&str>) -> Vec<(&'static str, String)> {
+/// The headers of an announce (no credentials yet: connect-ng sends the
+/// registration code, empty without one, and an empty token) or, with `auth`,
+/// of a request as the registered system, with the token it holds (empty at
+/// first). Go's HTTP client asks for gzip.
+pub fn headers(auth: Option<&Credentials>, system_token: &str) -> Vec<(&'static str, String)> {
     let mut headers = vec![
         ("Accept", ACCEPT.to_string()),
         ("Content-Type", "application/json".to_string()),
         ("User-Agent", USER_AGENT.to_string()),
+        ("Accept-Encoding", "gzip".to_string()),
     ];
-    if let Some(credentials) = auth {
-        headers.push(("Authorization", credentials.basic()));
+    match auth {
+        Some(credentials) => headers.push(("Authorization", credentials.basic())),
+        None => headers.push(("Authorization", "Token token=".to_string())),
     }
-    if let Some(token) = system_token {
-        headers.push(("System-Token", token.to_string()));
-    }
+    headers.push(("System-Token", system_token.to_string()));
     headers
+}
+
+/// zypper's refresh of the service an activation added: the service's
+/// credentials (the system's), zypper's user agent, no token.
+pub fn zypper_headers(auth: &Credentials) -> Vec<(&'static str, String)> {
+    vec![("User-Agent", ZYPPER_USER_AGENT.to_string()), ("Authorization", auth.basic())]
 }
 
 /// The login and password RMT handed out at announce.
@@ -48,16 +87,11 @@ impl Credentials {
     }
 }
 
-/// registercloudguest's additions for a pay-as-you-go instance: the announce
-/// says it has no registration code (`Authorization: Token token=`), and
-/// every later request carries the instance's data (`X-Instance-Data`, as the
+/// registercloudguest's addition for a pay-as-you-go instance once announced:
+/// its requests carry the instance's data (`X-Instance-Data`, as the
 /// susecloud plugin sends it).
-pub fn payg_headers(instance: usize, announced: bool) -> Vec<(&'static str, String)> {
-    if announced {
-        vec![("X-Instance-Data", base64(instance_data(instance).as_bytes()))]
-    } else {
-        vec![("Authorization", "Token token=".to_string())]
-    }
+pub fn payg_headers(instance: usize) -> Vec<(&'static str, String)> {
+    vec![("X-Instance-Data", base64(instance_data(instance).as_bytes()))]
 }
 
 /// The instance's identity document, as a cloud's metadata service hands it.
@@ -103,12 +137,6 @@ pub fn recommended_extensions(tree: &Value) -> Vec<(String, String, String)> {
     out
 }
 
-/// The keepalive SUSEConnect sends: hostname and hwinfo again.
-pub fn keepalive_body(instance: usize) -> Vec<u8> {
-    let announce: Value = serde_json::from_slice(&announce_body(instance)).unwrap_or_default();
-    serde_json::to_vec(&json!({ "hostname": announce["hostname"], "hwinfo": announce["hwinfo"] })).unwrap_or_default()
-}
-
 /// A profile as connect-ng builds it: the identifier is the SHA-256 of the
 /// data's JSON, the data the collector's lines.
 fn profile(lines: Vec<String>) -> Value {
@@ -122,15 +150,20 @@ pub fn announce_body(instance: usize) -> Vec<u8> {
     let hostname = format!("ip-10-{}-{}-{}", instance / 65536 % 256, instance / 256 % 256, instance % 256);
     let pci: Vec<String> =
         (0..6).map(|slot| format!("00:0{slot}.0 Device class {image}{slot}: Amazon.com, Inc.")).collect();
-    let modules: Vec<String> =
-        ["af_packet", "ena", "ext4", "nvme", "xfs"].iter().map(|m| format!("{m}_{image}")).collect();
+    // /proc/modules of a SLES 15 SP6 cloud image: about a hundred modules.
+    let modules: Vec<String> = COMMON_MODULES
+        .iter()
+        .map(|m| m.to_string())
+        .chain((0..MODULES - COMMON_MODULES.len()).map(|i| format!("mod_{image}_{i:03}")))
+        .collect();
+    // connect-ng leaves out what it did not detect (no nulls).
     let body = json!({
         "hostname": hostname,
         "hwinfo": {
-            "arch": "x86_64", "hypervisor": "amazon", "cloud_provider": "amazon", "container_runtime": null,
+            "arch": "x86_64", "hypervisor": "amazon", "cloud_provider": "amazon",
             "cpus": 2, "sockets": 1, "mem_total": 7863, "vendor": "Amazon EC2",
             "uname": "Linux 6.4.0-150600.23.25-default #1 SMP PREEMPT_DYNAMIC x86_64",
-            "hostname": hostname, "uuid": format!("ec2{instance:029x}"), "sap": null, "ha_active": null
+            "hostname": hostname, "uuid": format!("ec2{instance:029x}")
         },
         "distro_target": "sle-15-x86_64",
         "instance_data": instance_data(instance),
