@@ -111,6 +111,21 @@ def mariadb_pid
   Integer(File.read(File.join(DatabaseHelpers::DB_DIR, "mariadbd.pid")).strip)
 end
 
+# Rails' own figures per request answered (the harness's RMT_RS_TIMINGS
+# lines, spec/rmt/support/harness_initializer.rb), per action: requests and
+# mean milliseconds of duration, CPU, ActiveRecord, RmtRs and views.
+TIMINGS = File.join(ROOT, "tmp/herd-timings/request")
+FileUtils.mkdir_p(File.dirname(TIMINGS))
+
+def server_time
+  lines = Dir["#{TIMINGS}.*"].flat_map { |file| File.readlines(file, chomp: true) }
+  lines.map { |line| line.split("\t", -1) }.group_by(&:first).transform_values do |rows|
+    figures = rows.map { |row| row[2..6].map(&:to_f) }
+    means = figures.transpose.map { |column| (column.sum / figures.size).round(2) }
+    { "requests" => rows.size }.merge(%w[duration cpu active_record rmt_rs views].zip(means).to_h)
+  end
+end
+
 # The background fleet's systems, with the credentials and tokens the
 # simulator's fleet uses (benches/herd/src/fleet.rs), each with FLEET_SERVICES
 # activated; PAYG instances (with their instance data) for a PAYG herd.
@@ -187,6 +202,7 @@ def measure_on(path_name, rmt_rs, runs, server_options)
   RmtServer.create_database(DATABASE)
   db = DatabaseHelpers.client(database: DATABASE)
   env = server_options[:engines] ? { "RMT_ENGINES" => "1", "RMT_RS_CLOUD_PROVIDER" => "1" } : {}
+  env = env.merge("RMT_RS_TIMINGS" => TIMINGS)
   # Faults mode: Rack::Timeout ends requests after 5 s.
   env = env.merge("RACK_TIMEOUT" => Faults::RACK_TIMEOUT_S.to_s) if MODE == "faults"
   size = { workers: server_options.fetch(:workers, 2), threads: server_options.fetch(:threads, 5) }
@@ -210,6 +226,7 @@ def measure_runs(path_name, runs, server, front, db, size)
     db_pid = mariadb_pid
     db_cpu_before = ProcessStats.cpu_seconds(db_pid)
     log_offset = File.size(server.rails_log)
+    FileUtils.rm_f(Dir["#{TIMINGS}.*"])
     fault_thread = Thread.new(&fault) if fault
     result = run_herd(front, options)
     observed = fault_thread&.value
@@ -223,6 +240,7 @@ def measure_runs(path_name, runs, server, front, db, size)
       "mariadb_cpu_s" => db_pid == mariadb_pid ? (ProcessStats.cpu_seconds(db_pid) - db_cpu_before).round(2) : nil,
       "fault_observed" => observed,
       "fleet" => fleet,
+      "server_time" => server_time,
       "systems_written" => rows(db, "systems") - fleet,
       "profile_links_written" => rows(db, "system_profiles"),
       "profiles_written" => rows(db, "profiles"),
@@ -387,6 +405,26 @@ def scaling_table(results)
   "Scaling, #{runs.first['run'].split(', Puma').first}, at each Puma size:\n\n#{lines.join("\n")}"
 end
 
+# Where each path's server time goes per request, by action (registration
+# herds): Rails' own measurement inside Puma (not the time in Puma's queue,
+# nor nginx).
+def server_time_table(results)
+  runs = results.select { |r| r["scenario"] == "registration" && r["server_time"] }
+  return "" if runs.empty?
+
+  lines = ["| run | path | action | requests | Rails ms | CPU ms | ActiveRecord ms | RmtRs ms | views ms | rest of Rails ms |",
+           "|#{'---|' * 10}"]
+  runs.each do |r|
+    r["server_time"].sort.each do |action, t|
+      rest = t["duration"] - t["active_record"] - t["rmt_rs"] - t["views"]
+      lines << "| #{r['run']} | #{r['path']} | #{action.split('::').last(2).join('::')} | #{fmt(t['requests'])} | " \
+               "#{[t['duration'], t['cpu'], t['active_record'], t['rmt_rs'], t['views'], rest].map { |v| fmt(v, 1) }.join(' | ')} |"
+    end
+  end
+  "Where the server's time goes, per request (means; Rails' own measurement of each action, " \
+    "from the moment Rails has the request until it has the answer; \"rest\" is Rails' and RMT's Ruby):\n\n#{lines.join("\n")}"
+end
+
 # CPU milliseconds per request answered or failed, in Puma, MariaDB and nginx.
 def cpu_per_request(result)
   requests = result["all"]["ok"] + result["all"]["failed"]
@@ -468,6 +506,8 @@ report = <<~MD
   #{hostile_table(first_round)}
 
   #{scaling_table(first_round)}
+
+  #{server_time_table(first_round)}
 
   #{first_round.any? { |r| r['scenario'] == 'registration' } ? "Per endpoint, registration herds:\n\n#{endpoint_table(first_round)}" : ''}
 

@@ -3,6 +3,7 @@
 require_relative "rmt_rs/version"
 require_relative "rmt_rs/errors"
 require_relative "rmt_rs/response"
+require_relative "rmt_rs/runtime"
 
 begin
   # A precompiled gem keeps one build per Ruby version.

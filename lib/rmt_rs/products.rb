@@ -52,16 +52,18 @@ module RmtRs
 
     # Writes a Checked activation once the engines' checks passed.
     def finish(checked, base_url:)
-      outcome(Native.finish_activation(checked.ticket, base_url.to_s))
+      outcome(Runtime.measure { Native.finish_activation(checked.ticket, base_url.to_s) })
     end
 
     def call(action, login, password, params, base_url, system_token, user_agent, system_tokens, cloud) # rubocop:disable Metrics/ParameterLists
       raise NotConfigured, "RmtRs is not configured: call RmtRs.configure first" unless Native.configured?
 
       request = lambda do |identifiers|
-        Native.product_request(action, login.to_s, password&.to_s, system_token&.to_s, user_agent&.to_s,
-                               !system_tokens, wanted(params), base_url.to_s,
-                               cloud && [identifiers, cloud.fetch(:wait_for_peers, false)])
+        Runtime.measure do
+          Native.product_request(action, login.to_s, password&.to_s, system_token&.to_s, user_agent&.to_s,
+                                 !system_tokens, wanted(params), base_url.to_s,
+                                 cloud && [identifiers, cloud.fetch(:wait_for_peers, false)])
+        end
       end
       result = request.call(nil)
       result = request.call(yield(result[1])) if result.first == "identify"

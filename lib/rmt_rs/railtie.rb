@@ -21,7 +21,17 @@ module RmtRs
 
       RmtRs::Ownership.reset!
       RmtRs::Ownership.controllers.each do |controller|
-        controller.prepend(RmtRs::ControllerHook) unless controller <= RmtRs::ControllerHook
+        next if controller <= RmtRs::ControllerHook
+
+        controller.prepend(RmtRs::ControllerHook, RmtRs::Runtime::ControllerRuntime)
+      end
+    end
+
+    # Rails' request log line asks ActionController::Base for its additions,
+    # whatever the controller's class (as ActiveRecord's runtime does).
+    initializer "rmt_rs.log_runtime" do
+      ActiveSupport.on_load(:action_controller_base) do
+        singleton_class.prepend(RmtRs::Runtime::ControllerRuntime::Logging)
       end
     end
 

@@ -30,8 +30,9 @@ module RmtRs
       raise NotConfigured, "RmtRs is not configured: call RmtRs.configure first" unless Native.configured?
 
       instance = payg && [column_text(payg[:identifier], :varchar), column_text(payg[:instance_data], :text)]
-      id, login, password, clear_cache = Native.announce_system(column_text(hostname, :varchar), hwinfo,
-                                                                stored_profiles(system_profiles), instance)
+      id, login, password, clear_cache = Runtime.measure do
+        Native.announce_system(column_text(hostname, :varchar), hwinfo, stored_profiles(system_profiles), instance)
+      end
       headers = clear_cache ? { "X-System-Profiles-Action" => "clear-cache" } : {}
       Response.new(
         status: 201,

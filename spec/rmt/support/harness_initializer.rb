@@ -40,3 +40,16 @@ if ENV["RMT_RS_CLOUD_PROVIDER"] == "1"
     end
   end
 end
+
+# RMT_RS_TIMINGS=PREFIX: one line per request Rails answered, to PREFIX.<pid>,
+# for the herd's "where the time goes" table: controller#action, status, and
+# Rails' own figures (ms): duration, CPU, ActiveRecord, RmtRs, views.
+if ENV["RMT_RS_TIMINGS"]
+  timings = Mutex.new
+  ActiveSupport::Notifications.subscribe("process_action.action_controller") do |event|
+    p = event.payload
+    line = ["#{p[:controller]}##{p[:action]}", p[:status], event.duration, event.cpu_time, p[:db_runtime],
+            p[:rmt_rs_runtime], p[:view_runtime]].map { |v| v.is_a?(Float) ? v.round(3) : v }.join("\t")
+    timings.synchronize { File.write("#{ENV['RMT_RS_TIMINGS']}.#{Process.pid}", "#{line}\n", mode: "a") }
+  end
+end
