@@ -233,7 +233,7 @@ def measure_runs(path_name, runs, server, front, db, size)
     db = DatabaseHelpers.client(database: DATABASE) if fault # the fault may have cut the old session
     result.merge(
       "server_errors" => server.errors_logged(log_offset),
-      "path" => path_name, "run" => label, "round" => round, "puma" => size,
+      "path" => path_name, "run" => label, "round" => round, "puma" => size.transform_keys(&:to_s),
       "puma_cpu_s" => (puma_pids.sum { |pid| ProcessStats.cpu_seconds(pid) } - cpu_before).round(2),
       "nginx_cpu_s" => (front.pids.sum { |pid| ProcessStats.cpu_seconds(pid) } - nginx_before).round(2),
       # A restarted server is a new process: its CPU is not comparable.
