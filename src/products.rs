@@ -238,8 +238,16 @@ async fn respond(
             let Some(product) = products.first() else {
                 return Ok(Outcome::Answer(Answer::error(422, "No product found", None)));
             };
-            let written = write_and_answer(conn, cache, ticket, product, base_url, *flavor, fresh_token, now).await;
-            return refused_as_rmt(written, None);
+            // Read again: the engines' checks may have changed it (a hybrid system).
+            let mode: Option<(Option<i32>,)> = sqlx::query_as("SELECT proxy_byos_mode FROM systems WHERE id = ?")
+                .bind(ticket.system_id as i64)
+                .fetch_optional(&mut *conn)
+                .await?;
+            let Some((mode,)) = mode else {
+                return Ok(Outcome::Answer(Answer::error(422, NO_LONGER_EXISTS, None)));
+            };
+            let written = write_and_answer(conn, cache, ticket, mode, product, base_url, *flavor, fresh_token, now);
+            return as_rmt(written.await, None, false);
         }
     };
     let (system, token_header) = match authenticate(conn, request, now).await? {
@@ -247,20 +255,14 @@ async fn respond(
         Err(outcome) => return Ok(outcome),
     };
     let sent = system.token_header;
-    let refusal = |message: String| {
-        Ok(Outcome::Answer(Answer::error(422, &message, token_header.clone()).with_token_header(sent)))
-    };
     if let Step::Show(_) = step {
-        return match show_checked(conn, cache, request, &system).await {
-            Ok(body) => Ok(Outcome::Answer(Answer::ok(200, &body, token_header).with_token_header(sent))),
-            Err(Error::InvalidInput(message)) => refusal(message),
-            Err(e) => Err(e),
-        };
+        let shown = show_checked(conn, cache, request, &system).await;
+        let answer = shown.map(|body| Answer::ok(200, &body, token_header.clone()).with_token_header(sent));
+        return as_rmt(answer, token_header, sent);
     }
     let (product, ticket) = match check_activation(conn, request, &system, now).await {
         Ok(checked) => checked,
-        Err(Error::InvalidInput(message)) => return refusal(message),
-        Err(e) => return Err(e),
+        Err(e) => return as_rmt(Err(e), token_header, sent),
     };
     if request.flavor == Flavor::Pubcloud {
         let system = system_auth::attributes(conn, system.id).await?;
@@ -268,16 +270,20 @@ async fn respond(
             Checked { system, product: product.attributes(), system_token: token_header, token_header: sent, ticket };
         return Ok(Outcome::Checked(Box::new(checked)));
     }
-    let written = write_and_answer(conn, cache, &ticket, &product, &request.base_url, request.flavor, fresh_token, now);
-    refused_as_rmt(written.await, token_header)
+    let (base_url, mode) = (&request.base_url, system.proxy_byos_mode);
+    let written = write_and_answer(conn, cache, &ticket, mode, &product, base_url, request.flavor, fresh_token, now);
+    as_rmt(written.await, token_header, sent)
 }
 
-/// The answer, or RMT's 422 for what the write found invalid (a system
-/// deleted meanwhile).
-fn refused_as_rmt(written: Result<Answer>, token: Option<String>) -> Result<Outcome> {
-    match written {
+/// `answer`, or RMT's 422 for what a check or the write found invalid (a
+/// system deleted meanwhile, say), with the `System-Token` header as
+/// authentication set it.
+fn as_rmt(answer: Result<Answer>, token: Option<String>, sent: bool) -> Result<Outcome> {
+    match answer {
         Ok(answer) => Ok(Outcome::Answer(answer)),
-        Err(Error::InvalidInput(message)) => Ok(Outcome::Answer(Answer::error(422, &message, token))),
+        Err(Error::InvalidInput(message)) => {
+            Ok(Outcome::Answer(Answer::error(422, &message, token).with_token_header(sent)))
+        }
         Err(e) => Err(e),
     }
 }
@@ -356,19 +362,13 @@ async fn write_and_answer(
     conn: &mut MySqlConnection,
     cache: &CatalogCache,
     ticket: &Ticket,
+    proxy_byos_mode: Option<i32>,
     product: &Product,
     base_url: &str,
     flavor: Flavor,
     fresh_token: &str,
     now: Timestamp,
 ) -> Result<Answer> {
-    let mode: Option<(Option<i32>,)> = sqlx::query_as("SELECT proxy_byos_mode FROM systems WHERE id = ?")
-        .bind(ticket.system_id as i64)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let Some((proxy_byos_mode,)) = mode else {
-        return Ok(Answer::error(422, NO_LONGER_EXISTS, None));
-    };
     let created = write_activation(conn, ticket, proxy_byos_mode, now).await?;
     let tree = cache.tree(conn, product).await?;
     let body = tree.service_json(ticket.service_id, product.id, base_url, flavor)?;

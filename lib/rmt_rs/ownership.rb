@@ -120,11 +120,13 @@ module RmtRs
       # request only looks the decision up), and only once the app is
       # initialized: engines add their callbacks in their after_initialize.
       def handler(controller, action)
-        return decide(controller, action) unless ::Rails.application&.initialized?
+        once([controller, action]) { decide(controller, action) }
+      end
 
-        @lock.synchronize do
-          @verdicts.fetch([controller, action]) { @verdicts[[controller, action]] = decide(controller, action) }
-        end
+      # The engines' activation checks of `controller`, in its callback order
+      # (RmtRs::Pubcloud.activation_checks), found once per class.
+      def activation_checks(controller)
+        once([controller, :activation_checks]) { RmtRs::Pubcloud.activation_checks(controller) }
       end
 
       # Every known action of the loaded controllers (and their subclasses), with
@@ -158,6 +160,14 @@ module RmtRs
       end
 
       private
+
+      # The block's answer for `key`, kept once the app is initialized (the
+      # engines have added their callbacks then).
+      def once(key)
+        return yield unless ::Rails.application&.initialized?
+
+        @lock.synchronize { @verdicts.fetch(key) { @verdicts[key] = yield } }
+      end
 
       # [handler, flavor] when RmtRs owns the action, else nil.
       def decide(controller, action)

@@ -206,7 +206,7 @@ module RmtRs
       response.headers["System-Token"] = checked.token_header.first if checked.token_header
       @system = ::System.instantiate(checked.system)
       @product = ::Product.instantiate(checked.product)
-      RmtRs::Pubcloud.activation_checks(self.class).each do |check|
+      RmtRs::Ownership.activation_checks(self.class).each do |check|
         send(check)
         return if performed?
       end

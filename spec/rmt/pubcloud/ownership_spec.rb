@@ -33,18 +33,18 @@ RSpec.describe RmtRs::Ownership do
     Api::Connect::V3::Systems::ProductsController.skip_callback(:process_action, :before, :check_quota)
   end
 
-  it "leaves the answers to RMT when zypper_auth's URLs are not the ones it knows" do
+  it "leaves the answers to RMT when zypper_auth's URLs are not the ones it knows, and takes them back after" do
     zypper_auth_url = V3::ServiceSerializer.instance_method(:url)
-    V3::ServiceSerializer.class_eval("def url; 'elsewhere'; end", Rails.root.join("engines/cdn/lib/cdn/engine.rb").to_s, 1)
+    begin
+      V3::ServiceSerializer.class_eval("def url; 'elsewhere'; end", Rails.root.join("engines/cdn/lib/cdn/engine.rb").to_s, 1)
+      described_class.reset!
+      expect(described_class.handler(Api::Connect::V3::Systems::ProductsController, "show")).to be_nil
+      expect(described_class.report.map(&:last).compact.first)
+        .to eq("V3::ServiceSerializer#url is defined in engines/cdn/lib/cdn/engine.rb, not #{described_class::ZYPPER_AUTH}")
+    ensure
+      V3::ServiceSerializer.define_method(:url, zypper_auth_url)
+    end
     described_class.reset!
-    expect(described_class.handler(Api::Connect::V3::Systems::ProductsController, "show")).to be_nil
-    expect(described_class.report.map(&:last).compact.first)
-      .to eq("V3::ServiceSerializer#url is defined in engines/cdn/lib/cdn/engine.rb, not #{described_class::ZYPPER_AUTH}")
-  ensure
-    V3::ServiceSerializer.define_method(:url, zypper_auth_url)
-  end
-
-  it "is back to zypper_auth's URLs after the example above" do
     expect(described_class.report.map(&:last).compact).to eq([])
   end
 end
