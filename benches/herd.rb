@@ -53,20 +53,39 @@ def herd(instances, seconds)
       --fleet #{FLEET} --fleet-rate #{FLEET_RATE}]]
 end
 
+# The same herd from images with connect-ng 1.13 (SLES 15 SP6 as first
+# shipped): one kept-alive connection per instance, no profiles.
+def old_client(instances, seconds)
+  label, options = herd(instances, seconds)
+  ["#{label}, connect-ng 1.13", options + %w[--client 1.13]]
+end
+
 # The same herd on another Puma size, for the scaling table.
 def scaled(instances, seconds, workers, threads)
   label, options = herd(instances, seconds)
   ["#{label}, Puma #{workers} x #{threads}", options, nil, { workers: workers, threads: threads }]
 end
 
-# The same registration herd from pay-as-you-go cloud instances, as
-# registercloudguest registers them (instance data in the announce, an empty
-# `Authorization: Token token=`, X-Instance-Data on every later request),
-# against RMT with its public-cloud engines (RMT_ENGINES=1) and RMT's example
-# provider finding instance ids as a cloud's provider does.
+# The same herd from pay-as-you-go cloud instances, as registercloudguest
+# registers them: its health check, SUSEConnect with the instance data (the
+# sequence above, each service refresh through the susecloud plugin: its
+# credential check, then the refresh with X-Instance-Data), the product tree
+# by query string, then `SUSEConnect -p` for the Public Cloud module the image
+# has installed (update, activation, refresh): 17 requests. Against RMT with
+# its public-cloud engines (RMT_ENGINES=1) behind their nginx configuration
+# (repositories after /api/auth/check), RMT's example provider finding
+# instance ids as a cloud's provider does. One server: no sibling to fail
+# over to (registercloudguest deregisters and gives up).
 def payg(instances, seconds)
   label, options = herd(instances, seconds)
   ["PAYG #{label} (pubcloud engines)", options + %w[--payg 1], nil, { engines: true }]
+end
+
+# A sweep straight to Puma, without nginx and TLS: the ceiling of what
+# Puma answers.
+def direct(run)
+  label, options = run
+  ["#{label}, straight to Puma", options, nil, nil, :puma]
 end
 
 def burst(instances)
@@ -79,7 +98,8 @@ def fault(what, damage)
 end
 
 RUNS = {
-  "quick" => [herd(200, 10), sweep("announce", 64, 1000), sweep("activation", 64, 300), payg(200, 10)],
+  "quick" => [herd(200, 10), old_client(200, 10), sweep("announce", 64, 1000),
+              direct(sweep("announce", 64, 1000)), sweep("activation", 64, 300), payg(200, 10)],
   # 1,500 announces over 15 s (100 a second, no retries); 4 s in, a fault
   # lasts 5 s (8 s for the interrupts) while the herd keeps arriving.
   "faults" => [
@@ -89,11 +109,12 @@ RUNS = {
     fault("deadlocks, the registration the victim", Faults.deadlocks(DATABASE, after: 4, hold: 5)),
     fault("systems locked, Rack::Timeout #{Faults::RACK_TIMEOUT_S} s", Faults.locked_table(DATABASE, after: 4, hold: 8)),
     ["hostile announces, 12 kinds, 1,200 over 10 s", %w[--mode herd --scenario hostile --instances 1200 --spread-ms 10000]],
-        fault("MariaDB restarted", Faults.restart(after: 4))
+    fault("MariaDB restarted", Faults.restart(after: 4))
   ],
   "full" => [
-    herd(1000, 60), herd(5000, 60), herd(10_000, 60), payg(1000, 60), payg(5000, 60),
+    herd(1000, 60), herd(5000, 60), herd(10_000, 60), old_client(5000, 60), payg(1000, 60), payg(5000, 60),
     *[16, 64, 256, 1024].flat_map { |c| [sweep("announce", c, 3000), sweep("activation", c, 1000)] },
+    direct(sweep("announce", 64, 3000)),
     # The scaling table: one herd at other Puma sizes.
     *[[1, 5], [2, 5], [4, 5], [2, 16]].map { |workers, threads| scaled(2000, 60, workers, threads) }
   ]
@@ -111,18 +132,20 @@ def mariadb_pid
   Integer(File.read(File.join(DatabaseHelpers::DB_DIR, "mariadbd.pid")).strip)
 end
 
-# Rails' own figures per request answered (the harness's RMT_RS_TIMINGS
+# Where each request's time went inside Rails (the harness's RMT_RS_TIMINGS
 # lines, spec/rmt/support/harness_initializer.rb), per action: requests and
-# mean milliseconds of duration, CPU, ActiveRecord, RmtRs and views.
+# mean milliseconds of the whole request in Rails (wall, CPU), parameter
+# parsing, and the action's duration, CPU, ActiveRecord, RmtRs and views.
 TIMINGS = File.join(ROOT, "tmp/herd-timings/request")
+TIMING_COLUMNS = %w[total total_cpu params duration cpu active_record rmt_rs views].freeze
 FileUtils.mkdir_p(File.dirname(TIMINGS))
 
 def server_time
   lines = Dir["#{TIMINGS}.*"].flat_map { |file| File.readlines(file, chomp: true) }
   lines.map { |line| line.split("\t", -1) }.group_by(&:first).transform_values do |rows|
-    figures = rows.map { |row| row[2..6].map(&:to_f) }
+    figures = rows.map { |row| row[2, TIMING_COLUMNS.size].map(&:to_f) }
     means = figures.transpose.map { |column| (column.sum / figures.size).round(2) }
-    { "requests" => rows.size }.merge(%w[duration cpu active_record rmt_rs views].zip(means).to_h)
+    { "requests" => rows.size }.merge(TIMING_COLUMNS.zip(means).to_h)
   end
 end
 
@@ -153,10 +176,16 @@ def rows(db, table)
   db.query("SELECT COUNT(*) AS n FROM #{table}").first["n"]
 end
 
+# The herd's systems' profile links (the fleet's keepalives link profiles too).
+def herd_profile_links(db)
+  db.query("SELECT COUNT(*) AS n FROM system_profiles JOIN systems ON systems.id = system_profiles.system_id " \
+           "WHERE systems.login NOT LIKE 'SCC\\_f1ee7%'").first["n"]
+end
+
 # The simulator's figures, with the CPU it used itself (it shares the machine).
-def run_herd(front, options)
+def run_herd(client_options, options)
   before = Process.times
-  out, err, status = Open3.capture3(HERD, *front.client_options, *options)
+  out, err, status = Open3.capture3(HERD, *client_options, *options)
   abort "rmt-rs-herd failed: #{err}" unless status.success?
   after = Process.times
   JSON.parse(out).merge("client_cpu_s" => (after.cutime + after.cstime - before.cutime - before.cstime).round(2))
@@ -173,6 +202,21 @@ class Front
     yield front
   ensure
     system(SCRIPT, "stop")
+    FileUtils.rm_rf(REPOSITORIES)
+  end
+
+  # What nginx serves of the repositories: RMT's public/repo (the catalog's
+  # are not mirrored here).
+  REPOSITORIES = File.join(`#{File.join(ROOT, 'script/rmt')} dir`.strip, "public/repo")
+
+  # The metadata file of each enabled repository of the seeded catalog, so
+  # the fleet's `zypper refresh` finds what a mirrored RMT serves.
+  def self.publish_repository_metadata(db)
+    db.query("SELECT local_path FROM repositories WHERE enabled").each do |row|
+      file = File.join(REPOSITORIES, row["local_path"], "repodata/repomd.xml")
+      FileUtils.mkdir_p(File.dirname(file))
+      File.write(file, %(<?xml version="1.0" encoding="UTF-8"?>\n<repomd xmlns="http://linux.duke.edu/metadata/repo"/>\n))
+    end
   end
 
   def port
@@ -217,9 +261,10 @@ end
 
 def measure_runs(path_name, runs, server, front, db, size)
   puma_pids = [server.pid, *server.worker_pids]
-  (0...REPEAT).to_a.product(runs).map do |round, (label, options, fault)|
+  (0...REPEAT).to_a.product(runs).map do |round, (label, options, fault, _server, via)|
     DatabaseHelpers.clean_tables(db)
     Catalog.seed(db)
+    Front.publish_repository_metadata(db)
     fleet = options.include?("--fleet") ? seed_fleet(db, FLEET, payg: options.include?("--payg")) : 0
     cpu_before = puma_pids.sum { |pid| ProcessStats.cpu_seconds(pid) }
     nginx_before = front.pids.sum { |pid| ProcessStats.cpu_seconds(pid) }
@@ -228,7 +273,9 @@ def measure_runs(path_name, runs, server, front, db, size)
     log_offset = File.size(server.rails_log)
     FileUtils.rm_f(Dir["#{TIMINGS}.*"])
     fault_thread = Thread.new(&fault) if fault
-    result = run_herd(front, options)
+    # A ceiling run goes to Puma straight, over plain HTTP.
+    client_options = via == :puma ? ["--address", "127.0.0.1:#{server.port}", "--host", Front::HOST] : front.client_options
+    result = run_herd(client_options, options)
     observed = fault_thread&.value
     db = DatabaseHelpers.client(database: DATABASE) if fault # the fault may have cut the old session
     result.merge(
@@ -242,7 +289,7 @@ def measure_runs(path_name, runs, server, front, db, size)
       "fleet" => fleet,
       "server_time" => server_time,
       "systems_written" => rows(db, "systems") - fleet,
-      "profile_links_written" => rows(db, "system_profiles"),
+      "profile_links_written" => herd_profile_links(db),
       "profiles_written" => rows(db, "profiles"),
       "activations_written" => rows(db, "activations") - (fleet * FLEET_SERVICES.size),
       "puma_peak_rss_mib" => puma_pids.map { |pid| ProcessStats.peak_rss_mib(pid) }
@@ -275,17 +322,23 @@ end
 
 # Rows written against requests answered: one system per announce answered
 # 201, one activation per activation answered 201 (each instance activates
-# each product once), two profile links per system (every instance sends two
-# profiles). A client that timed out while the server still wrote, or a half
-# written registration, shows up as a difference.
+# each product once), two profile links per system (every instance of
+# SUSEConnect 1.24 sends two profiles, 1.13 none). A client that timed out
+# while the server still wrote, or a half written registration, shows up as a
+# difference. A deregistration (registercloudguest giving up) removes a
+# system with what it had: the check then says so instead of comparing.
 def rows_check(result)
   ok = ->(endpoint) { result.dig("endpoints", endpoint, "ok") || 0 }
+  deregistered = ok.call("deregister")
+  return "– (#{fmt(deregistered)} deregistered)" if deregistered.positive?
+
   written = [result["systems_written"], result["activations_written"]]
   hostile = result["scenario"] == "hostile" # every endpoint is a kind of announce; profiles vary
   announced = hostile ? result["endpoints"].sum { |_, e| e["ok"] } : ok.call("announce")
   expected = [announced, ok.call("activate")]
   links = result["profile_links_written"]
-  if links && !hostile && links != 2 * written[0]
+  per_system = result["client"] == "V1_13" ? 0 : 2
+  if links && !hostile && links != per_system * written[0]
     return "NO: #{fmt(links)} profile links for #{fmt(written[0])} systems"
   end
   return "yes (#{written.map { |n| fmt(n) }.join(' + ')})" if written == expected
@@ -377,7 +430,8 @@ end
 def ceilings_table(ceilings, results)
   limit = ceilings["layers"].last["per_second"]
   rows = results.select { |r| r["scenario"] == "announce" && r["concurrency"] == 64 }.map do |r|
-    { "layer" => "through Puma: #{r['path']}, announce sweep x64", "per_second" => r["all"]["ok_per_s"],
+    { "layer" => "#{r['run'].include?('straight') ? 'straight to Puma' : 'through nginx and Puma'}: #{r['path']}, " \
+                 "announce sweep x64", "per_second" => r["all"]["ok_per_s"],
       "p50_ms" => r["all"]["latency_ms"]["p50"], "p99_ms" => r["all"]["latency_ms"]["p99"] }
   end
   lines = ["| layer | per second | p50 ms | p99 ms | of MariaDB's insert rate |", "|---|---|---|---|---|"]
@@ -406,23 +460,30 @@ def scaling_table(results)
 end
 
 # Where each path's server time goes per request, by action (registration
-# herds): Rails' own measurement inside Puma (not the time in Puma's queue,
-# nor nginx).
+# herds): measured inside Puma's Rails app (not the time in Puma's queue, nor
+# nginx).
 def server_time_table(results)
   runs = results.select { |r| r["scenario"] == "registration" && r["server_time"] }
   return "" if runs.empty?
 
-  lines = ["| run | path | action | requests | Rails ms | CPU ms | ActiveRecord ms | RmtRs ms | views ms | rest of Rails ms |",
-           "|#{'---|' * 10}"]
+  lines = ["| run | path | action | requests | in Rails ms | CPU ms | middleware, routing, rendering ms | " \
+           "parameter parsing ms | ActiveRecord ms | RmtRs ms | views ms | rest of the action ms |",
+           "|#{'---|' * 12}"]
   runs.each do |r|
     r["server_time"].sort.each do |action, t|
+      # Files from before the whole-request figures have only the action's.
+      total = t["total"] || t["duration"]
+      stack = total - (t["params"] || 0) - t["duration"]
       rest = t["duration"] - t["active_record"] - t["rmt_rs"] - t["views"]
+      figures = [total, t["total_cpu"] || t["cpu"], stack, t["params"], t["active_record"], t["rmt_rs"], t["views"], rest]
       lines << "| #{r['run']} | #{r['path']} | #{action.split('::').last(2).join('::')} | #{fmt(t['requests'])} | " \
-               "#{[t['duration'], t['cpu'], t['active_record'], t['rmt_rs'], t['views'], rest].map { |v| fmt(v, 1) }.join(' | ')} |"
+               "#{figures.map { |v| fmt(v, 1) }.join(' | ')} |"
     end
   end
-  "Where the server's time goes, per request (means; Rails' own measurement of each action, " \
-    "from the moment Rails has the request until it has the answer; \"rest\" is Rails' and RMT's Ruby):\n\n#{lines.join("\n")}"
+  "Where the server's time goes, per request (means, measured inside Rails: from the top of the middleware " \
+    "stack until the answer is back there; parameter parsing is Rails turning the query string and body into " \
+    "`params`; ActiveRecord, RmtRs and views are Rails' own figures for the action; \"rest of the action\" is " \
+    "RMT's and Rails' Ruby in the controller):\n\n#{lines.join("\n")}"
 end
 
 # CPU milliseconds per request answered or failed, in Puma, MariaDB and nginx.
@@ -440,7 +501,7 @@ def table(results)
   notes = []
   results.each do |r|
     all = r["all"]
-    failures = all["outcomes"].reject { |k, _| k.start_with?("2") }.map { |k, v| "#{v} #{k}" }.join(", ")
+    failures = (all["failures"] || all["outcomes"].reject { |k, _| k.start_with?("2") }).map { |k, v| "#{v} #{k}" }.join(", ")
     lines << [
       r["run"], r["path"], fmt(all["ok_per_s"]), *%w[p50 p90 p99 max].map { |p| fmt(all["latency_ms"][p], 1) },
       fmt(all["ok"]), all["failed"].zero? ? "0" : "#{all['failed']} (#{failures})",
@@ -487,10 +548,17 @@ report = <<~MD
   connection for every request, announce with `Authorization: Token token=` and
   an empty `System-Token`, SLES, zypper's refresh of its service, the product
   tree, the recommended modules (Basesystem, Server Applications) each with its
-  service refresh, no keepalive; herd instances arrive #{BURST} at a time. Under
-  every registration herd a registered fleet of #{fmt(FLEET)} systems keeps working:
-  #{FLEET_RATE} requests a second, SUSEConnect's keepalive and zypper's service refresh
-  in turn ("fleet" rows of the endpoint table; the herd's figures leave them out).
+  service refresh, no keepalive; "connect-ng 1.13" runs keep one connection per
+  instance and send no profiles. PAYG herds as registercloudguest drives
+  SUSEConnect (health check, the susecloud plugin's credential check before
+  each service refresh, the tree by query string, `SUSEConnect -p` for the
+  Public Cloud module: update, activation, refresh). Herd instances arrive
+  #{BURST} at a time. Under every registration herd a registered fleet of
+  #{fmt(FLEET)} systems keeps working: #{FLEET_RATE} requests a second, SUSEConnect's keepalive
+  (profiles by identifier) and `zypper refresh` (the service, then each enabled
+  repository's metadata from nginx; with the public-cloud engines, after
+  nginx's `/api/auth/check` subrequest and the plugin's credential check) in
+  turn ("fleet" rows of the endpoint table; the herd's figures leave them out).
   Latency counts from when each request was due (a herd instance's arrival
   time for its first request, the previous answer for the next ones). "ok/s"
   and the percentiles are over all requests of a run; "all registered after"

@@ -74,7 +74,12 @@ impl Connection {
     }
 
     pub async fn send(&mut self, call: Call<'_>) -> Result<Answer, Failure> {
-        let outcome = match tokio::time::timeout(self.server.timeout, self.exchange(call)).await {
+        self.send_within(call, self.server.timeout).await
+    }
+
+    /// A request whose client gives up sooner than the instance's default.
+    pub async fn send_within(&mut self, call: Call<'_>, timeout: Duration) -> Result<Answer, Failure> {
+        let outcome = match tokio::time::timeout(timeout, self.exchange(call)).await {
             Ok(outcome) => outcome,
             Err(_) => Err(Failure::Timeout),
         };

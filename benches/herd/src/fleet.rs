@@ -2,15 +2,14 @@
 //! already in RMT's database (seeded by the benchmark with these credentials),
 //! each request one of them sending SUSEConnect's daily keepalive
 //! (`PUT /connect/systems`, with its system token, which RMT rotates) or
-//! zypper refreshing one of its services, at a steady rate. Its samples are
+//! zypper refreshing one of its services and that service's repositories, at
+//! a steady rate. Its samples are
 //! reported apart ("fleet …" endpoints), so the herd's figures show what the
 //! background costs it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-use serde_json::json;
 
 use crate::client::{Call, Connection};
 use crate::session::Target;
@@ -66,35 +65,43 @@ pub async fn run(fleet: Arc<Fleet>, target: Arc<Target>, recorder: Arc<Recorder>
 
 async fn request(fleet: &Fleet, target: &Target, recorder: &Recorder, member: usize, keepalive: bool, due: Instant) {
     let credentials = credentials(member);
-    let mut connection = Connection::new(target.server.clone());
-    // PAYG instances' requests carry their instance data (registercloudguest,
-    // the susecloud plugin); the pubcloud engines verify it on refreshes.
-    let instance = |mut headers: Vec<(&'static str, String)>| {
-        if target.payg {
-            headers.extend(suseconnect::payg_headers(member));
-        }
-        headers
+    let payg = target.payg.then_some(member);
+    let server = &target.servers[member % target.servers.len()];
+    // Each request on its own connection, timed from when it was due.
+    let send = |endpoint: &'static str, method: &'static str, path: String, headers: Vec<(&'static str, String)>, body: Option<Vec<u8>>| async move {
+        let mut connection = Connection::new(server.clone());
+        let answer = connection.send(Call { method, path: &path, headers: &headers, body }).await;
+        let outcome = answer.as_ref().map(|a| a.status).map_err(|f| *f);
+        recorder.record(Sample { endpoint, due, finished: Instant::now(), outcome });
+        answer.ok()
     };
-    let (endpoint, answer) = if keepalive {
+    if keepalive {
+        // SUSEConnect's timer: the update, profiles by identifier from its cache.
         let token = fleet.tokens.lock().unwrap_or_else(|e| e.into_inner())[member].clone();
-        let headers = instance(suseconnect::headers(Some(&credentials), &token));
-        let body = json!({ "hostname": format!("fleet-{member}"), "hwinfo": { "arch": "x86_64", "cpus": 2 } });
-        let body = serde_json::to_vec(&body).unwrap_or_default();
-        let call = Call { method: "PUT", path: "/connect/systems", headers: &headers, body: Some(body) };
-        ("fleet keepalive", connection.send(call).await)
-    } else {
-        let path = format!("/services/{}", SERVICES[member % SERVICES.len()]);
-        let headers = instance(suseconnect::zypper_headers(&credentials));
-        (
-            "fleet service refresh",
-            connection.send(Call { method: "GET", path: &path, headers: &headers, body: None }).await,
-        )
-    };
-    if let Ok(Some(token)) = answer.as_ref().map(|a| a.system_token.clone()) {
-        fleet.tokens.lock().unwrap_or_else(|e| e.into_inner())[member] = token;
+        let headers = suseconnect::headers(target.version, Some(&credentials), &token);
+        let body = suseconnect::update_body(target.version, member);
+        let answer = send("fleet keepalive", "PUT", "/connect/systems".into(), headers, Some(body)).await;
+        if let Some(token) = answer.and_then(|a| a.system_token) {
+            fleet.tokens.lock().unwrap_or_else(|e| e.into_inner())[member] = token;
+        }
+        return;
     }
-    let outcome = answer.as_ref().map(|a| a.status).map_err(|f| *f);
-    recorder.record(Sample { endpoint, due, finished: Instant::now(), outcome });
+    // `zypper refresh`: the service (for a PAYG instance through the susecloud
+    // plugin, which checks the credentials first), then the metadata of each
+    // of its enabled repositories: files nginx serves, with the public-cloud
+    // engines each after its `/api/auth/check` subrequest.
+    if payg.is_some() {
+        let mut headers = suseconnect::python_headers(Some(&credentials), "*/*");
+        headers.push(("Content-Type", "application/json".into()));
+        let path = "/connect/systems/products/migrations".to_string();
+        send("fleet credential check", "POST", path, headers, Some(b"{}".to_vec())).await;
+    }
+    let path = format!("/services/{}", SERVICES[member % SERVICES.len()]);
+    let headers = suseconnect::zypper_headers(&credentials, payg);
+    let Some(index) = send("fleet service refresh", "GET", path, headers.clone(), None).await else { return };
+    for metadata in suseconnect::repository_metadata(&String::from_utf8_lossy(&index.body)) {
+        send("fleet repository metadata", "GET", metadata, headers.clone(), None).await;
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use crate::suseconnect;
+use crate::suseconnect::{self, Version};
 
 /// The kinds, in the order instances cycle through them.
 pub const KINDS: [&str; 12] = [
@@ -26,7 +26,7 @@ pub const KINDS: [&str; 12] = [
 /// The kind and body instance `instance` sends.
 pub fn announce_body(instance: usize) -> (&'static str, Vec<u8>) {
     let kind = KINDS[instance % KINDS.len()];
-    let mut body: Value = serde_json::from_slice(&suseconnect::announce_body(instance)).unwrap_or_default();
+    let mut body: Value = serde_json::from_slice(&suseconnect::announce_body(Version::Current, instance, false)).unwrap_or_default();
     let variant = instance / KINDS.len();
     match kind {
         "SQL in strings" => {
@@ -80,7 +80,7 @@ mod tests {
         let bodies: Vec<(&str, Vec<u8>)> = (0..KINDS.len()).map(announce_body).collect();
         let kinds: Vec<&str> = bodies.iter().map(|(k, _)| *k).collect();
         assert_eq!(kinds, KINDS);
-        let well_formed = suseconnect::announce_body(0);
+        let well_formed = suseconnect::announce_body(Version::Current, 0, false);
         assert_eq!(bodies[0].1, well_formed);
         assert!(std::str::from_utf8(&bodies[10].1).is_err(), "invalid UTF-8 is invalid");
         assert!(serde_json::from_slice::<Value>(&bodies[11].1).is_err(), "not JSON is not JSON");

@@ -6,13 +6,15 @@
 //!
 //!   rmt-rs-herd --address 127.0.0.1:8443 --host rmt.herd.test --tls-ca ca.crt --burst 50 ...
 //!
+//! --address A,B,C: the region's servers (registercloudguest's siblings, in the
+//! order it tries them; SUSEConnect instances and the fleet spread over them);
 //! --host NAME: the server's name (Host header, TLS name); --tls-ca FILE: HTTPS,
-//! trusting that CA; --keepalive 1: one connection per instance (connect-ng
-//! 1.13) instead of a new connection per request (SUSEConnect ≥ 1.20);
-//! --burst N: instances arrive N at a time; --payg 1: pay-as-you-go instances
-//! as registercloudguest registers them; --fleet N --fleet-rate R: N registered
-//! systems (seeded by the benchmark) send R keepalives and service refreshes a
-//! second meanwhile.
+//! trusting that CA; --client 1.13: connect-ng 1.13 (one kept-alive connection
+//! per instance, no profiles) instead of SUSEConnect 1.24 (a new connection
+//! per request); --burst N: instances arrive N at a time; --payg 1:
+//! pay-as-you-go instances as registercloudguest registers them; --fleet N
+//! --fleet-rate R: N registered systems (seeded by the benchmark) send R
+//! keepalives and zypper refreshes a second meanwhile.
 //! scenario: registration (default: everything SUSEConnect does), announce, or
 //! activation (announce, then the base product's activation), or hostile
 //! (one announce each, bent in one of a dozen ways).
@@ -38,7 +40,7 @@ struct Options {
     address: String,
     host: Option<String>,
     tls_ca: Option<String>,
-    keepalive: bool,
+    client: suseconnect::Version,
     burst: usize,
     fleet: usize,
     fleet_rate: f64,
@@ -57,7 +59,7 @@ fn options() -> Result<Options, String> {
         address: String::new(),
         host: None,
         tls_ca: None,
-        keepalive: false,
+        client: suseconnect::Version::Current,
         burst: 1,
         fleet: 0,
         fleet_rate: 0.0,
@@ -78,7 +80,9 @@ fn options() -> Result<Options, String> {
             "--address" => o.address = value.clone(),
             "--host" => o.host = Some(value.clone()),
             "--tls-ca" => o.tls_ca = Some(value.clone()),
-            "--keepalive" => o.keepalive = value == "1",
+            "--client" => {
+                o.client = suseconnect::Version::parse(value).ok_or(format!("unknown client {value}: 1.24 or 1.13"))?
+            }
             "--burst" => o.burst = number()?.max(1) as usize,
             "--fleet" => o.fleet = number()? as usize,
             "--fleet-rate" => o.fleet_rate = number()? as f64,
@@ -171,15 +175,26 @@ fn main() {
         Some(Ok(pem)) => Some(client::Server::tls(&pem).unwrap_or_else(|e| panic!("{e}"))),
         Some(Err(e)) => panic!("--tls-ca: {e}"),
     };
-    let server = client::Server {
-        host: o.host.clone().unwrap_or_else(|| o.address.clone()),
-        address: o.address.clone(),
-        tls,
-        keepalive: o.keepalive,
-        timeout: o.timeout,
-    };
-    let target =
-        Arc::new(Target { server: Arc::new(server), scenario: o.scenario, base: o.base.clone(), payg: o.payg });
+    let servers = o
+        .address
+        .split(',')
+        .map(|address| {
+            Arc::new(client::Server {
+                host: o.host.clone().unwrap_or_else(|| address.to_string()),
+                address: address.to_string(),
+                tls: tls.clone(),
+                keepalive: o.client.keeps_connection(),
+                timeout: o.timeout,
+            })
+        })
+        .collect();
+    let target = Arc::new(Target {
+        servers,
+        scenario: o.scenario,
+        version: o.client,
+        base: o.base.clone(),
+        payg: o.payg,
+    });
     let recorder = Arc::new(Recorder::default());
     let start = Instant::now();
     runtime.block_on(async {
@@ -199,7 +214,8 @@ fn main() {
     summary["scenario"] = format!("{:?}", o.scenario).to_lowercase().into();
     summary["payg"] = o.payg.into();
     summary["tls"] = o.tls_ca.is_some().into();
-    summary["keepalive"] = o.keepalive.into();
+    summary["client"] = format!("{:?}", o.client).into();
+    summary["servers"] = o.address.split(',').count().into();
     summary["burst"] = o.burst.into();
     summary["fleet"] = o.fleet.into();
     summary["fleet_rate"] = o.fleet_rate.into();

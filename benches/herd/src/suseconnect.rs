@@ -1,11 +1,47 @@
-//! What SUSEConnect (connect-ng) sends when a fresh cloud instance registers:
-//! the headers of its HTTP client and the announce body of its collectors.
+//! What SUSEConnect (connect-ng), zypper and registercloudguest's python send
+//! when a fresh cloud instance registers: the headers of their HTTP clients and
+//! the bodies of connect-ng's collectors.
 
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 pub const ACCEPT: &str = "application/json,application/vnd.scc.suse.com.v4+json";
-pub const USER_AGENT: &str = "SUSEConnect/1.24.0";
+/// registercloudguest and the susecloud zypper plugin (python3-requests on SLES 15 SP6).
+const PYTHON_USER_AGENT: &str = "python-requests/2.25.1";
+
+/// Which SUSEConnect the instances run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    /// SUSEConnect 1.24 (connect-ng >= 1.20): a new HTTP client, so a new
+    /// connection, per request; profiles (PCI devices, kernel modules) with
+    /// the announce.
+    Current,
+    /// connect-ng 1.13, as the first SLES 15 SP6 images shipped it
+    /// (`SUSEConnect-ng/1.13.0`): one HTTP client kept for the run (its
+    /// connection kept alive), no profiles, no `vendor` collector.
+    V1_13,
+}
+
+impl Version {
+    pub fn parse(name: &str) -> Option<Version> {
+        match name {
+            "1.24" | "current" => Some(Version::Current),
+            "1.13" => Some(Version::V1_13),
+            _ => None,
+        }
+    }
+
+    pub fn keeps_connection(self) -> bool {
+        self == Version::V1_13
+    }
+
+    fn user_agent(self) -> &'static str {
+        match self {
+            Version::Current => "SUSEConnect/1.24.0",
+            Version::V1_13 => "SUSEConnect-ng/1.13.0",
+        }
+    }
+}
 /// zypper refreshing a service (libzypp's curl backend).
 pub const ZYPPER_USER_AGENT: &str = "ZYpp 17.31.15 (curl 8.6.0) SUSE-Linux-Enterprise-Server-15-SP6";
 
@@ -46,11 +82,11 @@ const IMAGES: usize = 4;
 /// registration code, empty without one, and an empty token) or, with `auth`,
 /// of a request as the registered system, with the token it holds (empty at
 /// first). Go's HTTP client asks for gzip.
-pub fn headers(auth: Option<&Credentials>, system_token: &str) -> Vec<(&'static str, String)> {
+pub fn headers(version: Version, auth: Option<&Credentials>, system_token: &str) -> Vec<(&'static str, String)> {
     let mut headers = vec![
         ("Accept", ACCEPT.to_string()),
         ("Content-Type", "application/json".to_string()),
-        ("User-Agent", USER_AGENT.to_string()),
+        ("User-Agent", version.user_agent().to_string()),
         ("Accept-Encoding", "gzip".to_string()),
     ];
     match auth {
@@ -62,9 +98,30 @@ pub fn headers(auth: Option<&Credentials>, system_token: &str) -> Vec<(&'static 
 }
 
 /// zypper's refresh of the service an activation added: the service's
-/// credentials (the system's), zypper's user agent, no token.
-pub fn zypper_headers(auth: &Credentials) -> Vec<(&'static str, String)> {
-    vec![("User-Agent", ZYPPER_USER_AGENT.to_string()), ("Authorization", auth.basic())]
+/// credentials (the system's), zypper's user agent, no token. A PAYG
+/// instance's services are `plugin:/susecloud` URLs: the plugin adds the
+/// instance's data (`X-Instance-Data`).
+pub fn zypper_headers(auth: &Credentials, payg_instance: Option<usize>) -> Vec<(&'static str, String)> {
+    let mut headers = vec![("User-Agent", ZYPPER_USER_AGENT.to_string()), ("Authorization", auth.basic())];
+    if let Some(instance) = payg_instance {
+        headers.push(("X-Instance-Data", base64(instance_data(instance).as_bytes())));
+    }
+    headers
+}
+
+/// registercloudguest's own requests (python-requests): the health check
+/// without credentials, the product tree and the plugin's credential check
+/// with the system's; the tree asks for API v4 only.
+pub fn python_headers(auth: Option<&Credentials>, accept: &str) -> Vec<(&'static str, String)> {
+    let mut headers = vec![
+        ("User-Agent", PYTHON_USER_AGENT.to_string()),
+        ("Accept", accept.to_string()),
+        ("Accept-Encoding", "gzip, deflate".to_string()),
+    ];
+    if let Some(credentials) = auth {
+        headers.push(("Authorization", credentials.basic()));
+    }
+    headers
 }
 
 /// The login and password RMT handed out at announce.
@@ -85,13 +142,6 @@ impl Credentials {
     fn basic(&self) -> String {
         format!("Basic {}", base64(format!("{}:{}", self.login, self.password).as_bytes()))
     }
-}
-
-/// registercloudguest's addition for a pay-as-you-go instance once announced:
-/// its requests carry the instance's data (`X-Instance-Data`, as the
-/// susecloud plugin sends it).
-pub fn payg_headers(instance: usize) -> Vec<(&'static str, String)> {
-    vec![("X-Instance-Data", base64(instance_data(instance).as_bytes()))]
 }
 
 /// The instance's identity document, as a cloud's metadata service hands it.
@@ -120,19 +170,53 @@ pub fn product_body(identifier: &str, version: &str, arch: &str) -> Vec<u8> {
     serde_json::to_vec(&json!({ "identifier": identifier, "version": version, "arch": arch })).unwrap_or_default()
 }
 
+/// A product as (identifier, version, arch).
+pub type Triplet = (String, String, String);
+
+/// The modules a SLES 15 SP6 PAYG image has installed besides SLES and the
+/// recommended ones (`/etc/products.d`): registercloudguest registers each
+/// with its own `SUSEConnect -p`.
+pub const IMAGE_MODULES: [&str; 1] = ["sle-module-public-cloud"];
+
+fn triplet(extension: &Value) -> Triplet {
+    let text = |name: &str| extension.get(name).and_then(Value::as_str).unwrap_or("").to_string();
+    let arch = Some(text("arch")).filter(|a| !a.is_empty()).unwrap_or_else(|| "x86_64".into());
+    (text("identifier"), text("version"), arch)
+}
+
+fn extensions(tree: &Value) -> impl Iterator<Item = &Value> {
+    tree.get("extensions").and_then(Value::as_array).into_iter().flatten()
+}
+
+fn flag(extension: &Value, name: &str) -> bool {
+    extension.get(name).and_then(Value::as_bool) == Some(true)
+}
+
 /// The extensions SUSEConnect activates after the base product: the
-/// recommended ones that are available, depth first, as
-/// (identifier, version, arch).
-pub fn recommended_extensions(tree: &Value) -> Vec<(String, String, String)> {
+/// recommended ones that are available, depth first (connect-ng's
+/// `registerProductTree`).
+pub fn recommended_extensions(tree: &Value) -> Vec<Triplet> {
     let mut out = Vec::new();
-    for extension in tree.get("extensions").and_then(Value::as_array).into_iter().flatten() {
-        let flag = |name: &str| extension.get(name).and_then(Value::as_bool) == Some(true);
-        if flag("recommended") && flag("available") {
-            let text = |name: &str| extension.get(name).and_then(Value::as_str).unwrap_or("").to_string();
-            let arch = Some(text("arch")).filter(|a| !a.is_empty()).unwrap_or_else(|| "x86_64".into());
-            out.push((text("identifier"), text("version"), arch));
+    for extension in extensions(tree) {
+        if flag(extension, "recommended") && flag(extension, "available") {
+            out.push(triplet(extension));
             out.extend(recommended_extensions(extension));
         }
+    }
+    out
+}
+
+/// The extensions registercloudguest registers one by one after SUSEConnect
+/// did the base product (`register_modules`): the ones not recommended that
+/// are installed on the image, depth first, below recommended ones too.
+pub fn installed_extensions(tree: &Value, installed: &[&str]) -> Vec<Triplet> {
+    let mut out = Vec::new();
+    for extension in extensions(tree) {
+        let product = triplet(extension);
+        if !flag(extension, "recommended") && installed.contains(&product.0.as_str()) {
+            out.push(product);
+        }
+        out.extend(installed_extensions(extension, installed));
     }
     out
 }
@@ -145,9 +229,29 @@ fn profile(lines: Vec<String>) -> Value {
     json!({ "identifier": identifier, "data": lines })
 }
 
-pub fn announce_body(instance: usize) -> Vec<u8> {
+fn hostname(instance: usize) -> String {
+    format!("ip-10-{}-{}-{}", instance / 65536 % 256, instance / 256 % 256, instance % 256)
+}
+
+/// What connect-ng's collectors detect; it leaves out what they did not
+/// detect (no nulls). 1.13 had no `vendor` collector.
+fn hwinfo(version: Version, instance: usize) -> Value {
+    let mut hwinfo = json!({
+        "arch": "x86_64", "hypervisor": "amazon", "cloud_provider": "amazon",
+        "cpus": 2, "sockets": 1, "mem_total": 7863, "vendor": "Amazon EC2",
+        "uname": "Linux 6.4.0-150600.23.25-default #1 SMP PREEMPT_DYNAMIC x86_64",
+        "hostname": hostname(instance), "uuid": format!("ec2{instance:029x}")
+    });
+    if version == Version::V1_13 {
+        hwinfo.as_object_mut().map(|h| h.remove("vendor"));
+    }
+    hwinfo
+}
+
+/// The instance's profiles: `data` only when `with_data` (connect-ng sends a
+/// profile's data once and then only its identifier, from its cache).
+fn profiles(instance: usize, with_data: bool) -> Value {
     let image = instance % IMAGES;
-    let hostname = format!("ip-10-{}-{}-{}", instance / 65536 % 256, instance / 256 % 256, instance % 256);
     let pci: Vec<String> =
         (0..6).map(|slot| format!("00:0{slot}.0 Device class {image}{slot}: Amazon.com, Inc.")).collect();
     // /proc/modules of a SLES 15 SP6 cloud image: about a hundred modules.
@@ -156,20 +260,73 @@ pub fn announce_body(instance: usize) -> Vec<u8> {
         .map(|m| m.to_string())
         .chain((0..MODULES - COMMON_MODULES.len()).map(|i| format!("mod_{image}_{i:03}")))
         .collect();
-    // connect-ng leaves out what it did not detect (no nulls).
-    let body = json!({
-        "hostname": hostname,
-        "hwinfo": {
-            "arch": "x86_64", "hypervisor": "amazon", "cloud_provider": "amazon",
-            "cpus": 2, "sockets": 1, "mem_total": 7863, "vendor": "Amazon EC2",
-            "uname": "Linux 6.4.0-150600.23.25-default #1 SMP PREEMPT_DYNAMIC x86_64",
-            "hostname": hostname, "uuid": format!("ec2{instance:029x}")
-        },
+    let mut profiles = json!({ "pci_data": profile(pci), "mod_list": profile(modules) });
+    if !with_data {
+        for profile in profiles.as_object_mut().into_iter().flat_map(|p| p.values_mut()) {
+            profile["data"] = Value::Null;
+        }
+    }
+    profiles
+}
+
+/// The announce; a PAYG instance's carries its instance data
+/// (registercloudguest's `--instance-data`).
+pub fn announce_body(version: Version, instance: usize, payg: bool) -> Vec<u8> {
+    let mut body = json!({
+        "hostname": hostname(instance),
+        "hwinfo": hwinfo(version, instance),
         "distro_target": "sle-15-x86_64",
-        "instance_data": instance_data(instance),
-        "system_profiles": { "pci_data": profile(pci), "mod_list": profile(modules) }
     });
+    if payg {
+        body["instance_data"] = instance_data(instance).into();
+    }
+    if version == Version::Current {
+        body["system_profiles"] = profiles(instance, true);
+    }
     serde_json::to_vec(&body).unwrap_or_default()
+}
+
+/// The update a registered SUSEConnect sends before `-p` activates a product
+/// (and its daily timer sends): `PUT /connect/systems` with the hostname,
+/// hwinfo and, from its cache, the profiles' identifiers without data.
+pub fn update_body(version: Version, instance: usize) -> Vec<u8> {
+    let mut body = json!({ "hostname": hostname(instance), "hwinfo": hwinfo(version, instance) });
+    if version == Version::Current {
+        body["system_profiles"] = profiles(instance, false);
+    }
+    serde_json::to_vec(&body).unwrap_or_default()
+}
+
+/// The metadata zypper downloads when it refreshes the repositories of a
+/// service (`repodata/repomd.xml` of each enabled one), as paths on the
+/// server, from the service's repoindex: `https://<server>/repo/…?credentials=…`,
+/// or with the public-cloud engines `plugin:/susecloud?credentials=…&path=/repo/…`.
+pub fn repository_metadata(repoindex: &str) -> Vec<String> {
+    repoindex
+        .split("<repo ")
+        .skip(1)
+        .filter(|repo| attribute(repo, "enabled").as_deref() == Some("true"))
+        .filter_map(|repo| attribute(repo, "url"))
+        .filter_map(|url| {
+            let url = url.replace("&amp;", "&");
+            let path = match url.split_once("path=") {
+                Some((_, path)) => path.split('&').next()?.to_string(),
+                None => {
+                    let without_query = url.split('?').next()?;
+                    let after_scheme = without_query.split_once("://")?.1;
+                    after_scheme[after_scheme.find('/')?..].to_string()
+                }
+            };
+            Some(format!("{}/repodata/repomd.xml", path.trim_end_matches('/')))
+        })
+        .collect()
+}
+
+fn attribute(element: &str, name: &str) -> Option<String> {
+    let element = format!(" {element}");
+    let start = element.find(&format!(" {name}=\""))? + name.len() + 3;
+    let end = element[start..].find('"')?;
+    Some(element[start..start + end].to_string())
 }
 
 #[cfg(test)]
@@ -194,5 +351,29 @@ mod tests {
         ]});
         let ids: Vec<String> = recommended_extensions(&tree).into_iter().map(|(i, _, _)| i).collect();
         assert_eq!(ids, ["a", "a1"]);
+        let installed: Vec<String> =
+            installed_extensions(&tree, &["a", "b", "b1", "c"]).into_iter().map(|(i, _, _)| i).collect();
+        assert_eq!(installed, ["b"], "registercloudguest leaves the recommended ones to SUSEConnect");
+    }
+
+    #[test]
+    fn finds_the_enabled_repositories_metadata() {
+        let plain = r#"<repoindex ttl="86400"><repo url="https://rmt.herd.test/repo/SUSE/Products/SLES/15.6/x86_64/Pool/?credentials=SLES_x86_64" alias="a" enabled="true"/><repo url="https://rmt.herd.test/repo/SUSE/x/Debug/?credentials=S" alias="b" enabled="false"/></repoindex>"#;
+        assert_eq!(repository_metadata(plain), ["/repo/SUSE/Products/SLES/15.6/x86_64/Pool/repodata/repomd.xml"]);
+        let cloud = r#"<repo url="plugin:/susecloud?credentials=SLES_x86_64&amp;path=/repo/SUSE/U/x86_64/Updates/" enabled="true" autorefresh="true"/>"#;
+        assert_eq!(repository_metadata(&format!("<repoindex>{cloud}</repoindex>")), ["/repo/SUSE/U/x86_64/Updates/repodata/repomd.xml"]);
+    }
+
+    #[test]
+    fn profiles_go_once_with_data_then_by_identifier() {
+        let announce: Value = serde_json::from_slice(&announce_body(Version::Current, 3, true)).unwrap();
+        let update: Value = serde_json::from_slice(&update_body(Version::Current, 3)).unwrap();
+        let ids = |v: &Value| v["system_profiles"]["mod_list"]["identifier"].clone();
+        assert_eq!(ids(&announce), ids(&update));
+        assert!(announce["system_profiles"]["mod_list"]["data"].is_array());
+        assert!(update["system_profiles"]["mod_list"]["data"].is_null());
+        let old: Value = serde_json::from_slice(&announce_body(Version::V1_13, 3, false)).unwrap();
+        assert!(old.get("system_profiles").is_none() && old.get("instance_data").is_none());
+        assert!(old["hwinfo"].get("vendor").is_none());
     }
 }

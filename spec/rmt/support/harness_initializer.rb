@@ -41,15 +41,65 @@ if ENV["RMT_RS_CLOUD_PROVIDER"] == "1"
   end
 end
 
-# RMT_RS_TIMINGS=PREFIX: one line per request Rails answered, to PREFIX.<pid>,
-# for the herd's "where the time goes" table: controller#action, status, and
-# Rails' own figures (ms): duration, CPU, ActiveRecord, RmtRs, views.
+# RMT_RS_TIMINGS=PREFIX: one line per request a controller answered, to
+# PREFIX.<pid>, for the herd's "where the time goes" table: controller#action,
+# status, then milliseconds: the whole request inside Rails (from the top of
+# the middleware stack until the answer is back there) in wall time and thread
+# CPU, parameter parsing (the query string and body into `params`, which Rails
+# does before the action is timed), and Rails' own figures for the action:
+# duration, CPU, ActiveRecord, RmtRs, views.
 if ENV["RMT_RS_TIMINGS"]
-  timings = Mutex.new
+  module RmtRsHarnessTimings
+    KEY = :rmt_rs_harness_timings
+    def self.clock(kind) = Process.clock_gettime(kind, :float_millisecond)
+    def self.current = Thread.current[KEY]
+
+    # First thing in the middleware stack: the request's whole time in Rails.
+    class Middleware
+      def initialize(app)
+        @app = app
+      end
+
+      def call(env)
+        timings = Thread.current[KEY] = { params: 0.0 }
+        wall = RmtRsHarnessTimings.clock(Process::CLOCK_MONOTONIC)
+        cpu = RmtRsHarnessTimings.clock(Process::CLOCK_THREAD_CPUTIME_ID)
+        @app.call(env)
+      ensure
+        if timings&.key?(:action)
+          total = [RmtRsHarnessTimings.clock(Process::CLOCK_MONOTONIC) - wall,
+                   RmtRsHarnessTimings.clock(Process::CLOCK_THREAD_CPUTIME_ID) - cpu]
+          line = [*timings[:action].first(2), *total, timings[:params], *timings[:action].drop(2)]
+          RmtRsHarnessTimings.write(line.map { |v| v.is_a?(Float) ? v.round(3) : v }.join("\t"))
+        end
+        Thread.current[KEY] = nil
+      end
+    end
+
+    # Rails parses the parameters once, on the first `parameters` call.
+    module Parameters
+      def parameters
+        timings = RmtRsHarnessTimings.current
+        return super if timings.nil? || has_header?("action_dispatch.request.parameters")
+
+        start = RmtRsHarnessTimings.clock(Process::CLOCK_MONOTONIC)
+        super.tap { timings[:params] += RmtRsHarnessTimings.clock(Process::CLOCK_MONOTONIC) - start }
+      end
+    end
+
+    LOCK = Mutex.new
+    def self.write(line)
+      LOCK.synchronize { File.write("#{ENV['RMT_RS_TIMINGS']}.#{Process.pid}", "#{line}\n", mode: "a") }
+    end
+  end
+  ActionDispatch::Request.prepend(RmtRsHarnessTimings::Parameters)
+  Rails.application.config.middleware.insert_before 0, RmtRsHarnessTimings::Middleware
   ActiveSupport::Notifications.subscribe("process_action.action_controller") do |event|
     p = event.payload
-    line = ["#{p[:controller]}##{p[:action]}", p[:status], event.duration, event.cpu_time, p[:db_runtime],
-            p[:rmt_rs_runtime], p[:view_runtime]].map { |v| v.is_a?(Float) ? v.round(3) : v }.join("\t")
-    timings.synchronize { File.write("#{ENV['RMT_RS_TIMINGS']}.#{Process.pid}", "#{line}\n", mode: "a") }
+    timings = RmtRsHarnessTimings.current
+    next unless timings
+
+    timings[:action] = ["#{p[:controller]}##{p[:action]}", p[:status], event.duration, event.cpu_time,
+                        p[:db_runtime], p[:rmt_rs_runtime], p[:view_runtime]]
   end
 end
