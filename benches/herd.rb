@@ -125,7 +125,14 @@ RUNS.select! { |label, _| label.match?(Regexp.new(ENV["HERD_ONLY"], Regexp::IGNO
 # the main table shows the first round, the spread table all of them.
 REPEAT = Integer(ENV.fetch("HERD_REPEAT", MODE == "faults" ? 3 : 1))
 
-PATHS = { "Ruby (RMT)" => false, "RmtRs" => true }.freeze
+# The paths compared: RMT's own, RmtRs through RMT's controllers, and RmtRs's
+# fast lane (RMT_RS_FAST_LANE=1: announces answered before Rails routes them;
+# with the public-cloud engines it stays shut, so it does not run there).
+PATHS = {
+  "Ruby (RMT)" => { rmt_rs: false },
+  "RmtRs" => { rmt_rs: true },
+  "RmtRs fast lane" => { rmt_rs: true, env: { "RMT_RS_FAST_LANE" => "1" }, engines: false }
+}.freeze
 CEILING_REGISTRATIONS = MODE == "full" ? 5000 : 1000
 
 def mariadb_pid
@@ -236,17 +243,20 @@ end
 
 # Each group of runs on the server it needs: RMT alone at RMT's packaged Puma
 # size, RMT with its public-cloud engines, other Puma sizes.
-def measure(path_name, rmt_rs)
+def measure(path_name, path)
   RUNS.group_by { |run| run[3] || {} }.flat_map do |server, runs|
-    measure_on(path_name, rmt_rs, runs, server)
+    next [] if server[:engines] && path[:engines] == false
+
+    measure_on(path_name, path, runs, server)
   end
 end
 
-def measure_on(path_name, rmt_rs, runs, server_options)
+def measure_on(path_name, path, runs, server_options)
   RmtServer.create_database(DATABASE)
   db = DatabaseHelpers.client(database: DATABASE)
   env = server_options[:engines] ? { "RMT_ENGINES" => "1", "RMT_RS_CLOUD_PROVIDER" => "1" } : {}
-  env = env.merge("RMT_RS_TIMINGS" => TIMINGS)
+  env = env.merge("RMT_RS_TIMINGS" => TIMINGS).merge(path.fetch(:env, {}))
+  rmt_rs = path[:rmt_rs]
   # Faults mode: Rack::Timeout ends requests after 5 s.
   env = env.merge("RACK_TIMEOUT" => Faults::RACK_TIMEOUT_S.to_s) if MODE == "faults"
   size = { workers: server_options.fetch(:workers, 2), threads: server_options.fetch(:threads, 5) }
@@ -442,6 +452,29 @@ def ceilings_table(ceilings, results)
   lines.join("\n")
 end
 
+# The fast lane against the targets of its issue: Puma CPU per announce at
+# most a quarter of RmtRs's through the controller, announces/s through Puma
+# at least half of RmtRs's no-HTTP ceiling (announce sweeps at 64).
+def fast_lane_table(results, layers)
+  sweeps = results.select { |r| r["scenario"] == "announce" && r["concurrency"] == 64 }
+  fast = sweeps.select { |r| r["path"] == "RmtRs fast lane" }
+  return "" if fast.empty? || layers.nil?
+
+  ceiling = layers["layers"].find { |l| l["layer"].start_with?("Ruby threads, RmtRs") }&.fetch("per_second")
+  per_request = ->(r) { r["puma_cpu_s"] * 1000.0 / (r["all"]["ok"] + r["all"]["failed"]) }
+  lines = ["| announce sweep x64 | Puma CPU ms per announce: RmtRs | fast lane | fast lane / RmtRs (target ≤ 0.25) | " \
+           "fast lane announces/s | / RmtRs's no-HTTP ceiling (target ≥ 0.5) |", "|#{'---|' * 6}"]
+  fast.each do |f|
+    rmt_rs = sweeps.find { |r| r["path"] == "RmtRs" && r["run"] == f["run"] }
+    next unless rmt_rs
+
+    ratio = per_request.call(f) / per_request.call(rmt_rs)
+    lines << "| #{f['run']} | #{fmt(per_request.call(rmt_rs), 2)} | #{fmt(per_request.call(f), 2)} | #{fmt(ratio, 2)} | " \
+             "#{fmt(f['all']['ok_per_s'])} | #{ceiling ? fmt(f['all']['ok_per_s'] / ceiling, 2) : '–'} |"
+  end
+  "The fast lane against its targets (RmtRs's no-HTTP ceiling: #{fmt(ceiling)}/s, the ceilings table below):\n\n#{lines.join("\n")}"
+end
+
 # The same herd at each Puma size: how each path's capacity grows with
 # workers and threads.
 def scaling_table(results)
@@ -527,7 +560,7 @@ if ENV["HERD_RERENDER"]
 else
   abort "build the simulator first: cargo build --release --manifest-path benches/herd/Cargo.toml" unless File.executable?(HERD)
   started = Time.now
-  results = with_mariadb_for(MODE) { PATHS.flat_map { |name, rmt_rs| measure(name, rmt_rs) } }
+  results = with_mariadb_for(MODE) { PATHS.flat_map { |name, path| measure(name, path) } }
   results = results.sort_by.with_index { |r, i| [r["round"], RUNS.index { |label, _| label == r["run"] }, i] }
   layers = MODE == "faults" ? nil : ceilings
   machine = "#{Etc.nprocessors} cores, #{(File.read('/proc/meminfo')[/MemTotal:\s+(\d+)/, 1].to_i / 1024.0 / 1024).round} GiB, " \
@@ -540,7 +573,8 @@ report = <<~MD
 
   Machine: #{machine}. Host: the real RMT 2.28 (SUSE/rmt 92c4c790) in production
   mode (`script/rmt server`: RMT's packaged settings, Puma 2 workers x 5 threads,
-  pool 5, Rails log level info), once on RMT's Ruby path and once with RmtRs,
+  pool 5, Rails log level info), on RMT's Ruby path, with RmtRs, and with RmtRs's
+  fast lane (`RMT_RS_FAST_LANE=1`; not with the public-cloud engines, where it stays shut),
   behind nginx with TLS as RMT's package configures it (`script/nginx`: RMT's
   nginx-https.conf, a CA and server certificate made at run time); MariaDB
   durable (`innodb_flush_log_at_trx_commit=1`). Command: `script/herd #{MODE}`.
@@ -574,6 +608,8 @@ report = <<~MD
   #{hostile_table(first_round)}
 
   #{scaling_table(first_round)}
+
+  #{fast_lane_table(first_round, layers)}
 
   #{server_time_table(first_round)}
 

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use sqlx::{MySqlConnection, MySqlPool};
 
+use crate::answer::Answer;
 use crate::clock::Timestamp;
 use crate::credentials::{generate_login, generate_password};
 use crate::engine::{self, CommitFailed};
@@ -49,6 +50,25 @@ pub struct Announced {
     pub login: String,
     pub password: String,
     pub clear_profiles_cache: bool,
+}
+
+impl Announced {
+    /// RMT's answer: 201 with `V3::SystemSerializer`'s attributes (a new
+    /// system has never been seen), and `X-System-Profiles-Action:
+    /// clear-cache` when a profile came without data or identifier.
+    pub fn answer(&self) -> Answer {
+        let body = Value::Object(vec![
+            ("id".into(), Value::Integer(self.id.to_string())),
+            ("login".into(), Value::String(self.login.clone())),
+            ("password".into(), Value::String(self.password.clone())),
+            ("last_seen_at".into(), Value::Null),
+        ]);
+        let mut answer = Answer::ok(201, &body, None);
+        if self.clear_profiles_cache {
+            answer.headers.push(("X-System-Profiles-Action", "clear-cache".into()));
+        }
+        answer
+    }
 }
 
 pub async fn announce_system(pool: &MySqlPool, request: &AnnounceRequest) -> Result<Announced> {

@@ -6,6 +6,7 @@
 //! and calls [`Engine::run`] with one of the async functions here.
 
 pub mod announce;
+pub mod answer;
 pub mod catalog;
 pub mod catalog_cache;
 pub mod clock;
@@ -13,21 +14,25 @@ pub mod config;
 pub mod credentials;
 pub mod engine;
 pub mod error;
+pub mod fast_lane;
 pub mod flavor;
 pub mod fork;
 pub mod products;
 pub mod profiles;
 pub mod rails_json;
+pub mod rails_params;
 pub mod retry;
+pub mod ruby_inspect;
 pub mod system_auth;
 pub mod urls;
 pub mod value;
 
 pub use announce::{announce_system, AnnounceRequest, Announced};
+pub use answer::Answer;
 pub use config::DatabaseConfig;
 pub use engine::{Cancel, Engine};
 pub use error::{Error, Result};
 pub use flavor::Flavor;
-pub use products::{Answer, Outcome, ProductRequest};
+pub use products::{Outcome, ProductRequest};
 pub use system_auth::Caller;
 pub use value::Value;

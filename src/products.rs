@@ -15,13 +15,13 @@ use std::time::Duration;
 
 use sqlx::{MySqlConnection, MySqlPool};
 
+use crate::answer::Answer;
 use crate::catalog::{self, Product};
 use crate::catalog_cache::CatalogCache;
 use crate::clock::Timestamp;
 use crate::engine::{self, CommitFailed};
 use crate::error::{code, Error, Result, NO_LONGER_EXISTS};
 use crate::flavor::Flavor;
-use crate::rails_json::to_rails_json;
 use crate::retry::{self, MAX_ATTEMPTS};
 use crate::system_auth::{self, Authenticated, Caller, Found};
 use crate::value::{StringColumn, Value};
@@ -41,52 +41,6 @@ pub struct ProductRequest {
     /// be a sibling's registration not shared yet, so scc_proxy looks again
     /// (five times, six seconds apart) before refusing.
     pub wait_for_peers: bool,
-}
-
-/// What the endpoint answers: RMT's status and JSON, and the `System-Token`
-/// response header when there is one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answer {
-    pub status: u16,
-    pub body: String,
-    pub system_token: Option<String>,
-    /// Whether RMT sets the `System-Token` header (to `system_token`, which
-    /// is empty when the system has no token): authentication found the
-    /// system and the client sent the header with tokens enabled.
-    pub token_header: bool,
-    /// Whether an activation was created (registration sharing tells its
-    /// peers about created ones).
-    pub created_activation: bool,
-}
-
-impl Answer {
-    /// A refusal as RMT renders it: its error JSON
-    /// (`ActionController::TranslatedError`), or for a row deleted meanwhile
-    /// the body of the controller's `handle_invalid_foreign_key`.
-    fn error(status: u16, message: &str, system_token: Option<String>) -> Answer {
-        let text = Value::String(message.to_string());
-        let body = if message == NO_LONGER_EXISTS {
-            Value::Object(vec![("errors".into(), text)])
-        } else {
-            Value::Object(vec![
-                ("type".into(), Value::String("error".into())),
-                ("error".into(), text.clone()),
-                ("localized_error".into(), text),
-            ])
-        };
-        let token_header = system_token.is_some();
-        Answer { status, body: to_rails_json(Some(&body)), system_token, token_header, created_activation: false }
-    }
-
-    fn ok(status: u16, body: &Value, system_token: Option<String>) -> Answer {
-        let token_header = system_token.is_some();
-        Answer { status, body: to_rails_json(Some(body)), system_token, token_header, created_activation: false }
-    }
-
-    /// The answer with the `System-Token` header set or not as authentication decided.
-    fn with_token_header(self, sent: bool) -> Answer {
-        Answer { token_header: sent || self.token_header, ..self }
-    }
 }
 
 /// How a products request ends.

@@ -3,6 +3,22 @@
 
 use std::collections::hash_map::{Entry, HashMap};
 
+// The limits of one request's values, all its arguments together. Real
+// SUSEConnect bodies stay far below them: hwinfo has about 20 keys, the
+// system profiles a few entries whose data (mod_list, the largest, is about
+// 100 KB as text) adds up to a few hundred KB.
+
+/// Hash keys and array items, all levels: 500 times a real announce's, and
+/// converted in milliseconds.
+pub const MAX_ENTRIES: usize = 10_000;
+/// Bytes of keys and strings: several times the largest real profiles, and small
+/// enough that hwinfo stays under MariaDB's default `max_allowed_packet` (16 MiB)
+/// even when Rails' JSON escapes every byte six-fold (`<` is `\u003c`).
+pub const MAX_BYTES: usize = 2 * 1024 * 1024;
+/// Deeper than any JSON body Rails parses (its parser stops at 100 levels), and
+/// shallow enough for the recursive conversion and encoder to stay on the stack.
+pub const MAX_DEPTH: usize = 256;
+
 /// A JSON-like value that keeps what Rails' encoder needs to reproduce RMT's bytes:
 /// integers as their decimal text (Ruby integers are unbounded) apart from floats
 /// (Ruby prints `1.0`, not `1`), and object keys in the client's order.

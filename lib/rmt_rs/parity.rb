@@ -17,27 +17,93 @@ module RmtRs
   #   end
   #
   # Every table it reads is emptied before each path runs, via ActiveRecord.
+  #
+  # Outcomes hold every response header (per-request values by format). With
+  # the fast lane in the app's middleware (RMT_RS_FAST_LANE=1 at boot) there is
+  # a third path, :fast. `Parity.logs` has each path's log lines at info level
+  # (RMT's production level) from the last run, normalised.
   module Parity
     TABLES = %w[system_profiles profiles activations systems].freeze
     LOGIN = /\ASCC_\h{32}\z/
     PASSWORD = /\A\h{16}\z/
     TOKEN = /\A\h{8}-\h{4}-4\h{3}-[89ab]\h{3}-\h{12}\z/
-    HEADERS = %w[X-System-Profiles-Action System-Token WWW-Authenticate].freeze
+    # Per request by design: Rails' request id and runtime; the ETag of a
+    # body with fresh credentials.
+    PER_REQUEST = { "X-Request-Id" => /\A[\h-]+\z/, "X-Runtime" => /\A[\d.]+\z/, "ETag" => %r{\AW/"\h{32}"\z} }.freeze
+    # [enabled, fast_lane] per path.
+    PATHS = { ruby: [false, false], rust: [true, false], fast: [true, true] }.freeze
 
     module_function
 
     # Runs the block (which sends the request and returns the response) once per
-    # path and returns {ruby: outcome, rust: outcome}. The flag is left on.
+    # path and returns {ruby: outcome, rust: outcome[, fast: outcome]}. RmtRs
+    # is left on (the fast lane off).
     def on_both_paths
-      %i[ruby rust].to_h do |path|
-        ::Rails.application.config.rmt_rs.enabled = (path == :rust)
+      @logs = {}
+      @fast_lane_answers = {}
+      paths.to_h do |path|
+        switch(*PATHS.fetch(path))
         clean_tables
         started = Time.now.utc.floor
-        response = yield path
+        response = FastLaneAnswers.count(@fast_lane_answers, path) { LogCapture.around { yield path } }
+        @logs[path] = LogCapture.lines.map { |line| normalised_log(line) }
         [path, outcome(response, started..Time.now.utc.ceil)]
       end
     ensure
-      ::Rails.application.config.rmt_rs.enabled = true
+      switch(true, false)
+    end
+
+    def logs
+      @logs || {}
+    end
+
+    # How many requests the fast lane answered itself on each path of the
+    # last run (the rest it left to Rails).
+    def fast_lane_answers
+      @fast_lane_answers || {}
+    end
+
+    def paths
+      fast = defined?(::RmtRs::FastLane) && ::Rails.application.middleware.include?(::RmtRs::FastLane)
+      fast ? %i[ruby rust fast] : %i[ruby rust]
+    end
+
+    def switch(enabled, fast_lane)
+      ::Rails.application.config.rmt_rs.enabled = enabled
+      ::Rails.application.config.rmt_rs.fast_lane = fast_lane
+    end
+
+    # Counts the fast lane's answers (its `process_action` notifications say
+    # `rmt_rs_fast_lane: true`) while the block runs.
+    module FastLaneAnswers
+      module_function
+
+      def count(counts, path)
+        counts[path] = 0
+        listener = ->(*, payload) { counts[path] += 1 if payload[:rmt_rs_fast_lane] }
+        ActiveSupport::Notifications.subscribed(listener, "process_action.action_controller") { yield }
+      end
+    end
+
+    # The lines the app logs at info level while the block runs (the
+    # app's logger keeps its own level).
+    module LogCapture
+      module_function
+
+      def around
+        @io ||= StringIO.new.tap { |io| ::Rails.logger.extend(ActiveSupport::Logger.broadcast(capture_logger(io))) }
+        @io.truncate(0)
+        @io.rewind
+        yield
+      end
+
+      def capture_logger(io)
+        ActiveSupport::Logger.new(io).tap { |logger| logger.level = :info }
+      end
+
+      def lines
+        @io ? @io.string.lines(chomp: true) : []
+      end
     end
 
     def clean_tables
@@ -52,7 +118,7 @@ module RmtRs
       system_ids = systems.map { |row| row["id"] }
       {
         status: response.status,
-        headers: HEADERS.to_h { |name| [name, normalised_token(response.headers[name])] },
+        headers: response.headers.to_h.sort.to_h { |name, value| [name, normalised_header(name, value)] },
         body: normalised_body(parsed(response.body)),
         systems: systems.map { |row| normalised_system(row, window) },
         profiles: rows("SELECT * FROM profiles ORDER BY profile_type, identifier").map do |row|
@@ -77,6 +143,23 @@ module RmtRs
 
     def normalised_token(value)
       TOKEN.match?(value.to_s) ? "<token>" : value
+    end
+
+    def normalised_header(name, value)
+      pattern = PER_REQUEST[name]
+      return "<#{name}>" if pattern&.match?(value.to_s)
+
+      normalised_token(value)
+    end
+
+    # Times and durations by rule; RmtRs's own figure in Rails' "Completed"
+    # line (its time, which RMT's path does not have) left out.
+    def normalised_log(line)
+      line.gsub(/ at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}/, " at <time>")
+          .gsub(/\d+(\.\d+)?ms/, "<ms>")
+          .gsub(/Allocations: \d+/, "Allocations: <n>")
+          .sub(" | RmtRs: <ms>", "")
+          .gsub(/SCC_\h{32}/, "<login>")
     end
 
     def normalised_body(body)

@@ -3,6 +3,7 @@
 require "rails/railtie"
 require_relative "ownership"
 require_relative "pubcloud"
+require_relative "fast_lane"
 
 module RmtRs
   # Switches RMT's announce, activation and product tree to RmtRs when enabled, in RMT's
@@ -15,6 +16,15 @@ module RmtRs
   class Railtie < ::Rails::Railtie
     config.rmt_rs = ActiveSupport::OrderedOptions.new
     config.rmt_rs.enabled = %w[1 true yes on].include?(ENV.fetch("RMT_RS", "").downcase)
+    # The fast lane (RmtRs::FastLane), on top of `enabled`: off by default.
+    config.rmt_rs.fast_lane = %w[1 true yes on].include?(ENV.fetch("RMT_RS_FAST_LANE", "").downcase)
+
+    # After the app's own initializers (config/initializers/rmt_rs.rb may
+    # switch it on), before Rails builds the middleware stack. Switched off at
+    # boot, the stack stays as RMT has it.
+    initializer "rmt_rs.fast_lane", after: :load_config_initializers do |app|
+      app.config.middleware.use RmtRs::FastLane if app.config.rmt_rs.fast_lane
+    end
 
     config.to_prepare do
       next unless RmtRs::Railtie.enabled?

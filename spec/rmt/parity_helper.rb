@@ -56,6 +56,20 @@ module ParityHelpers
     end
   end
 
+  # With the fast lane in the app (RMT_RS_FAST_LANE=1 at boot): its outcome
+  # is the controller path's, and it answered itself (`answered`) or left the
+  # request to Rails. Its log is RMT's own where RMT answers as RmtRs does,
+  # else the controller path's (the same error rendering).
+  def expect_fast_lane(outcomes, answered: true)
+    return unless outcomes.key?(:fast)
+
+    expect(outcomes[:fast]).to eq(outcomes[:rust])
+    answers = RmtRs::Parity.fast_lane_answers[:fast]
+    answered ? expect(answers).to(be_positive) : expect(answers).to(eq(0))
+    like = answered && outcomes[:ruby] == outcomes[:rust] ? :ruby : :rust
+    expect(RmtRs::Parity.logs[:fast]).to eq(RmtRs::Parity.logs[like])
+  end
+
   def count(table)
     ActiveRecord::Base.connection.select_value("SELECT COUNT(*) FROM #{table}")
   end

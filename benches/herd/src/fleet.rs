@@ -68,7 +68,11 @@ async fn request(fleet: &Fleet, target: &Target, recorder: &Recorder, member: us
     let payg = target.payg.then_some(member);
     let server = &target.servers[member % target.servers.len()];
     // Each request on its own connection, timed from when it was due.
-    let send = |endpoint: &'static str, method: &'static str, path: String, headers: Vec<(&'static str, String)>, body: Option<Vec<u8>>| async move {
+    let send = |endpoint: &'static str,
+                method: &'static str,
+                path: String,
+                headers: Vec<(&'static str, String)>,
+                body: Option<Vec<u8>>| async move {
         let mut connection = Connection::new(server.clone());
         let answer = connection.send(Call { method, path: &path, headers: &headers, body }).await;
         let outcome = answer.as_ref().map(|a| a.status).map_err(|f| *f);

@@ -26,7 +26,8 @@ pub const KINDS: [&str; 12] = [
 /// The kind and body instance `instance` sends.
 pub fn announce_body(instance: usize) -> (&'static str, Vec<u8>) {
     let kind = KINDS[instance % KINDS.len()];
-    let mut body: Value = serde_json::from_slice(&suseconnect::announce_body(Version::Current, instance, false)).unwrap_or_default();
+    let mut body: Value =
+        serde_json::from_slice(&suseconnect::announce_body(Version::Current, instance, false)).unwrap_or_default();
     let variant = instance / KINDS.len();
     match kind {
         "SQL in strings" => {

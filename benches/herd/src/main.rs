@@ -188,13 +188,8 @@ fn main() {
             })
         })
         .collect();
-    let target = Arc::new(Target {
-        servers,
-        scenario: o.scenario,
-        version: o.client,
-        base: o.base.clone(),
-        payg: o.payg,
-    });
+    let target =
+        Arc::new(Target { servers, scenario: o.scenario, version: o.client, base: o.base.clone(), payg: o.payg });
     let recorder = Arc::new(Recorder::default());
     let start = Instant::now();
     runtime.block_on(async {

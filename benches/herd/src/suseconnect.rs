@@ -361,7 +361,10 @@ mod tests {
         let plain = r#"<repoindex ttl="86400"><repo url="https://rmt.herd.test/repo/SUSE/Products/SLES/15.6/x86_64/Pool/?credentials=SLES_x86_64" alias="a" enabled="true"/><repo url="https://rmt.herd.test/repo/SUSE/x/Debug/?credentials=S" alias="b" enabled="false"/></repoindex>"#;
         assert_eq!(repository_metadata(plain), ["/repo/SUSE/Products/SLES/15.6/x86_64/Pool/repodata/repomd.xml"]);
         let cloud = r#"<repo url="plugin:/susecloud?credentials=SLES_x86_64&amp;path=/repo/SUSE/U/x86_64/Updates/" enabled="true" autorefresh="true"/>"#;
-        assert_eq!(repository_metadata(&format!("<repoindex>{cloud}</repoindex>")), ["/repo/SUSE/U/x86_64/Updates/repodata/repomd.xml"]);
+        assert_eq!(
+            repository_metadata(&format!("<repoindex>{cloud}</repoindex>")),
+            ["/repo/SUSE/U/x86_64/Updates/repodata/repomd.xml"]
+        );
     }
 
     #[test]

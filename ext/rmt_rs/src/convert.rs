@@ -9,21 +9,7 @@ use rmt_rs_core::{Error as CoreError, Value as CoreValue};
 
 use crate::errors;
 
-// The limits of one request, all its arguments together. Real SUSEConnect
-// bodies stay far below them: hwinfo has about 20 keys, the system profiles a
-// few entries whose data (Ruby has turned it into text by now; mod_list, the
-// largest, is about 100 KB) adds up to a few hundred KB.
-
-/// Hash keys and array items, all levels: 500 times a real announce's, and
-/// converted in milliseconds.
-pub const MAX_ENTRIES: usize = 10_000;
-/// Bytes of keys and strings: several times the largest real profiles, and small
-/// enough that hwinfo stays under MariaDB's default `max_allowed_packet` (16 MiB)
-/// even when Rails' JSON escapes every byte six-fold (`<` is `\u003c`).
-pub const MAX_BYTES: usize = 2 * 1024 * 1024;
-/// Deeper than any JSON body Rails parses (its parser stops at 100 levels), and
-/// shallow enough for the recursive conversion and encoder to stay on the stack.
-pub const MAX_DEPTH: usize = 256;
+pub use rmt_rs_core::value::{MAX_BYTES, MAX_DEPTH, MAX_ENTRIES};
 
 /// What one request may still convert (see the limits above).
 pub struct Allowance {

@@ -4,6 +4,7 @@
 
 mod convert;
 mod errors;
+mod fast_lane;
 mod gvl;
 
 use std::sync::Arc;
@@ -228,5 +229,6 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     native.const_set("MAX_BYTES", convert::MAX_BYTES)?;
     native.const_set("MAX_DEPTH", convert::MAX_DEPTH)?;
     native.define_singleton_method("__engine_strong_count", function!(engine_strong_count, 0))?;
+    fast_lane::define(ruby, native)?;
     Ok(())
 }

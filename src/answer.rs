@@ -1,0 +1,68 @@
+//! What an endpoint answers: RMT's status, its JSON, and the headers RMT sets
+//! with it. One type for every endpoint RmtRs answers.
+
+use crate::error::NO_LONGER_EXISTS;
+use crate::rails_json::to_rails_json;
+use crate::value::Value;
+
+/// What the endpoint answers: RMT's status and JSON, and the `System-Token`
+/// response header when there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+    pub system_token: Option<String>,
+    /// Whether RMT sets the `System-Token` header (to `system_token`, which
+    /// is empty when the system has no token): authentication found the
+    /// system and the client sent the header with tokens enabled.
+    pub token_header: bool,
+    /// Whether an activation was created (registration sharing tells its
+    /// peers about created ones).
+    pub created_activation: bool,
+    /// Other headers RMT sets (`X-System-Profiles-Action: clear-cache`).
+    pub headers: Vec<(&'static str, String)>,
+}
+
+impl Answer {
+    /// A refusal as RMT renders it: its error JSON
+    /// (`ActionController::TranslatedError`), or for a row deleted meanwhile
+    /// the body of the controller's `handle_invalid_foreign_key`.
+    pub(crate) fn error(status: u16, message: &str, system_token: Option<String>) -> Answer {
+        let text = Value::String(message.to_string());
+        let body = if message == NO_LONGER_EXISTS {
+            Value::Object(vec![("errors".into(), text)])
+        } else {
+            Value::Object(vec![
+                ("type".into(), Value::String("error".into())),
+                ("error".into(), text.clone()),
+                ("localized_error".into(), text),
+            ])
+        };
+        let token_header = system_token.is_some();
+        Answer {
+            status,
+            body: to_rails_json(Some(&body)),
+            system_token,
+            token_header,
+            created_activation: false,
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn ok(status: u16, body: &Value, system_token: Option<String>) -> Answer {
+        let token_header = system_token.is_some();
+        Answer {
+            status,
+            body: to_rails_json(Some(body)),
+            system_token,
+            token_header,
+            created_activation: false,
+            headers: Vec::new(),
+        }
+    }
+
+    /// The answer with the `System-Token` header set or not as authentication decided.
+    pub(crate) fn with_token_header(self, sent: bool) -> Answer {
+        Answer { token_header: sent || self.token_header, ..self }
+    }
+}
