@@ -19,6 +19,7 @@ module RmtRs
     ACTION = "announce_system"
     V4 = "Api::Connect::V4::Subscriptions::SystemsController"
     V3 = "Api::Connect::V3::Subscriptions::SystemsController"
+    LOCK = Mutex.new
 
     def initialize(app)
       @app = app
@@ -38,10 +39,14 @@ module RmtRs
     end
 
     # The announce in the request, or nil; the body stays readable for Rails.
+    # Rails reads CONTENT_LENGTH bytes of it (none without the header): a body
+    # of another length is Rails' to read.
     def read(env)
       input = env["rack.input"]
       body = input ? input.read.to_s : +""
       input&.rewind
+      return nil unless body.bytesize == env["CONTENT_LENGTH"].to_i
+
       Native.fast_announce(env["CONTENT_TYPE"], env["HTTP_ACCEPT"], env["QUERY_STRING"], body)
     end
 
@@ -61,14 +66,18 @@ module RmtRs
         return nil unless ::Rails.application&.initialized?
         return @settings if defined?(@settings)
 
-        @settings = (reason = shut_because) ? nil : log_settings
-        ::Rails.logger.warn("RmtRs: the fast lane stays shut: #{reason}") if reason
-        @settings
+        LOCK.synchronize do
+          next @settings if defined?(@settings)
+
+          reason = shut_because
+          ::Rails.logger.warn("RmtRs: the fast lane stays shut: #{reason}") if reason
+          @settings = reason ? nil : log_settings
+        end
       end
 
-      # Decide again (specs, after changing what is checked).
+      # Decide again (code reloaded, or specs changing what is checked).
       def reset!
-        remove_instance_variable(:@settings) if defined?(@settings)
+        LOCK.synchronize { remove_instance_variable(:@settings) if defined?(@settings) }
       end
 
       # Why the fast lane must not answer announces in this app, or nil.
@@ -153,7 +162,7 @@ module RmtRs
       def render(status, body, extra, payload)
         started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
         serialized(status) do
-          headers = ActionDispatch::Response.default_headers.to_h.merge("Content-Type" => JSON_TYPE).merge(extra)
+          headers = (ActionDispatch::Response.default_headers || {}).to_h.merge("Content-Type" => JSON_TYPE).merge(extra)
           [status, headers, [body]]
         end
       ensure

@@ -30,6 +30,7 @@ module RmtRs
       next unless RmtRs::Railtie.enabled?
 
       RmtRs::Ownership.reset!
+      RmtRs::FastLane.reset!
       RmtRs::Ownership.controllers.each do |controller|
         next if controller <= RmtRs::ControllerHook
 

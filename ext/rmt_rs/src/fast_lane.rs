@@ -6,7 +6,7 @@ use rmt_rs_core::fast_lane::{self, Announce, RawRequest};
 use rmt_rs_core::rails_params::LogSettings;
 use rmt_rs_core::{announce_system, Answer};
 
-use crate::released;
+use crate::{errors, gvl, released};
 
 /// How the app's request log shows parameters, read once from Rails.
 #[magnus::wrap(class = "RmtRs::Native::LogSettings", free_immediately, size)]
@@ -19,14 +19,19 @@ fn log_settings(filters: Vec<String>, wrapper: Option<(String, Vec<String>)>) ->
 #[magnus::wrap(class = "RmtRs::Native::FastAnnounce", free_immediately, size)]
 struct FastAnnounce(Announce);
 
+/// Bodies up to this size are read with the GVL held (a real announce is
+/// 5-20 KB: a few microseconds); larger ones, up to the 2 MiB limit, without.
+const READ_WITH_GVL: usize = 64 * 1024;
+
 /// The announce in a raw request, or nil when Rails must answer it.
 fn fast_announce(
+    ruby: &Ruby,
     content_type: Option<String>,
     accept: Option<String>,
     query: Option<String>,
     body: RString,
-) -> Option<FastAnnounce> {
-    // Copied while the GVL is held; the body is a Ruby string.
+) -> Result<Option<FastAnnounce>, Error> {
+    // SAFETY: the Ruby string is copied at once, with the GVL held.
     let body = unsafe { body.as_slice() }.to_vec();
     let raw = RawRequest {
         content_type: content_type.as_deref(),
@@ -34,7 +39,16 @@ fn fast_announce(
         query: query.as_deref().unwrap_or(""),
         body: &body,
     };
-    fast_lane::announce(&raw).ok().map(FastAnnounce)
+    let read = if body.len() <= READ_WITH_GVL {
+        fast_lane::announce(&raw)
+    } else {
+        let cancel = rmt_rs_core::Cancel::new();
+        match gvl::without_gvl(&cancel, || Ok(fast_lane::announce(&raw)))? {
+            Ok(read) => read,
+            Err(e) => return Err(errors::raise(ruby, e)),
+        }
+    };
+    Ok(read.ok().map(FastAnnounce))
 }
 
 impl FastAnnounce {
