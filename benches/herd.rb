@@ -81,6 +81,15 @@ def payg(instances, seconds)
   ["PAYG #{label} (pubcloud engines)", options + %w[--payg 1], nil, { engines: true }]
 end
 
+# The same PAYG herd in a region whose first server is down (nothing listens
+# there): registercloudguest's health check finds no answer and it registers
+# with the next server; the fleet's systems that belong to the dead server
+# fail (their rows are apart from the herd's).
+def first_sibling_down(run)
+  label, options, fault, server = run
+  ["#{label}, the region's first server down", options, fault, server, :first_sibling_down]
+end
+
 # A sweep straight to Puma, without nginx and TLS: the ceiling of what
 # Puma answers.
 def direct(run)
@@ -99,7 +108,8 @@ end
 
 RUNS = {
   "quick" => [herd(200, 10), old_client(200, 10), sweep("announce", 64, 1000),
-              direct(sweep("announce", 64, 1000)), sweep("activation", 64, 300), payg(200, 10)],
+              direct(sweep("announce", 64, 1000)), sweep("activation", 64, 300), payg(200, 10),
+              first_sibling_down(payg(100, 10))],
   # 1,500 announces over 15 s (100 a second, no retries); 4 s in, a fault
   # lasts 5 s (8 s for the interrupts) while the herd keeps arriving.
   "faults" => [
@@ -227,7 +237,16 @@ class Front
   end
 
   def port
-    @port ||= TCPServer.new("127.0.0.1", 0).then { |s| s.addr[1].tap { s.close } }
+    @port ||= Front.free_port
+  end
+
+  def self.free_port
+    TCPServer.new("127.0.0.1", 0).then { |s| s.addr[1].tap { s.close } }
+  end
+
+  # Where nothing listens: a region's server that is down.
+  def self.dead_address
+    "127.0.0.1:#{free_port}"
   end
 
   def client_options
@@ -284,7 +303,11 @@ def measure_runs(path_name, runs, server, front, db, size)
     FileUtils.rm_f(Dir["#{TIMINGS}.*"])
     fault_thread = Thread.new(&fault) if fault
     # A ceiling run goes to Puma straight, over plain HTTP.
-    client_options = via == :puma ? ["--address", "127.0.0.1:#{server.port}", "--host", Front::HOST] : front.client_options
+    client_options = case via
+                     when :puma then ["--address", "127.0.0.1:#{server.port}", "--host", Front::HOST]
+                     when :first_sibling_down then front.client_options.tap { |o| o[1] = "#{Front.dead_address},#{o[1]}" }
+                     else front.client_options
+                     end
     result = run_herd(client_options, options)
     observed = fault_thread&.value
     db = DatabaseHelpers.client(database: DATABASE) if fault # the fault may have cut the old session
