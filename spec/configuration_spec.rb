@@ -12,6 +12,11 @@ RSpec.describe RmtRs do
     expect(RmtRs::Registration.announce_system.status).to eq(201)
   end
 
+  it "refuses a products action it does not know instead of answering it as another" do
+    expect { RmtRs::Native.product_request("destroy", "SCC_x", "p", nil, nil, false, {}, "https://rmt", nil) }
+      .to raise_error(ArgumentError, 'unknown products action "destroy": activate or show')
+  end
+
   it "treats host localhost as the local socket, as mysql2 does" do
     described_class.configure(database: DatabaseHelpers.settings.merge("host" => "localhost"))
     expect(RmtRs::Registration.announce_system.status).to eq(201)

@@ -91,6 +91,12 @@ fn announce(
 /// `[[system_id, instance_identifier_or_nil], ...]`.
 type Identifiers = Vec<(u64, Option<String>)>;
 
+/// The products endpoints' actions, as Ruby names them.
+enum Action {
+    Activate,
+    Show,
+}
+
 /// A products request; `action` is "activate" or "show", `cloud` nil outside
 /// the public cloud, else `[identifiers, wait_for_peers]` (identifiers nil or
 /// `[[system_id, identifier_or_nil], ...]`). Answers one of
@@ -111,6 +117,16 @@ fn product_request(
     base_url: String,
     cloud: Option<(Option<Identifiers>, bool)>,
 ) -> Result<RArray, Error> {
+    let action = match action.as_str() {
+        "activate" => Action::Activate,
+        "show" => Action::Show,
+        other => {
+            return Err(Error::new(
+                ruby.exception_arg_error(),
+                format!("unknown products action {other:?}: activate or show"),
+            ))
+        }
+    };
     let (flavor, identifiers, wait_for_peers) = match cloud {
         Some((identifiers, wait)) => (Flavor::Pubcloud, identifiers, wait),
         None => (Flavor::Rmt, None, false),
@@ -125,9 +141,9 @@ fn product_request(
     };
     let outcome = released(ruby, |engine, cancel| {
         engine.run(cancel, async {
-            match action.as_str() {
-                "activate" => products::activate(engine.pool(), engine.catalog_cache(), &request).await,
-                _ => products::show(engine.pool(), engine.catalog_cache(), &request).await,
+            match action {
+                Action::Activate => products::activate(engine.pool(), engine.catalog_cache(), &request).await,
+                Action::Show => products::show(engine.pool(), engine.catalog_cache(), &request).await,
             }
         })
     })?;
