@@ -77,7 +77,19 @@ module RmtRs
 
       # Decide again (code reloaded, or specs changing what is checked).
       def reset!
-        LOCK.synchronize { remove_instance_variable(:@settings) if defined?(@settings) }
+        LOCK.synchronize do
+          remove_instance_variable(:@settings) if defined?(@settings)
+          @headers = nil
+        end
+      end
+
+      # The headers Rails' response carries for JSON (its default headers),
+      # read once; each answer merges its own into a copy (middleware adds to it).
+      def headers
+        return @headers if @headers
+
+        defaults = (ActionDispatch::Response.default_headers || {}).to_h
+        @headers = defaults.merge("Content-Type" => Answering::JSON_TYPE).freeze
       end
 
       # Why the fast lane must not answer announces in this app, or nil.
@@ -162,8 +174,7 @@ module RmtRs
       def render(status, body, extra, payload)
         started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
         serialized(status) do
-          headers = (ActionDispatch::Response.default_headers || {}).to_h.merge("Content-Type" => JSON_TYPE).merge(extra)
-          [status, headers, [body]]
+          [status, FastLane.headers.merge(extra), [body]]
         end
       ensure
         payload[:view_runtime] = (Process.clock_gettime(Process::CLOCK_MONOTONIC) - started) * 1000.0

@@ -95,10 +95,8 @@ async fn request(fleet: &Fleet, target: &Target, recorder: &Recorder, member: us
     // of its enabled repositories: files nginx serves, with the public-cloud
     // engines each after its `/api/auth/check` subrequest.
     if payg.is_some() {
-        let mut headers = suseconnect::python_headers(Some(&credentials), "*/*");
-        headers.push(("Content-Type", "application/json".into()));
-        let path = "/connect/systems/products/migrations".to_string();
-        send("fleet credential check", "POST", path, headers, Some(b"{}".to_vec())).await;
+        let (headers, body) = suseconnect::credential_check(&credentials);
+        send("fleet credential check", "POST", suseconnect::CREDENTIAL_CHECK_PATH.into(), headers, Some(body)).await;
     }
     let path = format!("/services/{}", SERVICES[member % SERVICES.len()]);
     let headers = suseconnect::zypper_headers(&credentials, payg);

@@ -80,25 +80,12 @@ impl Session<'_> {
         let service: serde_json::Value = serde_json::from_slice(&activation.body).ok()?;
         let path = format!("/services/{}", service.get("id")?.as_u64()?);
         if self.payg.is_some() {
-            let headers = suseconnect::python_headers(self.credentials.as_ref(), "*/*");
-            let check = self.send_json(CREDENTIAL_CHECK, "POST", "/connect/systems/products/migrations", headers);
-            // Anything but 401 passes the plugin's check (RMT answers 422 to `{}`).
+            let (headers, body) = suseconnect::credential_check(self.credentials.as_ref()?);
+            let check = self.send(CREDENTIAL_CHECK, "POST", suseconnect::CREDENTIAL_CHECK_PATH, headers, Some(body));
             check.await.filter(|a| a.status != 401)?;
         }
         let headers = suseconnect::zypper_headers(self.credentials.as_ref()?, self.payg);
         self.send("service refresh", "GET", &path, headers, None).await.filter(|a| a.status < 400)
-    }
-
-    /// python-requests' `json={}`: the body `{}`, whatever the answer's status.
-    async fn send_json(
-        &mut self,
-        endpoint: &'static str,
-        method: &str,
-        path: &str,
-        mut headers: Vec<(&'static str, String)>,
-    ) -> Option<Answer> {
-        headers.push(("Content-Type", "application/json".into()));
-        self.send(endpoint, method, path, headers, Some(b"{}".to_vec())).await
     }
 
     /// The answer, whatever its status (None: no answer).

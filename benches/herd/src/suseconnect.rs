@@ -124,6 +124,18 @@ pub fn python_headers(auth: Option<&Credentials>, accept: &str) -> Vec<(&'static
     headers
 }
 
+/// The susecloud zypper plugin's credential check (`has_smt_access`):
+/// python-requests posting `json={}` to the migrations endpoint with the
+/// system's credentials; anything but 401 passes (RMT answers 422 to `{}`).
+pub const CREDENTIAL_CHECK_PATH: &str = "/connect/systems/products/migrations";
+
+/// The credential check's headers and body.
+pub fn credential_check(auth: &Credentials) -> (Vec<(&'static str, String)>, Vec<u8>) {
+    let mut headers = python_headers(Some(auth), "*/*");
+    headers.push(("Content-Type", "application/json".to_string()));
+    (headers, b"{}".to_vec())
+}
+
 /// The login and password RMT handed out at announce.
 pub struct Credentials {
     pub login: String,
