@@ -8,11 +8,11 @@ use sqlx::{MySqlConnection, MySqlPool};
 use crate::answer::Answer;
 use crate::clock::Timestamp;
 use crate::credentials::{generate_login, generate_password};
-use crate::engine::{self, CommitFailed};
+use crate::engine;
 use crate::error::{Error, Result};
 use crate::profiles::{self, Partition};
 use crate::rails_json::to_rails_json;
-use crate::retry::{self, MAX_ATTEMPTS};
+use crate::transaction::{self, Attempt, Work};
 use crate::value::Value;
 
 /// What a client announces. `hwinfo` is stored as Rails' JSON of it (`null` when
@@ -63,7 +63,7 @@ impl Announced {
             ("password".into(), Value::String(self.password.clone())),
             ("last_seen_at".into(), Value::Null),
         ]);
-        let mut answer = Answer::ok(201, &body, None);
+        let mut answer = Answer::ok(201, &body, "V3::SystemSerializer", None);
         if self.clear_profiles_cache {
             answer.headers.push(("X-System-Profiles-Action", "clear-cache".into()));
         }
@@ -84,60 +84,61 @@ pub async fn announce_system_with_logins(
 ) -> Result<Announced> {
     // Everything that can be checked without the database is checked first.
     let partition = profiles::partition(&request.system_profiles)?;
-    let system_information = to_rails_json(request.hwinfo.as_ref());
-    let password = generate_password();
-    // MAX_ATTEMPTS also bounds logins found taken (drawn again at once, no wait).
-    let mut deadlocks = 0;
-    for _ in 0..MAX_ATTEMPTS {
-        if deadlocks > 0 {
-            retry::back_off(deadlocks).await;
-        }
-        let payg = request.payg.as_ref();
+    let mut work = Registration {
+        request,
+        clear_profiles_cache: partition.needs_cache_clear(),
+        partition,
+        system_information: to_rails_json(request.hwinfo.as_ref()),
+        // Drawn once: a lost COMMIT is found by the credentials.
+        password: generate_password(),
+        next_login,
+    };
+    transaction::run(pool, &mut work).await
+}
+
+/// One registration: a system row with a drawn login (drawn again when taken,
+/// at once) or a PAYG instance's identifier, and its profiles.
+struct Registration<'a> {
+    request: &'a AnnounceRequest,
+    partition: Partition,
+    clear_profiles_cache: bool,
+    system_information: String,
+    password: String,
+    next_login: &'a mut (dyn FnMut() -> String + Send),
+}
+
+impl Work for Registration<'_> {
+    type Output = Announced;
+
+    async fn attempt(&mut self, conn: &mut MySqlConnection) -> Result<Attempt<Announced>> {
+        let payg = self.request.payg.as_ref();
         let identifier = payg.and_then(|p| p.identifier.clone());
         let row = SystemRow {
             unique_login: identifier.is_none(),
-            login: identifier.unwrap_or_else(&mut *next_login),
-            password: &password,
+            login: identifier.unwrap_or_else(&mut *self.next_login),
+            password: &self.password,
             system_token: payg.and_then(|p| p.identifier.as_deref()),
             instance_data: payg.and_then(|p| p.instance_data.as_deref()),
             proxy_byos_mode: if payg.is_some() { PAYG } else { 0 },
-            hostname: request.hostname.as_deref(),
-            system_information: &system_information,
+            hostname: self.request.hostname.as_deref(),
+            system_information: &self.system_information,
             now: Timestamp::now(),
         };
-        let mut tx = engine::begin(pool).await?;
-        match insert_registration(&mut tx, &row, &partition).await {
-            Ok(Some(id)) => {
-                let written = match engine::commit(tx).await {
-                    Ok(()) => Some(id),
-                    Err(CommitFailed::Uncertain(e)) => {
-                        engine::unabandoned(written_as(pool, &row.login, &password, e, engine::READ_BACK_WINDOW))
-                            .await?
-                    }
-                    Err(CommitFailed::Refused(Error::Deadlock)) => {
-                        deadlocks += 1;
-                        continue;
-                    }
-                    Err(CommitFailed::Refused(e)) => return Err(e),
-                };
-                // Not written: MariaDB is back and the registration is simply run again.
-                if let Some(id) = written {
-                    return Ok(Announced {
-                        id,
-                        login: row.login,
-                        password,
-                        clear_profiles_cache: partition.needs_cache_clear(),
-                    });
-                }
-            }
-            Ok(None) => tx.rollback().await?,       // login taken: draw another
-            Err(Error::Deadlock) => deadlocks += 1, // dropping `tx` rolls back
-            Err(e) => return Err(e),
-        }
+        Ok(match insert_registration(conn, &row, &self.partition).await? {
+            Some(id) => Attempt::Commit(Announced {
+                id,
+                login: row.login,
+                password: self.password.clone(),
+                clear_profiles_cache: self.clear_profiles_cache,
+            }),
+            None => Attempt::Again, // login taken: draw another
+        })
     }
-    Err(Error::Unavailable(format!(
-        "Could not register the system after {MAX_ATTEMPTS} attempts ({deadlocks} deadlocks); try again later"
-    )))
+
+    async fn settle(&mut self, pool: &MySqlPool, announced: Announced, lost: Error) -> Result<Option<Announced>> {
+        let written = written_as(pool, &announced.login, &announced.password, lost, engine::READ_BACK_WINDOW).await?;
+        Ok(written.map(|id| Announced { id, ..announced }))
+    }
 }
 
 /// After a COMMIT whose answer was lost: the system's id when it was written,

@@ -21,6 +21,12 @@ pub struct Answer {
     pub created_activation: bool,
     /// Other headers RMT sets (`X-System-Profiles-Action: clear-cache`).
     pub headers: Vec<(&'static str, String)>,
+    /// The lines RMT's action logs at info level while answering (its
+    /// authentication's), in order; the host writes them to its log.
+    pub log: Vec<String>,
+    /// The serializer RMT renders the body with (the request log's
+    /// "Rendered … with …" line); `None` for a Hash rendered as is (errors).
+    pub serializer: Option<&'static str>,
 }
 
 impl Answer {
@@ -46,10 +52,13 @@ impl Answer {
             token_header,
             created_activation: false,
             headers: Vec::new(),
+            log: Vec::new(),
+            serializer: None,
         }
     }
 
-    pub fn ok(status: u16, body: &Value, system_token: Option<String>) -> Answer {
+    /// A success, rendered by RMT with `serializer`.
+    pub fn ok(status: u16, body: &Value, serializer: &'static str, system_token: Option<String>) -> Answer {
         let token_header = system_token.is_some();
         Answer {
             status,
@@ -58,6 +67,8 @@ impl Answer {
             token_header,
             created_activation: false,
             headers: Vec::new(),
+            log: Vec::new(),
+            serializer: Some(serializer),
         }
     }
 

@@ -1,22 +1,37 @@
 //! The fast lane: a request RmtRs owns, taken from its raw parts (method, path,
 //! headers, body bytes) before Rails routes it, and answered whole here:
-//! Rails' parameter semantics, RMT's action, the answer's status, headers and
-//! body. What Rails alone would answer exactly (an unusual body, a query
-//! string, characters only Ruby's `inspect` renders) is a [`Decline`], and the
+//! Rails' parameter semantics, RMT's action, the answer's status, headers,
+//! body and log lines. What Rails alone would answer exactly (an unusual body,
+//! a query string Rack reads otherwise, characters only Ruby's `inspect`
+//! renders, a request without basic credentials) is a [`Decline`], and the
 //! request goes through Rails untouched.
 
-use crate::announce::AnnounceRequest;
+use sqlx::MySqlPool;
+
+use crate::announce::{announce_system, AnnounceRequest};
+use crate::answer::Answer;
+use crate::catalog_cache::CatalogCache;
+use crate::error::{Error, Result};
+use crate::flavor::Flavor;
+use crate::products::{self, ProductRequest, REQUEST_PARAMS};
 use crate::rails_params::{self, Decline, LogSettings};
 use crate::ruby_inspect;
+use crate::system_auth::Caller;
 use crate::value::{StringColumn, Value, MAX_BYTES, MAX_DEPTH, MAX_ENTRIES};
 
 /// The request as the web server handed it over.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RawRequest<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
     pub content_type: Option<&'a str>,
     pub accept: Option<&'a str>,
     pub query: &'a str,
     pub body: &'a [u8],
+    pub authorization: Option<&'a str>,
+    /// `System-Token`: `None` when the header is absent.
+    pub system_token: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
 }
 
 /// RMT's connect API version, as its routes pick the controller (versionist's
@@ -33,7 +48,7 @@ const V4_MEDIA_TYPE: &str = "application/vnd.scc.suse.com.v4+json";
 impl ApiVersion {
     /// Declined when `Accept` names both (versionist then picks by a rule the
     /// fast lane does not repeat).
-    pub fn from_accept(accept: Option<&str>) -> Result<ApiVersion, Decline> {
+    pub fn from_accept(accept: Option<&str>) -> std::result::Result<ApiVersion, Decline> {
         let accept = accept.unwrap_or("");
         match (accept.contains(V3_MEDIA_TYPE), accept.contains(V4_MEDIA_TYPE)) {
             (true, true) => Err(Decline("Accept names two API versions")),
@@ -50,33 +65,119 @@ impl ApiVersion {
     }
 }
 
-/// An announce the fast lane answers: what to write, and what RMT's log says.
+pub const ANNOUNCE_PATH: &str = "/connect/subscriptions/systems";
+pub const PRODUCTS_PATH: &str = "/connect/systems/products";
+
+/// What the request asks RMT to do.
 #[derive(Debug, Clone)]
-pub struct Announce {
-    pub version: ApiVersion,
-    pub request: AnnounceRequest,
-    /// Rails' params (the log's `Parameters:` line is rendered from them).
-    pub params: Value,
+pub enum Action {
+    /// `POST /connect/subscriptions/systems`.
+    Announce(AnnounceRequest),
+    /// `POST /connect/systems/products`.
+    Activate(ProductCall),
+    /// `GET /connect/systems/products`.
+    Show(ProductCall),
 }
 
-impl Announce {
+/// A products request as the controller path hands it to RmtRs.
+#[derive(Debug, Clone)]
+pub struct ProductCall {
+    pub caller: Caller,
+    pub params: Vec<(String, Value)>,
+}
+
+/// A request the fast lane answers: what to do, and what RMT's log says.
+#[derive(Debug, Clone)]
+pub struct FastRequest {
+    pub version: ApiVersion,
+    pub action: Action,
+    /// Rails' params (the log's `Parameters:` line is rendered from them).
+    pub params: Value,
+    /// The JSON body's params, which Rails wraps; `None` without a JSON body.
+    body_params: Option<Value>,
+}
+
+/// What only the host knows of a request: the URL it was reached at, and RMT's
+/// `connect_api.disable_system_tokens`.
+#[derive(Debug, Clone, Default)]
+pub struct Host {
+    /// `scheme://host[:port]`, for the URLs in the answer.
+    pub base_url: String,
+    pub tokens_disabled: bool,
+}
+
+impl FastRequest {
     /// The controller Rails would route it to.
     pub fn controller(&self) -> String {
-        format!("Api::Connect::{}::Subscriptions::SystemsController", self.version.module())
+        let family = match self.action {
+            Action::Announce(_) => "Subscriptions::SystemsController",
+            Action::Activate(_) | Action::Show(_) => "Systems::ProductsController",
+        };
+        format!("Api::Connect::{}::{family}", self.version.module())
+    }
+
+    /// RMT's action name.
+    pub fn action_name(&self) -> &'static str {
+        match self.action {
+            Action::Announce(_) => "announce_system",
+            Action::Activate(_) => "activate",
+            Action::Show(_) => "show",
+        }
     }
 
     /// The `Parameters: {...}` text of RMT's request log, if Rust renders it
     /// exactly.
     pub fn logged_params(&self, settings: &LogSettings) -> Option<String> {
-        rails_params::logged(&self.params, settings)
+        let wrapped = match (settings.wrapper(self.action_name()), &self.body_params) {
+            (Some(wrapper), Some(body)) => Some((wrapper, body)),
+            _ => None,
+        };
+        rails_params::logged(&self.params, wrapped, &settings.filters)
     }
+}
+
+/// Reads the request RMT would route to an action RmtRs answers.
+pub fn read(raw: &RawRequest) -> std::result::Result<FastRequest, Decline> {
+    match (raw.method, raw.path) {
+        ("POST", ANNOUNCE_PATH) => announce(raw),
+        ("POST", PRODUCTS_PATH) => products(raw, Action::Activate),
+        ("GET", PRODUCTS_PATH) => products(raw, Action::Show),
+        _ => Err(Decline("a route the fast lane does not answer")),
+    }
+}
+
+/// RMT's answer to the request, written as the controller path writes it.
+pub async fn answer(pool: &MySqlPool, cache: &CatalogCache, request: &FastRequest, host: &Host) -> Result<Answer> {
+    let call = match &request.action {
+        Action::Announce(announce) => {
+            let mut answer = announce_system(pool, announce).await?.answer();
+            // What RMT's `announce_system` logs once the system is saved.
+            answer.log.push(format!("System '{}' announced", announce.hostname.as_deref().unwrap_or_default()));
+            return Ok(answer);
+        }
+        Action::Activate(call) | Action::Show(call) => call,
+    };
+    let product_request = ProductRequest {
+        caller: Caller { tokens_disabled: host.tokens_disabled, ..call.caller.clone() },
+        params: call.params.clone(),
+        base_url: host.base_url.clone(),
+        flavor: Flavor::Rmt,
+        identifiers: None,
+        wait_for_peers: false,
+    };
+    let outcome = match request.action {
+        Action::Activate(_) => products::activate(pool, cache, &product_request).await?,
+        _ => products::show(pool, cache, &product_request).await?,
+    };
+    // Without the public-cloud engines every products request ends with an answer.
+    outcome.into_answer().ok_or_else(|| Error::Internal("A products request ended without an answer".into()))
 }
 
 /// `POST /connect/subscriptions/systems` with a JSON body, read as RMT's
 /// `announce_system` reads `params` (through RmtRs's controller path:
 /// `hostname`, `hwinfo` and `system_profiles` permitted as `{}`, profile data
 /// cast to text as ActiveRecord casts it).
-pub fn announce(raw: &RawRequest) -> Result<Announce, Decline> {
+fn announce(raw: &RawRequest) -> std::result::Result<FastRequest, Decline> {
     let version = ApiVersion::from_accept(raw.accept)?;
     if !raw.query.is_empty() {
         return Err(Decline("a query string"));
@@ -91,21 +192,118 @@ pub fn announce(raw: &RawRequest) -> Result<Announce, Decline> {
     };
     let hwinfo = rails_params::permit_any(&params, "hwinfo");
     let system_profiles = match rails_params::permit_any(&params, "system_profiles") {
-        Some(Value::Object(pairs)) => pairs.into_iter().map(stored_profile).collect::<Result<Vec<_>, _>>()?,
+        Some(Value::Object(pairs)) => {
+            pairs.into_iter().map(stored_profile).collect::<std::result::Result<Vec<_>, _>>()?
+        }
         _ => Vec::new(),
     };
     if exceeds_limits(hwinfo.as_ref(), &system_profiles) {
         return Err(Decline("over RmtRs's input limits"));
     }
-    Ok(Announce { version, request: AnnounceRequest { hostname, hwinfo, system_profiles, payg: None }, params })
+    let request = AnnounceRequest { hostname, hwinfo, system_profiles, payg: None };
+    Ok(FastRequest { version, action: Action::Announce(request), body_params: Some(params.clone()), params })
+}
+
+/// The products endpoints: basic credentials, `System-Token`, and the
+/// parameters the controller path hands over, from a JSON body (SUSEConnect
+/// sends one even with GET) or, for GET, a query string.
+fn products(raw: &RawRequest, action: fn(ProductCall) -> Action) -> std::result::Result<FastRequest, Decline> {
+    let version = ApiVersion::from_accept(raw.accept)?;
+    let (login, password) = basic_credentials(raw.authorization)?;
+    let json = is_json(raw.content_type);
+    let form =
+        media_type(raw.content_type).is_some_and(|m| m.eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+    let (params, body_params) = match (raw.method, json, raw.query.is_empty(), raw.body.is_empty()) {
+        (_, true, true, _) => {
+            let body = rails_params::json_body(raw.body)?;
+            (body.clone(), Some(body))
+        }
+        // Rack reads a form body as a query string, with `&` alone between pairs.
+        ("POST", false, true, _) if form && !raw.body.contains(&b';') => {
+            let text = std::str::from_utf8(raw.body).map_err(|_| Decline("a form body that is not UTF-8"))?;
+            (rails_params::query(text)?, None)
+        }
+        ("GET", true, false, true) => (rails_params::query(raw.query)?, Some(Value::Object(Vec::new()))),
+        ("GET", false, _, true) if raw.content_type.is_none() => (rails_params::query(raw.query)?, None),
+        _ => return Err(Decline("a products request Rails reads otherwise")),
+    };
+    let Value::Object(pairs) = &params else { return Err(Decline("not a JSON object")) };
+    let wanted: Vec<(String, Value)> =
+        pairs.iter().filter(|(key, _)| REQUEST_PARAMS.contains(&key.as_str())).cloned().collect();
+    if exceeds_limits(None, &wanted) {
+        return Err(Decline("over RmtRs's input limits"));
+    }
+    let caller = Caller {
+        login,
+        password,
+        system_token: raw.system_token.map(str::to_string),
+        user_agent: raw.user_agent.map(str::to_string),
+        tokens_disabled: false,
+    };
+    Ok(FastRequest { version, action: action(ProductCall { caller, params: wanted }), params, body_params })
+}
+
+/// `Authorization: Basic <base64 of login:password>` as Rails reads it (the
+/// password is `None` without a colon). Declined: another scheme, no header
+/// (Rails asks for credentials), and what Ruby's lenient base64 decoder
+/// reads and a strict one does not.
+fn basic_credentials(authorization: Option<&str>) -> std::result::Result<(String, Option<String>), Decline> {
+    let encoded = authorization
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
+        .map(|(_, encoded)| encoded)
+        .ok_or(Decline("no basic credentials"))?;
+    let decoded = base64_decoded(encoded).ok_or(Decline("basic credentials Ruby decodes leniently"))?;
+    let text = String::from_utf8(decoded).map_err(|_| Decline("basic credentials that are not UTF-8"))?;
+    if text.is_empty() {
+        return Err(Decline("empty basic credentials"));
+    }
+    Ok(match text.split_once(':') {
+        Some((login, password)) => (login.to_string(), Some(password.to_string())),
+        None => (text, None),
+    })
+}
+
+/// Standard base64 with its padding, nothing else.
+fn base64_decoded(text: &str) -> Option<Vec<u8>> {
+    let bytes = text.as_bytes();
+    if bytes.is_empty() || bytes.len() % 4 != 0 {
+        return None;
+    }
+    let padding = bytes.iter().rev().take_while(|&&b| b == b'=').count();
+    if padding > 2 {
+        return None;
+    }
+    let sextet = |b: u8| match b {
+        b'A'..=b'Z' => Some(b - b'A'),
+        b'a'..=b'z' => Some(b - b'a' + 26),
+        b'0'..=b'9' => Some(b - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
+    for chunk in bytes[..bytes.len() - padding].chunks(4) {
+        let values = chunk.iter().map(|&b| sextet(b)).collect::<Option<Vec<u8>>>()?;
+        let mut word: u32 = 0;
+        for (i, v) in values.iter().enumerate() {
+            word |= u32::from(*v) << (18 - 6 * i);
+        }
+        let word = word.to_be_bytes();
+        out.extend_from_slice(&word[1..values.len()]);
+    }
+    Some(out)
 }
 
 /// `application/json`, with parameters (`; charset=utf-8`) or without, as
 /// Rails' `content_mime_type` reads it.
 fn is_json(content_type: Option<&str>) -> bool {
-    content_type
-        .and_then(|ct| ct.split(';').next())
-        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+    media_type(content_type).is_some_and(|media| media.eq_ignore_ascii_case("application/json"))
+}
+
+/// The media type of a `Content-Type`, without its parameters.
+fn media_type(content_type: Option<&str>) -> Option<&str> {
+    content_type.and_then(|ct| ct.split(';').next()).map(str::trim)
 }
 
 /// What ActiveRecord writes into a string column for a parameter value: an
@@ -131,15 +329,15 @@ fn stored_profile((profile_type, info): (String, Value)) -> Result<(String, Valu
 }
 
 /// The binding's limits on what the controller path converts (hwinfo and the
-/// profiles: keys and items, bytes of keys, strings and integers, depth),
-/// counted the same way, so that the fast lane answers nothing the controller
-/// path would refuse.
-fn exceeds_limits(hwinfo: Option<&Value>, profiles: &[(String, Value)]) -> bool {
+/// profiles of an announce, a products request's parameters: keys and items,
+/// bytes of keys, strings and integers, depth), counted the same way, so that
+/// the fast lane answers nothing the controller path would refuse.
+fn exceeds_limits(hash: Option<&Value>, pairs: &[(String, Value)]) -> bool {
     let mut left = Allowance { entries: MAX_ENTRIES, bytes: MAX_BYTES, over: false };
-    if let Some(Value::Object(pairs)) = hwinfo {
-        left.pairs(pairs, 0);
+    if let Some(Value::Object(hash)) = hash {
+        left.pairs(hash, 0);
     }
-    left.pairs(profiles, 0);
+    left.pairs(pairs, 0);
     left.over
 }
 
@@ -188,30 +386,42 @@ mod tests {
 
     fn raw(body: &str) -> RawRequest<'_> {
         RawRequest {
+            method: "POST",
+            path: ANNOUNCE_PATH,
             content_type: Some("application/json"),
             accept: Some("application/json,application/vnd.scc.suse.com.v4+json"),
-            query: "",
             body: body.as_bytes(),
+            ..RawRequest::default()
         }
+    }
+
+    /// The announce read from `raw`.
+    fn announce(raw: &RawRequest) -> std::result::Result<AnnounceRequest, Decline> {
+        match read(raw)?.action {
+            Action::Announce(request) => Ok(request),
+            other => panic!("not an announce: {other:?}"),
+        }
+    }
+
+    fn version(raw: &RawRequest) -> ApiVersion {
+        read(raw).unwrap().version
     }
 
     #[test]
     fn reads_an_announce_as_the_controller_path_does() {
         let body = r#"{"hostname":"h1","hwinfo":{"cpus":2,"x":[[1],2]},"system_profiles":{"mod_list":{"identifier":"i","data":["a","b"]},"pci":{"identifier":"j","data":true}},"other":1}"#;
-        let announce = announce(&raw(body)).unwrap();
-        assert_eq!(announce.controller(), "Api::Connect::V4::Subscriptions::SystemsController");
-        assert_eq!(announce.request.hostname.as_deref(), Some("h1"));
-        assert_eq!(
-            ruby_inspect::inspect(announce.request.hwinfo.as_ref().unwrap()).unwrap(),
-            r#"{"cpus"=>2, "x"=>[2]}"#
-        );
-        let data: Vec<&Value> = announce.request.system_profiles.iter().map(|(_, p)| p.get("data").unwrap()).collect();
+        let read = read(&raw(body)).unwrap();
+        assert_eq!(read.controller(), "Api::Connect::V4::Subscriptions::SystemsController");
+        let Action::Announce(announce) = read.action else { panic!("not an announce") };
+        assert_eq!(announce.hostname.as_deref(), Some("h1"));
+        assert_eq!(ruby_inspect::inspect(announce.hwinfo.as_ref().unwrap()).unwrap(), r#"{"cpus"=>2, "x"=>[2]}"#);
+        let data: Vec<&Value> = announce.system_profiles.iter().map(|(_, p)| p.get("data").unwrap()).collect();
         assert_eq!(data, [&Value::String(r#"["a", "b"]"#.into()), &Value::String("t".into())]);
     }
 
     #[test]
     fn hostname_casts_as_activerecord_casts_it() {
-        let cast = |body: &str| announce(&raw(body)).unwrap().request.hostname;
+        let cast = |body: &str| announce(&raw(body)).unwrap().hostname;
         assert_eq!(cast(r#"{"hostname":5}"#).as_deref(), Some("5"));
         assert_eq!(cast(r#"{"hostname":false}"#).as_deref(), Some("0"));
         assert_eq!(cast(r#"{"hostname":["a",1]}"#).as_deref(), Some(r#"["a", 1]"#));
@@ -223,9 +433,9 @@ mod tests {
     fn picks_the_api_version_as_rmts_routes_do() {
         let mut request = raw("{}");
         request.accept = Some("application/vnd.scc.suse.com.v3+json");
-        assert_eq!(announce(&request).unwrap().version, ApiVersion::V3);
+        assert_eq!(version(&request), ApiVersion::V3);
         request.accept = None;
-        assert_eq!(announce(&request).unwrap().version, ApiVersion::V4);
+        assert_eq!(version(&request), ApiVersion::V4);
         request.accept = Some("application/vnd.scc.suse.com.v3+json,application/vnd.scc.suse.com.v4+json");
         assert!(announce(&request).is_err());
     }
@@ -263,5 +473,109 @@ mod tests {
         assert!(is_json(Some("Application/JSON")));
         assert!(!is_json(Some("application/jsonx")));
         assert!(!is_json(None));
+    }
+
+    /// SUSEConnect's activation of SLES with `login:secret` as credentials.
+    fn activation(body: &str) -> RawRequest<'_> {
+        RawRequest {
+            path: PRODUCTS_PATH,
+            authorization: Some("Basic bG9naW46c2VjcmV0"),
+            system_token: Some(""),
+            user_agent: Some("SUSEConnect/1.14.0"),
+            ..raw(body)
+        }
+    }
+
+    fn call(raw: &RawRequest) -> ProductCall {
+        match read(raw).unwrap().action {
+            Action::Activate(call) | Action::Show(call) => call,
+            other => panic!("not a products request: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn reads_a_products_request_as_the_controller_path_does() {
+        let body =
+            r#"{"identifier":"SLES","version":"15.6","arch":"x86_64","release_type":null,"token":"","email":""}"#;
+        let request = read(&activation(body)).unwrap();
+        assert_eq!(
+            (request.controller().as_str(), request.action_name()),
+            ("Api::Connect::V4::Systems::ProductsController", "activate")
+        );
+        let Action::Activate(activate) = request.action else { panic!("not an activation") };
+        assert_eq!((activate.caller.login.as_str(), activate.caller.password.as_deref()), ("login", Some("secret")));
+        assert_eq!(
+            (activate.caller.system_token.as_deref(), activate.caller.user_agent.as_deref()),
+            (Some(""), Some("SUSEConnect/1.14.0"))
+        );
+        let keys: Vec<&str> = activate.params.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["identifier", "version", "arch", "token"], "only what RMT's controller reads");
+
+        let settings = LogSettings {
+            filters: vec!["password".into()],
+            wrappers: vec![(
+                "show".into(),
+                rails_params::Wrapper { key: "product".into(), include: vec!["arch".into(), "identifier".into()] },
+            )],
+        };
+        let query =
+            RawRequest { method: "GET", content_type: None, query: "identifier=SLES&arch=x86_64", ..activation("") };
+        let shown = read(&query).unwrap();
+        assert_eq!(shown.action_name(), "show");
+        assert_eq!(
+            shown.logged_params(&settings).unwrap(),
+            r#"{"identifier"=>"SLES", "arch"=>"x86_64"}"#,
+            "no wrapper without JSON"
+        );
+        let json_get = RawRequest { method: "GET", ..activation(r#"{"identifier":"SLES","arch":"x86_64"}"#) };
+        assert_eq!(
+            read(&json_get).unwrap().logged_params(&settings).unwrap(),
+            r#"{"identifier"=>"SLES", "arch"=>"x86_64", "product"=>{"arch"=>"x86_64", "identifier"=>"SLES"}}"#
+        );
+        let form = RawRequest {
+            content_type: Some("application/x-www-form-urlencoded"),
+            ..activation("identifier=SLES&version=15.6")
+        };
+        assert_eq!(call(&form).params.len(), 2);
+    }
+
+    #[test]
+    fn reads_basic_credentials_as_rails_does() {
+        let with = |authorization: &'static str| RawRequest { authorization: Some(authorization), ..activation("{}") };
+        let credentials = |raw: RawRequest| {
+            let caller = call(&raw).caller;
+            (caller.login, caller.password)
+        };
+        assert_eq!(credentials(with("basic bG9naW4=")), ("login".into(), None), "no colon, no password");
+        assert_eq!(credentials(with("Basic bG9naW46")), ("login".into(), Some(String::new())));
+        assert_eq!(credentials(with("Basic bDphOmI=")), ("l".into(), Some("a:b".into())), "split at the first colon");
+        for declined in [
+            "Bearer bG9naW46c2VjcmV0",
+            "Basic",
+            "Basic bG9naW46c2VjcmV0=",
+            "Basic bG9naW46c2VjcmV",
+            "Basic  bG9naW4=",
+            "Basic /w==",
+        ] {
+            assert!(read(&with(declined)).is_err(), "{declined}");
+        }
+        assert!(read(&RawRequest { authorization: None, ..activation("{}") }).is_err(), "Rails asks for credentials");
+    }
+
+    #[test]
+    fn leaves_products_requests_rails_reads_otherwise() {
+        let declined = [
+            RawRequest { query: "identifier=SLES", ..activation("{}") },
+            RawRequest { method: "GET", query: "arch=x86_64", ..activation(r#"{"identifier":"SLES"}"#) },
+            RawRequest {
+                content_type: Some("application/x-www-form-urlencoded"),
+                ..activation("identifier=SLES;arch=x")
+            },
+            RawRequest { content_type: Some("text/plain"), ..activation("{}") },
+            RawRequest { method: "PUT", ..activation("{}") },
+        ];
+        for raw in declined {
+            assert!(read(&raw).is_err(), "{raw:?}");
+        }
     }
 }

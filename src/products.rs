@@ -19,15 +19,18 @@ use crate::answer::Answer;
 use crate::catalog::{self, Product};
 use crate::catalog_cache::CatalogCache;
 use crate::clock::Timestamp;
-use crate::engine::{self, CommitFailed};
+use crate::engine;
 use crate::error::{code, Error, Result, NO_LONGER_EXISTS};
 use crate::flavor::Flavor;
-use crate::retry::{self, MAX_ATTEMPTS};
 use crate::system_auth::{self, Authenticated, Caller, Found};
+use crate::transaction::{self, Attempt, Work};
 use crate::value::{StringColumn, Value};
 
+/// The request parameters RMT's products controller reads.
+pub const REQUEST_PARAMS: [&str; 5] = ["identifier", "version", "arch", "token", "payload"];
+
 /// A request to the products endpoints. `params` holds the request parameters
-/// RMT reads (`identifier`, `version`, `arch`, `token`, `payload`) as sent.
+/// RMT reads ([`REQUEST_PARAMS`]) as sent.
 #[derive(Debug, Clone, Default)]
 pub struct ProductRequest {
     pub caller: Caller,
@@ -146,36 +149,50 @@ async fn authenticated(
 /// Runs `step` in a transaction and commits what it wrote, again after a
 /// deadlock. Refusals are outcomes too: RMT keeps what authentication wrote
 /// (`last_seen_at`, the user agent, a duplicated system) when a later check
-/// refuses, so they commit like successes. A fresh system token is drawn
-/// before the transaction: finding it stored tells whether an uncertain
-/// COMMIT was written, and a run again hands out the same one.
+/// refuses, so they commit like successes.
 async fn in_transaction(pool: &MySqlPool, cache: &CatalogCache, step: &Step<'_>) -> Result<Outcome> {
-    let fresh_token = uuid::Uuid::new_v4().to_string();
-    for attempt in 0..MAX_ATTEMPTS {
-        if attempt > 0 {
-            retry::back_off(attempt).await;
-        }
-        let mut tx = engine::begin(pool).await?;
-        let outcome = match respond(&mut tx, cache, step, &fresh_token, Timestamp::now()).await {
-            Ok(outcome) => outcome,
-            Err(Error::Deadlock) => continue, // dropping `tx` rolls back; run it again
-            Err(e) => return Err(e),
-        };
-        match engine::commit(tx).await {
-            Ok(()) => {
-                cache.compact_if_due(pool);
-                return Ok(outcome);
-            }
-            Err(CommitFailed::Refused(Error::Deadlock)) => continue,
-            Err(CommitFailed::Refused(e)) => return Err(e),
-            Err(CommitFailed::Uncertain(lost)) => {
-                if engine::unabandoned(written(pool, &outcome, &fresh_token, lost)).await? {
-                    return Ok(outcome);
-                }
-            }
-        }
+    // A fresh system token is drawn before the transaction: finding it stored
+    // tells whether an uncertain COMMIT was written, and a run again hands
+    // out the same one.
+    let mut work = Products { cache, step, fresh_token: uuid::Uuid::new_v4().to_string() };
+    let outcome = transaction::run(pool, &mut work).await?;
+    cache.compact_if_due(pool);
+    Ok(outcome)
+}
+
+struct Products<'a> {
+    cache: &'a CatalogCache,
+    step: &'a Step<'a>,
+    fresh_token: String,
+}
+
+impl Work for Products<'_> {
+    type Output = Outcome;
+
+    async fn attempt(&mut self, conn: &mut MySqlConnection) -> Result<Attempt<Outcome>> {
+        Ok(Attempt::Commit(respond(conn, self.cache, self.step, &self.fresh_token, Timestamp::now()).await?))
     }
-    Err(Error::Unavailable("The database is busy (deadlocks); try again later".into()))
+
+    /// An answer handing out the new system token was written when the token
+    /// is stored: the client must get it, or its next request (with the old
+    /// one) registers a duplicate system. Anything else is run again:
+    /// everything it writes is found written the second time
+    /// (authentication's writes, a duplicate system by its token, the
+    /// activation by system and service), so nothing is done twice and the
+    /// answer is the same.
+    async fn settle(&mut self, pool: &MySqlPool, outcome: Outcome, lost: Error) -> Result<Option<Outcome>> {
+        let Outcome::Answer(answer) = &outcome else { return Ok(None) };
+        if answer.system_token.as_deref() != Some(self.fresh_token.as_str()) {
+            return Ok(None);
+        }
+        let stored = engine::read_back(engine::READ_BACK_WINDOW, lost, || {
+            sqlx::query_as::<_, (i64,)>("SELECT id FROM systems WHERE system_token = ? LIMIT 1")
+                .bind(&self.fresh_token)
+                .fetch_optional(pool)
+        })
+        .await?;
+        Ok(stored.map(|_| outcome))
+    }
 }
 
 async fn respond(
@@ -208,13 +225,37 @@ async fn respond(
         Ok(found) => found,
         Err(outcome) => return Ok(outcome),
     };
+    let outcome = authenticated_step(conn, cache, step, request, &system, token_header, fresh_token, now).await?;
+    Ok(match (outcome, system.log) {
+        // Authentication logs before the action answers, whatever it answers.
+        (Outcome::Answer(mut answer), Some(line)) => {
+            answer.log.insert(0, line);
+            Outcome::Answer(answer)
+        }
+        (outcome, _) => outcome,
+    })
+}
+
+/// What `step` answers for the authenticated `system`.
+#[allow(clippy::too_many_arguments)]
+async fn authenticated_step(
+    conn: &mut MySqlConnection,
+    cache: &CatalogCache,
+    step: &Step<'_>,
+    request: &ProductRequest,
+    system: &Authenticated,
+    token_header: Option<String>,
+    fresh_token: &str,
+    now: Timestamp,
+) -> Result<Outcome> {
     let sent = system.token_header;
     if let Step::Show(_) = step {
-        let shown = show_checked(conn, cache, request, &system).await;
-        let answer = shown.map(|body| Answer::ok(200, &body, token_header.clone()).with_token_header(sent));
+        let shown = show_checked(conn, cache, request, system).await;
+        let answer = shown
+            .map(|body| Answer::ok(200, &body, "V3::ProductSerializer", token_header.clone()).with_token_header(sent));
         return as_rmt(answer, token_header, sent);
     }
-    let (product, ticket) = match check_activation(conn, request, &system, now).await {
+    let (product, ticket) = match check_activation(conn, request, system, now).await {
         Ok(checked) => checked,
         Err(e) => return as_rmt(Err(e), token_header, sent),
     };
@@ -242,27 +283,6 @@ fn as_rmt(answer: Result<Answer>, token: Option<String>, sent: bool) -> Result<O
     }
 }
 
-/// After a COMMIT whose answer was lost: whether to answer `outcome` as
-/// written. An answer handing out a new system token is, when the token is
-/// stored: the client must get it, or its next request (with the old one)
-/// registers a duplicate system. Anything else is run again: everything it
-/// writes is found written the second time (authentication's writes, a
-/// duplicate system by its token, the activation by system and service), so
-/// nothing is done twice and the answer is the same.
-async fn written(pool: &MySqlPool, outcome: &Outcome, fresh_token: &str, lost: Error) -> Result<bool> {
-    let Outcome::Answer(answer) = outcome else { return Ok(false) };
-    if answer.system_token.as_deref() != Some(fresh_token) {
-        return Ok(false);
-    }
-    let stored = engine::read_back(engine::READ_BACK_WINDOW, lost, || {
-        sqlx::query_as::<_, (i64,)>("SELECT id FROM systems WHERE system_token = ? LIMIT 1")
-            .bind(fresh_token)
-            .fetch_optional(pool)
-    })
-    .await?;
-    Ok(stored.is_some())
-}
-
 /// The caller's system and the `System-Token` header to answer, or the
 /// outcome when there is none (401, 422, or identifiers needed).
 async fn authenticate(
@@ -279,7 +299,11 @@ async fn authenticate(
     let system = match found {
         Ok(Found::System(system)) => system,
         Ok(Found::Identify(wanted)) => return Ok(Err(Outcome::Identify(wanted))),
-        Err(Error::Unauthorized(message)) => return Ok(Err(Outcome::Answer(Answer::error(401, &message, None)))),
+        Err(Error::Unauthorized(message)) => {
+            let mut answer = Answer::error(401, &message, None);
+            answer.log.push(system_auth::not_found_log(&request.caller));
+            return Ok(Err(Outcome::Answer(answer)));
+        }
         Err(Error::InvalidInput(message)) => return Ok(Err(Outcome::Answer(Answer::error(422, &message, None)))),
         Err(e) => return Err(e),
     };
@@ -330,7 +354,7 @@ async fn write_and_answer(
         true => Some(refresh_token(conn, ticket.system_id, fresh_token, now).await?),
         false => None,
     };
-    Ok(Answer { created_activation: created, ..Answer::ok(201, &body, token) })
+    Ok(Answer { created_activation: created, ..Answer::ok(201, &body, "V3::ServiceSerializer", token) })
 }
 
 async fn show_checked(

@@ -149,29 +149,95 @@ fn permitted_hash(hash: &Value) -> Value {
 }
 
 /// How the request log shows the parameters: Rails' `filter_parameters` and
-/// the controller's parameter wrapping.
+/// each controller's parameter wrapping.
 #[derive(Debug, Clone, Default)]
 pub struct LogSettings {
     /// `filter_parameters` words: a key containing one (any case) is logged
     /// as `[FILTERED]`.
     pub filters: Vec<String>,
-    /// The controller's `wrap_parameters`: the key and the body keys it wraps.
-    pub wrapper: Option<(String, Vec<String>)>,
+    /// The `wrap_parameters` of the controller of each action, by action name.
+    pub wrappers: Vec<(String, Wrapper)>,
 }
 
-/// The `Parameters: {...}` text of Rails' request log for a JSON body, or
-/// `None` when only Ruby renders it exactly (see [`ruby_inspect`]).
-pub fn logged(body: &Value, settings: &LogSettings) -> Option<String> {
-    let Value::Object(pairs) = filtered(body, &settings.filters) else { return None };
+/// A controller's `wrap_parameters`: the key, and the body keys it wraps in
+/// this order (the model's attribute names: Rails slices them in that order).
+#[derive(Debug, Clone, Default)]
+pub struct Wrapper {
+    pub key: String,
+    pub include: Vec<String>,
+}
+
+impl LogSettings {
+    pub fn wrapper(&self, action: &str) -> Option<&Wrapper> {
+        self.wrappers.iter().find(|(name, _)| name == action).map(|(_, wrapper)| wrapper)
+    }
+}
+
+/// The `Parameters: {...}` text of Rails' request log, or `None` when only
+/// Ruby renders it exactly (see [`ruby_inspect`]). `params` are the request's
+/// parameters; `wrapped`, the wrapper and the JSON body's parameters when
+/// Rails wraps them (a JSON content type).
+pub fn logged(params: &Value, wrapped: Option<(&Wrapper, &Value)>, filters: &[String]) -> Option<String> {
+    let Value::Object(pairs) = filtered(params, filters) else { return None };
     let mut shown: Vec<(String, Value)> =
         pairs.iter().filter(|(k, _)| !INTERNAL.contains(&k.as_str())).cloned().collect();
-    if let Some((key, include)) = &settings.wrapper {
-        if body.get(key).is_none() {
-            let wrapped = pairs.iter().filter(|(k, _)| include.contains(k)).cloned().collect();
-            shown.push((key.clone(), Value::Object(wrapped)));
+    if let Some((wrapper, Value::Object(body))) = wrapped {
+        if params.get(&wrapper.key).is_none() {
+            let picked = wrapper
+                .include
+                .iter()
+                .filter(|key| body.iter().any(|(k, _)| k == *key))
+                .filter_map(|key| pairs.iter().find(|(k, _)| k == key).cloned())
+                .collect();
+            shown.push((wrapper.key.clone(), Value::Object(picked)));
         }
     }
     ruby_inspect::inspect(&Value::Object(shown))
+}
+
+/// `request.query_parameters` of a plain query string (`a=1&b=x+y`), as Rack
+/// parses it: `&` or `;` between pairs, `+` and `%XX` decoded, a repeated key
+/// keeps its first position and takes the last value. Declined: nested keys
+/// (`a[b]`), keys without `=`, empty keys, Rails' own keys, invalid escapes
+/// text that is not UTF-8 (Rails answers 400) and spaces.
+pub fn query(query: &str) -> Result<Value, Decline> {
+    if query.contains(' ') {
+        return Err(Decline("a space in the query string")); // Rack drops some, keeps others
+    }
+    let mut pairs: Vec<(String, Value)> = Vec::new();
+    for piece in query.split(['&', ';']).filter(|p| !p.is_empty()) {
+        let (key, value) = piece.split_once('=').ok_or(Decline("a query key without a value"))?;
+        let (key, value) = (form_decoded(key)?, form_decoded(value)?);
+        if key.is_empty() || key.contains(['[', ']']) || INTERNAL.contains(&key.as_str()) {
+            return Err(Decline("a query key Rails reads otherwise"));
+        }
+        match pairs.iter_mut().find(|(k, _)| *k == key) {
+            Some(pair) => pair.1 = Value::String(value),
+            None => pairs.push((key, Value::String(value))),
+        }
+    }
+    Ok(Value::Object(pairs))
+}
+
+/// `URI.decode_www_form_component`.
+fn form_decoded(text: &str) -> Result<String, Decline> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+                let byte = hex.and_then(|h| u8::from_str_radix(h, 16).ok()).ok_or(Decline("an invalid %-escape"))?;
+                out.push(byte);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| Decline("query text that is not UTF-8"))
 }
 
 /// `ActiveSupport::ParameterFilter` with plain words: every level, hashes
@@ -239,16 +305,40 @@ mod tests {
 
     #[test]
     fn logs_filtered_and_wrapped_parameters_without_internal_ones() {
-        let settings = LogSettings {
-            filters: vec!["password".into()],
-            wrapper: Some(("system".into(), vec!["hostname".into(), "my_password".into()])),
-        };
-        let params = parse(r#"{"hostname":"h","My_Password":"s","format":"xml","hwinfo":{"pass":1,"password":2}}"#);
+        let filters = vec!["password".to_string()];
+        let wrapper =
+            Wrapper { key: "system".into(), include: vec!["login".into(), "hostname".into(), "password".into()] };
+        let params =
+            parse(r#"{"hostname":"h","password":"s","login":"l","format":"xml","hwinfo":{"pass":1,"password":2}}"#);
         assert_eq!(
-            logged(&params, &settings).unwrap(),
-            r#"{"hostname"=>"h", "My_Password"=>"[FILTERED]", "hwinfo"=>{"pass"=>1, "password"=>"[FILTERED]"}, "system"=>{"hostname"=>"h"}}"#
+            logged(&params, Some((&wrapper, &params)), &filters).unwrap(),
+            r#"{"hostname"=>"h", "password"=>"[FILTERED]", "login"=>"l", "hwinfo"=>{"pass"=>1, "password"=>"[FILTERED]"}, "system"=>{"login"=>"l", "hostname"=>"h", "password"=>"[FILTERED]"}}"#,
+            "wrapped in the model's attribute order"
         );
         let wrapped_already = parse(r#"{"system":{"a":1}}"#);
-        assert_eq!(logged(&wrapped_already, &settings).unwrap(), r#"{"system"=>{"a"=>1}}"#);
+        assert_eq!(
+            logged(&wrapped_already, Some((&wrapper, &wrapped_already)), &filters).unwrap(),
+            r#"{"system"=>{"a"=>1}}"#
+        );
+        assert!(!logged(&params, None, &[]).unwrap().contains("\"system\""), "not wrapped without JSON");
+        let queried = query("login=l").unwrap();
+        assert_eq!(
+            logged(&queried, Some((&wrapper, &Value::Object(vec![]))), &filters).unwrap(),
+            r#"{"login"=>"l", "system"=>{}}"#,
+            "only the body is wrapped"
+        );
+    }
+
+    #[test]
+    fn parses_a_plain_query_string_as_rack_does() {
+        let parsed = query("identifier=SLES&version=15.6;arch=x86_64&&a=b+c%2Fd&version=15.7").unwrap();
+        assert_eq!(
+            ruby_inspect::inspect(&parsed).unwrap(),
+            r#"{"identifier"=>"SLES", "version"=>"15.7", "arch"=>"x86_64", "a"=>"b c/d"}"#
+        );
+        assert_eq!(query(""), Ok(Value::Object(vec![])));
+        for declined in ["a", "a=1& b=2", "a[b]=1", "=1", "a=%zz", "a=%2", "a=%ff", "format=xml", "controller=x"] {
+            assert!(query(declined).is_err(), "{declined}");
+        }
     }
 }

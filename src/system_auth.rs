@@ -53,16 +53,25 @@ pub struct Authenticated {
     /// Whether the client sent `System-Token` and tokens are enabled (it then
     /// gets one back).
     pub token_header: bool,
+    /// The line RMT's authentication logs at info level (scc_proxy's logs none).
+    pub log: Option<String>,
 }
 
 /// RMT's answer to unknown credentials (401).
 pub const INVALID_CREDENTIALS: &str = "Invalid system credentials";
+
+/// The line RMT logs for unknown credentials, with the password left out:
+/// RMT writes the password sent into its log, RmtRs writes no credentials.
+pub fn not_found_log(caller: &Caller) -> String {
+    format!(r#"Could not find system with login \"{}\" and password \"[FILTERED]\""#, caller.login)
+}
 
 /// RMT only writes `last_seen_at` this often for clients without system tokens.
 const LAST_SEEN_EVERY_SECONDS: i64 = 180;
 
 struct Candidate {
     id: u64,
+    login: String,
     system_token: Option<String>,
     system_information: Option<String>,
     proxy_byos_mode: Option<i32>,
@@ -76,7 +85,7 @@ const HYBRID: i32 = 3;
 /// The systems with the caller's credentials, oldest first.
 async fn candidates(conn: &mut MySqlConnection, caller: &Caller) -> Result<Vec<Candidate>> {
     let rows = sqlx::query(
-        "SELECT id, system_token, system_information, proxy_byos_mode, instance_data FROM systems \
+        "SELECT id, login, system_token, system_information, proxy_byos_mode, instance_data FROM systems \
          WHERE login = ? AND password <=> ? ORDER BY id",
     )
     .bind(&caller.login)
@@ -88,6 +97,7 @@ async fn candidates(conn: &mut MySqlConnection, caller: &Caller) -> Result<Vec<C
         .map(|row| {
             Ok(Candidate {
                 id: row.try_get::<i64, _>("id")? as u64,
+                login: row.try_get("login")?,
                 system_token: row.try_get("system_token")?,
                 // A binary-collated column (utf8mb4_bin): read as bytes. Text
                 // that is not UTF-8 is not JSON either; an empty string stands
@@ -116,6 +126,7 @@ pub async fn authenticate(conn: &mut MySqlConnection, caller: &Caller, now: Time
                 system_token: first.system_token.clone(),
                 proxy_byos_mode: first.proxy_byos_mode,
                 token_header: false,
+                log: Some(format!(r#"System with login \"{}\" authenticated without token header"#, first.login)),
             };
             (system, first.system_information.clone())
         }
@@ -123,9 +134,20 @@ pub async fn authenticate(conn: &mut MySqlConnection, caller: &Caller, now: Time
             let token = Some(header.as_str()).filter(|t| !crate::value::is_blank_text(t));
             // A copy of the first system takes its data when the token matches none.
             let found = candidates.iter().find(|c| c.system_token.as_deref() == token);
-            let id = match found {
-                Some(found) => found.id,
-                None => duplicate(conn, caller, first.id, token, now).await?,
+            let (id, log) = match found {
+                Some(found) => {
+                    let shown = token.unwrap_or_default();
+                    (found.id, format!(r#"System with login \"{}\" authenticated with token \"{shown}\""#, found.login))
+                }
+                None => {
+                    let id = duplicate(conn, caller, first.id, token, now).await?;
+                    let login = &first.login;
+                    let base = first.id;
+                    let line = format!(
+                        r#"System with login \"{login}\" (ID {id}) authenticated and duplicated from ID {base} due to token mismatch"#
+                    );
+                    (id, line)
+                }
             };
             let source = found.unwrap_or(first);
             let system = Authenticated {
@@ -133,6 +155,7 @@ pub async fn authenticate(conn: &mut MySqlConnection, caller: &Caller, now: Time
                 system_token: token.map(str::to_string),
                 proxy_byos_mode: source.proxy_byos_mode,
                 token_header: !caller.tokens_disabled,
+                log: Some(log),
             };
             (system, source.system_information.clone())
         }
@@ -191,6 +214,7 @@ pub async fn authenticate_scc_proxy(
         system_token,
         proxy_byos_mode: system.proxy_byos_mode,
         token_header,
+        log: None,
     }))
 }
 

@@ -19,6 +19,15 @@ module RmtRs
     def headers
       {}
     end
+
+    # As a Response: nothing logged, the Hash rendered without a serializer.
+    def log
+      []
+    end
+
+    def serializer
+      nil
+    end
   end
 
   # The request cannot be stored as sent (RMT: 422).

@@ -1,24 +1,28 @@
 # frozen_string_literal: true
 
 module RmtRs
-  # The fast lane (opt-in, beside `rmt_rs.enabled`): the announces RmtRs owns
-  # are answered at the end of Rails' middleware stack, before routing, from the
-  # raw request: Rust parses the body with Rails' parameter semantics, writes
-  # and renders the answer; Ruby only sends RMT's log lines and notifications
-  # (which also feed RMT's metrics) as its controller would. Every middleware
+  # The fast lane (opt-in, beside `rmt_rs.enabled`): the announces,
+  # activations and product trees RmtRs owns are answered at the end of
+  # Rails' middleware stack, before routing, from the raw request: Rust parses
+  # it with Rails' parameter semantics, authenticates, writes and renders the
+  # answer and RMT's log lines; Ruby only sends RMT's notifications (which
+  # also feed RMT's log and metrics) as its controller would. Every middleware
   # of the app (request ids, the request log's "Started" line, ETag, exception
   # pages, Rack::Timeout) still runs around it.
   #
   #   Rails.application.config.rmt_rs.fast_lane = true   # or RMT_RS_FAST_LANE=1
   #
   # A request it cannot answer exactly as RMT would (another content type, a
-  # query string, text only Ruby's `inspect` renders, an action RmtRs leaves to
-  # RMT, routes or log settings it does not know) goes through Rails untouched.
+  # query string Rack reads otherwise, text only Ruby's `inspect` renders, no
+  # basic credentials, an action RmtRs leaves to RMT, routes or log settings
+  # it does not know) goes through Rails untouched.
   class FastLane
-    ANNOUNCE_PATH = "/connect/subscriptions/systems"
-    ACTION = "announce_system"
-    V4 = "Api::Connect::V4::Subscriptions::SystemsController"
-    V3 = "Api::Connect::V3::Subscriptions::SystemsController"
+    # [method, path] => [action, controller (V4; V3 is its parent)].
+    ROUTES = {
+      %w[POST /connect/subscriptions/systems] => %w[announce_system Api::Connect::V4::Subscriptions::SystemsController],
+      %w[POST /connect/systems/products] => %w[activate Api::Connect::V4::Systems::ProductsController],
+      %w[GET /connect/systems/products] => %w[show Api::Connect::V4::Systems::ProductsController]
+    }.freeze
     LOCK = Mutex.new
 
     def initialize(app)
@@ -26,19 +30,21 @@ module RmtRs
     end
 
     def call(env)
-      return @app.call(env) unless env["REQUEST_METHOD"] == "POST" && env["PATH_INFO"] == ANNOUNCE_PATH
+      return @app.call(env) unless ROUTES.key?([env["REQUEST_METHOD"], env["PATH_INFO"]])
 
       settings = FastLane.settings
       return @app.call(env) unless settings && FastLane.on?
 
-      announce = read(env)
-      logged = announce && logger.info? ? announce.logged_params(settings) : ""
-      return @app.call(env) unless announce && logged
+      request = read(env)
+      return @app.call(env) unless request && settings.open.include?(request.action)
 
-      Answering.new(env, announce, logged, logger).call
+      logged = logger.info? ? request.logged_params(settings.log) : ""
+      return @app.call(env) unless logged
+
+      Answering.new(env, request, logged, logger).call
     end
 
-    # The announce in the request, or nil; the body stays readable for Rails.
+    # The request RmtRs answers, or nil; the body stays readable for Rails.
     # Rails reads CONTENT_LENGTH bytes of it (none without the header): a body
     # of another length is Rails' to read.
     def read(env)
@@ -47,21 +53,28 @@ module RmtRs
       input&.rewind
       return nil unless body.bytesize == env["CONTENT_LENGTH"].to_i
 
-      Native.fast_announce(env["CONTENT_TYPE"], env["HTTP_ACCEPT"], env["QUERY_STRING"], body)
+      Native.fast_request(env["REQUEST_METHOD"], env["PATH_INFO"], env["CONTENT_TYPE"], env["HTTP_ACCEPT"],
+                          env["QUERY_STRING"], body, env["HTTP_AUTHORIZATION"], env["HTTP_SYSTEM_TOKEN"],
+                          env["HTTP_USER_AGENT"])
     end
 
     def logger
       ActionController::Base.logger || ::Rails.logger
     end
 
+    # What the fast lane decided once: the actions it answers, and how the
+    # request log shows their parameters.
+    Settings = Struct.new(:open, :log)
+
     class << self
       def on?
         ::Rails.application.config.rmt_rs.enabled && ::Rails.application.config.rmt_rs.fast_lane
       end
 
-      # What the log needs to show parameters as Rails would, or nil when the
-      # fast lane stays shut: decided once the app is initialized (engines add
-      # routes and callbacks while it initializes).
+      # The Settings, or nil when the fast lane stays shut: decided once the
+      # app is initialized (engines add routes and callbacks while it
+      # initializes). An action it must not answer in this app is left to
+      # Rails, with a boot line saying why.
       def settings
         return nil unless ::Rails.application&.initialized?
         return @settings if defined?(@settings)
@@ -69,9 +82,7 @@ module RmtRs
         LOCK.synchronize do
           next @settings if defined?(@settings)
 
-          reason = shut_because
-          ::Rails.logger.warn("RmtRs: the fast lane stays shut: #{reason}") if reason
-          @settings = reason ? nil : log_settings
+          @settings = decide
         end
       end
 
@@ -92,66 +103,85 @@ module RmtRs
         @headers = defaults.merge("Content-Type" => Answering::JSON_TYPE).freeze
       end
 
-      # Why the fast lane must not answer announces in this app, or nil.
-      def shut_because
-        [V4, V3].each do |name|
-          controller = name.safe_constantize
-          return "#{name} is not loaded" unless controller
-          return "#{name}##{ACTION} is not RmtRs's in RMT without engines" unless rmt_flavor?(controller)
-          return "#{name} wraps parameters differently" unless controller._wrapper_options.format.include?(:json)
+      # Why the fast lane must not answer `action` (of `controller`, routed
+      # by `method` and `path`) in this app, or nil.
+      def shut_because(method, path, action, controller)
+        [controller, controller.sub("::V4::", "::V3::")].each do |name|
+          klass = name.safe_constantize
+          return "#{name} is not loaded" unless klass
+          return "#{name}##{action} is not RmtRs's in RMT without engines" unless rmt_flavor?(klass, action)
+          return "#{name} wraps parameters differently" unless klass._wrapper_options.format.include?(:json)
         end
-        route = ::Rails.application.routes.recognize_path(ANNOUNCE_PATH, method: :post)
-        return "#{ANNOUNCE_PATH} routes to #{route[:controller]}##{route[:action]}" unless route_ours?(route)
+        route = ::Rails.application.routes.recognize_path(path, method: method)
+        expected = controller.delete_suffix("Controller").underscore
+        return "#{method} #{path} routes to #{route[:controller]}##{route[:action]}" unless
+          route[:controller] == expected && route[:action] == action
 
         filters = ::Rails.application.config.filter_parameters
         plain = filters.all? { |f| (f.is_a?(String) || f.is_a?(Symbol)) && !f.to_s.include?(".") }
         "filter_parameters has more than plain words" unless plain
       rescue ActionController::RoutingError
-        "#{ANNOUNCE_PATH} has no route"
+        "#{method} #{path} has no route"
+      end
+
+      # Whether RMT's connect API has system tokens switched on (RMT's own
+      # predicate, which reads RMT's settings on every request).
+      def system_tokens?(controller)
+        klass = Object.const_get(controller)
+        predicate = klass.private_method_defined?(:system_tokens_enabled?) || klass.method_defined?(:system_tokens_enabled?)
+        predicate ? klass.allocate.send(:system_tokens_enabled?) : true
       end
 
       private
 
-      def rmt_flavor?(controller)
-        Ownership.handler(controller, ACTION) == [:rmt_rs_announce, :rmt]
+      def decide
+        open = ROUTES.filter_map do |(method, path), (action, controller)|
+          reason = shut_because(method, path, action, controller)
+          ::Rails.logger.warn("RmtRs: the fast lane leaves #{method} #{path} to Rails: #{reason}") if reason
+          action unless reason
+        end
+        open.empty? ? nil : Settings.new(open.freeze, log_settings(open))
       end
 
-      def route_ours?(route)
-        route[:controller] == "api/connect/v4/subscriptions/systems" && route[:action] == ACTION
+      def rmt_flavor?(controller, action)
+        Ownership.handler(controller, action)&.last == :rmt
       end
 
-      def log_settings
-        options = V4.constantize._wrapper_options
-        wrapper = options.name && options.include ? [options.name.to_s, options.include.map(&:to_s)] : nil
-        Native.log_settings(::Rails.application.config.filter_parameters.map(&:to_s), wrapper)
+      def log_settings(actions)
+        wrappers = actions.filter_map do |action|
+          options = ROUTES.values.assoc(action).last.constantize._wrapper_options
+          [action, options.name.to_s, options.include.map(&:to_s)] if options.name && options.include
+        end
+        Native.log_settings(::Rails.application.config.filter_parameters.map(&:to_s), wrappers)
       end
     end
 
-    # One announce answered: RMT's notifications around RmtRs's answer, as
+    # One request answered: RMT's notifications around RmtRs's answer, as
     # ActionController::Instrumentation sends them, so the request log (and
     # anything else listening, such as RMT's metrics) sees RMT's controller.
     class Answering
       JSON_TYPE = "application/json; charset=utf-8"
 
-      def initialize(env, announce, logged, logger)
+      def initialize(env, request, logged, logger)
         @env = env
-        @announce = announce
+        @request = request
         @logged = logged
         @logger = logger
       end
 
       def call
         request = ActionDispatch::Request.new(@env)
-        payload = { controller: @announce.controller, action: ACTION, request: request,
+        controller = @request.controller
+        payload = { controller: controller, action: @request.action, request: request,
                     params: LoggedParams.new(@logged, request), headers: request.headers, format: :json,
                     method: request.request_method, path: request.fullpath, rmt_rs_fast_lane: true }
         ActiveSupport::Notifications.instrument("start_processing.action_controller", payload)
         ActiveSupport::Notifications.instrument("process_action.action_controller", payload) do
-          status, body, headers = answer
+          status, body, headers, serializer = answer(request, controller)
           payload[:status] = status
           payload[:db_runtime] = 0.0
           payload[:rmt_rs_runtime] = Runtime.reset
-          rack = render(status, body, headers, payload)
+          rack = render(status, body, headers, serializer, payload)
           payload[:response] = ActionDispatch::Response.new(*rack)
           rack
         end
@@ -159,39 +189,27 @@ module RmtRs
 
       private
 
-      # [status, JSON, headers] of RmtRs's answer or of the error it raised,
-      # as the controller path renders them.
-      def answer
-        status, body, headers = Runtime.measure { @announce.answer }
-        @logger.info("System '#{@announce.hostname}' announced")
-        [status, body, headers.to_h]
+      # [status, JSON, headers, serializer] of RmtRs's answer (its log lines
+      # written) or of the error it raised, as the controller path renders them.
+      def answer(request, controller)
+        status, body, headers, log, serializer = Runtime.measure do
+          @request.answer(request.base_url, !FastLane.system_tokens?(controller))
+        end
+        log.each { |line| @logger.info(line) }
+        [status, body, headers.to_h, serializer]
       rescue RmtRs::Error => e
-        [e.status, e.body.to_json, e.headers]
+        [e.status, e.body.to_json, e.headers, nil]
       end
 
       # The Rack answer, with the headers Rails' response carries; the time
       # it takes is the log's "Views".
-      def render(status, body, extra, payload)
+      def render(status, body, extra, serializer, payload)
         started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-        serialized(status) do
+        Rendering.serialized(serializer) do
           [status, FastLane.headers.merge(extra), [body]]
         end
       ensure
         payload[:view_runtime] = (Process.clock_gettime(Process::CLOCK_MONOTONIC) - started) * 1000.0
-      end
-
-      # The log's "Rendered …" line: RMT renders a created system with its
-      # serializer, the controller path an error's Hash without one.
-      def serialized(status, &block)
-        return yield unless defined?(::ActiveModelSerializers::Logging::RENDER_EVENT)
-
-        payload = if status == 201
-                    { serializer: ::V3::SystemSerializer,
-                      adapter: ::ActiveModelSerializers::Adapter.configured_adapter.allocate }
-                  else
-                    { serializer: ::ActiveModel::Serializer::Null, adapter: {} }
-                  end
-        ActiveSupport::Notifications.instrument(::ActiveModelSerializers::Logging::RENDER_EVENT, payload, &block)
       end
     end
 

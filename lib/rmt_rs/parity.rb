@@ -58,7 +58,7 @@ module RmtRs
     end
 
     # How many requests the fast lane answered itself on each path of the
-    # last run (the rest it left to Rails).
+    # last run, by action name (the rest it left to Rails).
     def fast_lane_answers
       @fast_lane_answers || {}
     end
@@ -73,14 +73,14 @@ module RmtRs
       ::Rails.application.config.rmt_rs.fast_lane = fast_lane
     end
 
-    # Counts the fast lane's answers (its `process_action` notifications say
-    # `rmt_rs_fast_lane: true`) while the block runs.
+    # Counts the fast lane's answers by action (its `process_action`
+    # notifications say `rmt_rs_fast_lane: true`) while the block runs.
     module FastLaneAnswers
       module_function
 
       def count(counts, path)
-        counts[path] = 0
-        listener = ->(*, payload) { counts[path] += 1 if payload[:rmt_rs_fast_lane] }
+        counts[path] = Hash.new(0)
+        listener = ->(*, payload) { counts[path][payload[:action]] += 1 if payload[:rmt_rs_fast_lane] }
         ActiveSupport::Notifications.subscribed(listener, "process_action.action_controller") { yield }
       end
     end
@@ -152,14 +152,20 @@ module RmtRs
       normalised_token(value)
     end
 
-    # Times and durations by rule; RmtRs's own figure in Rails' "Completed"
-    # line (its time, which RMT's path does not have) left out.
+    # Times and durations by rule, generated logins, tokens and ids by
+    # format; RmtRs's own figure in Rails' "Completed" line (its time, which
+    # RMT's path does not have) left out. RMT writes the password of unknown
+    # credentials into its log, RmtRs never does: that line compares with the
+    # password as RmtRs writes it.
     def normalised_log(line)
       line.gsub(/ at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}/, " at <time>")
           .gsub(/\d+(\.\d+)?ms/, "<ms>")
           .gsub(/Allocations: \d+/, "Allocations: <n>")
           .sub(" | RmtRs: <ms>", "")
           .gsub(/SCC_\h{32}/, "<login>")
+          .gsub(/\h{8}-\h{4}-4\h{3}-[89ab]\h{3}-\h{12}/, "<token>")
+          .gsub(/\bID \d+/, "ID <id>")
+          .sub(/\A(Could not find system with login \\".*\\" and password \\").*(\\")\z/, '\\1[FILTERED]\\2')
     end
 
     def normalised_body(body)

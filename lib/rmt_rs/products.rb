@@ -3,7 +3,8 @@
 module RmtRs
   # Product activation and the product tree of RMT's connect API, done in Rust.
   module Products
-    # The request parameters RMT's products controller reads.
+    # The request parameters RMT's products controller reads (the core's
+    # products::REQUEST_PARAMS).
     PARAMS = %w[identifier version arch token payload].freeze
 
     module_function
@@ -73,10 +74,10 @@ module RmtRs
     def outcome(result)
       case result.first
       when "answer"
-        _, status, body, token, created = result
+        _, status, body, token, created, log, serializer = result
         # RMT sets the header to the system's token, nil when it has none.
         Response.new(status: status, body: body, headers: token ? { "System-Token" => token.first } : {},
-                     created_activation: created)
+                     created_activation: created, log: log, serializer: serializer)
       when "checked"
         _, system, product, token, ticket = result
         Checked.new(system: system, product: product, token_header: token, ticket: ticket)

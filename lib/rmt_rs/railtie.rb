@@ -106,8 +106,27 @@ module RmtRs
     end
   end
 
-  # Renders what RmtRs answered, or the RmtRs::Error it raised, with its headers.
+  # Renders what RmtRs answered, or the RmtRs::Error it raised, as RMT's own
+  # action would reach the client and the log: the lines RMT's action logs,
+  # the headers, and the body inside the serializer's render notification.
   module Rendering
+    # Runs the block (which renders the answer) inside ActiveModelSerializers'
+    # render notification as RMT's render would send it (the log's "Rendered
+    # V3::ServiceSerializer with …" line): with `serializer`, the name of the
+    # serializer RMT renders the body with, or for a Hash rendered as is
+    # (RMT's errors) the Null serializer.
+    def self.serialized(serializer, &block)
+      return yield unless defined?(::ActiveModelSerializers::Logging::RENDER_EVENT)
+
+      payload = if serializer
+                  { serializer: Object.const_get(serializer),
+                    adapter: ::ActiveModelSerializers::Adapter.configured_adapter.allocate }
+                else
+                  { serializer: ::ActiveModel::Serializer::Null, adapter: {} }
+                end
+      ActiveSupport::Notifications.instrument(::ActiveModelSerializers::Logging::RENDER_EVENT, payload, &block)
+    end
+
     private
 
     def render_rmt_rs(&block)
@@ -122,8 +141,12 @@ module RmtRs
     end
 
     def render_answer(answer)
+      answer.log.each { |line| logger&.info(line) }
       answer.headers.each { |name, value| response.headers[name] = value }
-      render json: answer.body, status: answer.status
+      # Rendered as text (the same JSON RMT renders), so that the only render
+      # notification is the one RMT's serializer sends.
+      body = answer.body.is_a?(String) ? answer.body : answer.body.to_json
+      Rendering.serialized(answer.serializer) { render json: body, status: answer.status }
     end
   end
 
@@ -194,7 +217,11 @@ module RmtRs
 
     def rmt_rs_products(action, flavor)
       basic = ActionController::HttpAuthentication::Basic
-      return basic.authentication_request(self, "RMT API", nil) unless basic.has_basic_credentials?(request)
+      unless basic.has_basic_credentials?(request)
+        # RMT's authenticate_system halts the callback chain with the challenge.
+        ActiveSupport::Notifications.instrument("halted_callback.action_controller", filter: :authenticate_system)
+        return basic.authentication_request(self, "RMT API", nil)
+      end
 
       login, password = basic.user_name_and_password(request)
       token = request.headers.key?("System-Token") ? request.headers["System-Token"].to_s : nil

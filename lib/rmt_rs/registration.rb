@@ -37,7 +37,7 @@ module RmtRs
       Response.new(
         status: 201,
         body: { "id" => id, "login" => login, "password" => password, "last_seen_at" => nil },
-        headers: headers
+        headers: headers, log: [], serializer: "V3::SystemSerializer"
       )
     end
 

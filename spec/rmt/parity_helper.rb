@@ -57,14 +57,14 @@ module ParityHelpers
   end
 
   # With the fast lane in the app (RMT_RS_FAST_LANE=1 at boot): its outcome
-  # is the controller path's, and it answered itself (`answered`) or left the
-  # request to Rails. Its log is RMT's own where RMT answers as RmtRs does,
-  # else the controller path's (the same error rendering).
-  def expect_fast_lane(outcomes, answered: true)
+  # is the controller path's, and it answered the requests of `actions`
+  # itself (`answered`) or left them to Rails. Its log is RMT's own where RMT
+  # answers as RmtRs does, else the controller path's (the same error rendering).
+  def expect_fast_lane(outcomes, answered: true, actions: %w[announce_system])
     return unless outcomes.key?(:fast)
 
     expect(outcomes[:fast]).to eq(outcomes[:rust])
-    answers = RmtRs::Parity.fast_lane_answers[:fast]
+    answers = RmtRs::Parity.fast_lane_answers[:fast].values_at(*actions).sum
     answered ? expect(answers).to(be_positive) : expect(answers).to(eq(0))
     like = answered && outcomes[:ruby] == outcomes[:rust] ? :ruby : :rust
     expect(RmtRs::Parity.logs[:fast]).to eq(RmtRs::Parity.logs[like])

@@ -100,7 +100,7 @@ enum Action {
 /// A products request; `action` is "activate" or "show", `cloud` nil outside
 /// the public cloud, else `[identifiers, wait_for_peers]` (identifiers nil or
 /// `[[system_id, identifier_or_nil], ...]`). Answers one of
-/// `["answer", status, json_body, token_header, created_activation]`,
+/// `["answer", status, json_body, token_header, created_activation, log_lines, serializer_or_nil]`,
 /// `["identify", [[system_id, instance_data_or_nil], ...]]` or
 /// `["checked", system_attributes, product_attributes, token_header, ticket]`;
 /// `token_header` is nil when RMT sets no `System-Token` header, else `[token_or_nil]`.
@@ -199,6 +199,8 @@ fn answer_array(ruby: &Ruby, answer: Answer) -> RArray {
         ruby.into_value(answer.body),
         token_header(ruby, answer.token_header, answer.system_token),
         ruby.into_value(answer.created_activation),
+        ruby.into_value(answer.log),
+        ruby.into_value(answer.serializer),
     ])
 }
 

@@ -37,3 +37,17 @@ RSpec.configure do |config|
     warn "RMT #{Rails.root.basename} (#{Rails.env}) answering with #{path}"
   end
 end
+
+# With the fast lane in the app (RMT_RS_FAST_LANE=1), how many of RMT's
+# requests it answered itself, by action: the rest went through Rails.
+if defined?(RmtRs::FastLane) && Rails.application.middleware.include?(RmtRs::FastLane)
+  fast_lane_answers = Hash.new(0)
+  ActiveSupport::Notifications.subscribe("process_action.action_controller") do |*, payload|
+    fast_lane_answers[payload[:action]] += 1 if payload[:rmt_rs_fast_lane]
+  end
+  RSpec.configure do |config|
+    config.after(:suite) do
+      warn "RmtRs's fast lane answered #{fast_lane_answers.sort.map { |action, n| "#{n} #{action}" }.join(', ')}"
+    end
+  end
+end
