@@ -1,5 +1,5 @@
--- RMT-compatible schema for the tables of the registration path (announce and
--- product activation), matching RMT 2.28 as MariaDB reports it: same columns,
+-- RMT-compatible schema for the tables of the registration path (announce,
+-- product activation, the keepalive), matching RMT 2.28 as MariaDB reports it: same columns,
 -- types, charsets, indexes and constraints, so RmtRs and RMT can share a database.
 -- tests/schema_parity.rs checks it against RMT's own schema dump.
 SET FOREIGN_KEY_CHECKS = 0;
@@ -127,6 +127,16 @@ CREATE TABLE IF NOT EXISTS system_profiles (
   KEY index_system_profiles_on_system_id (system_id),
   CONSTRAINT fk_rails_4fc1eb8ffe FOREIGN KEY (system_id) REFERENCES systems (id),
   CONSTRAINT fk_rails_d9ba988235 FOREIGN KEY (profile_id) REFERENCES profiles (id)
+) ENGINE = InnoDB CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_520_ci;
+
+CREATE TABLE IF NOT EXISTS system_uptimes (
+  id bigint NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  system_id bigint NOT NULL,
+  online_at_day date NOT NULL,
+  online_at_hours varbinary(24) NOT NULL,
+  created_at datetime(6) NOT NULL, updated_at datetime(6) NOT NULL,
+  UNIQUE KEY id_online_day (system_id, online_at_day),
+  CONSTRAINT fk_rails_472cc756cd FOREIGN KEY (system_id) REFERENCES systems (id)
 ) ENGINE = InnoDB CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_520_ci;
 
 SET FOREIGN_KEY_CHECKS = 1;

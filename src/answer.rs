@@ -21,15 +21,38 @@ pub struct Answer {
     pub created_activation: bool,
     /// Other headers RMT sets (`X-System-Profiles-Action: clear-cache`).
     pub headers: Vec<(&'static str, String)>,
-    /// The lines RMT's action logs at info level while answering (its
-    /// authentication's), in order; the host writes them to its log.
-    pub log: Vec<String>,
+    /// The lines RMT's action logs at info level or above while answering
+    /// (its authentication's, say), in order; the host writes them to its log.
+    pub log: Vec<(LogLevel, String)>,
     /// The serializer RMT renders the body with (the request log's
     /// "Rendered … with …" line); `None` for a Hash rendered as is (errors).
     pub serializer: Option<&'static str>,
 }
 
+/// The level of a line RMT logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    Info,
+    Error,
+}
+
+impl LogLevel {
+    /// The name of the Ruby logger's method.
+    pub fn name(self) -> &'static str {
+        match self {
+            LogLevel::Info => "info",
+            LogLevel::Error => "error",
+        }
+    }
+}
+
 impl Answer {
+    /// Adds a line RMT logs at info level.
+    pub fn logged(mut self, line: String) -> Answer {
+        self.log.push((LogLevel::Info, line));
+        self
+    }
+
     /// A refusal as RMT renders it: its error JSON
     /// (`ActionController::TranslatedError`), or for a row deleted meanwhile
     /// the body of the controller's `handle_invalid_foreign_key`.
@@ -45,30 +68,37 @@ impl Answer {
             ])
         };
         let token_header = system_token.is_some();
-        Answer {
-            status,
-            body: to_rails_json(Some(&body)),
-            system_token,
-            token_header,
-            created_activation: false,
-            headers: Vec::new(),
-            log: Vec::new(),
-            serializer: None,
-        }
+        Answer::new(status, to_rails_json(Some(&body)), None, system_token, token_header)
     }
 
     /// A success, rendered by RMT with `serializer`.
     pub fn ok(status: u16, body: &Value, serializer: &'static str, system_token: Option<String>) -> Answer {
         let token_header = system_token.is_some();
+        Answer::new(status, to_rails_json(Some(body)), Some(serializer), system_token, token_header)
+    }
+
+    /// RMT's `head :no_content` (an update), with the `System-Token` header
+    /// when `token_header`.
+    pub(crate) fn no_content(system_token: Option<String>, token_header: bool) -> Answer {
+        Answer::new(204, String::new(), None, system_token, token_header)
+    }
+
+    fn new(
+        status: u16,
+        body: String,
+        serializer: Option<&'static str>,
+        system_token: Option<String>,
+        token_header: bool,
+    ) -> Answer {
         Answer {
             status,
-            body: to_rails_json(Some(body)),
+            body,
             system_token,
             token_header,
             created_activation: false,
             headers: Vec::new(),
             log: Vec::new(),
-            serializer: Some(serializer),
+            serializer,
         }
     }
 

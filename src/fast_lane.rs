@@ -150,10 +150,11 @@ pub fn read(raw: &RawRequest) -> std::result::Result<FastRequest, Decline> {
 pub async fn answer(pool: &MySqlPool, cache: &CatalogCache, request: &FastRequest, host: &Host) -> Result<Answer> {
     let call = match &request.action {
         Action::Announce(announce) => {
-            let mut answer = announce_system(pool, announce).await?.answer();
+            let answer = announce_system(pool, announce).await?.answer();
             // What RMT's `announce_system` logs once the system is saved.
-            answer.log.push(format!("System '{}' announced", announce.hostname.as_deref().unwrap_or_default()));
-            return Ok(answer);
+            return Ok(
+                answer.logged(format!("System '{}' announced", announce.hostname.as_deref().unwrap_or_default()))
+            );
         }
         Action::Activate(call) | Action::Show(call) => call,
     };

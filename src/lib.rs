@@ -24,6 +24,7 @@ pub mod rails_params;
 pub mod retry;
 pub mod ruby_inspect;
 pub mod system_auth;
+pub mod systems;
 pub mod transaction;
 pub mod urls;
 pub mod value;

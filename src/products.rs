@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use sqlx::{MySqlConnection, MySqlPool};
 
-use crate::answer::Answer;
+use crate::answer::{Answer, LogLevel};
 use crate::catalog::{self, Product};
 use crate::catalog_cache::CatalogCache;
 use crate::clock::Timestamp;
@@ -229,7 +229,7 @@ async fn respond(
     Ok(match (outcome, system.log) {
         // Authentication logs before the action answers, whatever it answers.
         (Outcome::Answer(mut answer), Some(line)) => {
-            answer.log.insert(0, line);
+            answer.log.insert(0, (LogLevel::Info, line));
             Outcome::Answer(answer)
         }
         (outcome, _) => outcome,
@@ -299,13 +299,7 @@ async fn authenticate(
     let system = match found {
         Ok(Found::System(system)) => system,
         Ok(Found::Identify(wanted)) => return Ok(Err(Outcome::Identify(wanted))),
-        Err(Error::Unauthorized(message)) => {
-            let mut answer = Answer::error(401, &message, None);
-            answer.log.push(system_auth::not_found_log(&request.caller));
-            return Ok(Err(Outcome::Answer(answer)));
-        }
-        Err(Error::InvalidInput(message)) => return Ok(Err(Outcome::Answer(Answer::error(422, &message, None)))),
-        Err(e) => return Err(e),
+        Err(e) => return Ok(Err(Outcome::Answer(system_auth::refusal(e, &request.caller)?))),
     };
     let token_header = if system.token_header { system.system_token.clone() } else { None };
     Ok(Ok((system, token_header)))

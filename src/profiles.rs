@@ -19,8 +19,9 @@ pub struct CompleteProfile {
 #[derive(Debug, Default, PartialEq)]
 pub struct Partition {
     pub complete: Vec<CompleteProfile>,
-    /// Types of profiles with an identifier but no `data` key.
-    pub incomplete: Vec<String>,
+    /// Type and identifier (as sent) of profiles with an identifier but no
+    /// `data` key: a client may send a profile it sent before so.
+    pub incomplete: Vec<(String, Value)>,
     /// Types of profiles without a usable identifier.
     pub invalid: Vec<String>,
 }
@@ -48,7 +49,7 @@ pub fn partition(profiles: &[(String, Value)]) -> Result<Partition> {
             continue;
         };
         let Some(data) = info.get("data") else {
-            out.incomplete.push(profile_type.clone());
+            out.incomplete.push((profile_type.clone(), identifier.clone()));
             continue;
         };
         let identifier = identifier
@@ -147,7 +148,7 @@ mod tests {
         let p = partition(&profiles).unwrap();
         let complete: Vec<_> = p.complete.iter().map(|c| (c.profile_type.as_str(), c.identifier.as_str())).collect();
         assert_eq!(complete, [("cpu", "c1"), ("nul", "n1"), ("num", "42")]);
-        assert_eq!(p.incomplete, ["mem"]);
+        assert_eq!(p.incomplete, [("mem".to_string(), s("m1"))]);
         assert_eq!(p.invalid, ["pci", "none"]);
         assert!(p.needs_cache_clear());
     }

@@ -4,6 +4,7 @@
 
 use sqlx::{MySqlConnection, Row};
 
+use crate::answer::Answer;
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::rails_json::to_rails_json;
@@ -59,6 +60,17 @@ pub struct Authenticated {
 
 /// RMT's answer to unknown credentials (401).
 pub const INVALID_CREDENTIALS: &str = "Invalid system credentials";
+
+/// RMT's answer when authentication refuses: 401 for unknown credentials
+/// (with RMT's log line), 422 for a duplicate system RMT cannot store. Any
+/// other error is not a refusal.
+pub fn refusal(error: Error, caller: &Caller) -> Result<Answer> {
+    match error {
+        Error::Unauthorized(message) => Ok(Answer::error(401, &message, None).logged(not_found_log(caller))),
+        Error::InvalidInput(message) => Ok(Answer::error(422, &message, None)),
+        e => Err(e),
+    }
+}
 
 /// The line RMT logs for unknown credentials, with the password left out:
 /// RMT writes the password sent into its log, RmtRs writes no credentials.
@@ -399,17 +411,8 @@ pub fn with_user_agent(stored: Option<&str>, user_agent: Option<&str>) -> Result
         }
         Some(text) => text,
     };
-    let not_an_object = || {
-        Error::Internal(
-            "The system's stored hardware information (systems.system_information) is not a JSON object; \
-             it was left unchanged"
-                .into(),
-        )
-    };
-    if serde_json::from_str::<serde::de::IgnoredAny>(stored).is_err() {
-        return Err(not_an_object());
-    }
-    let members = top_level_members(stored).ok_or_else(not_an_object)?;
+    let members = stored_members(stored)?;
+    let not_an_object = || Error::Internal(NOT_AN_OBJECT.into());
     let mut out = String::with_capacity(stored.len() + agent.len() + 16);
     let mut copied = 0;
     for member in members.iter().filter(|m| m.key == "user_agent") {
@@ -431,7 +434,48 @@ pub fn with_user_agent(stored: Option<&str>, user_agent: Option<&str>) -> Result
     Ok(out)
 }
 
+/// The stored hwinfo JSON with the hwinfo of an update merged in, as RMT's
+/// `update` leaves it (`system_information_hash.update(hwinfo).to_json`):
+/// RMT parses the stored JSON (a repeated key keeps its first position and
+/// its last value), then each sent key replaces the stored one in place or
+/// is appended. Stored values keep their bytes (see [`with_user_agent`]);
+/// what is stored decides as there.
+pub fn with_hwinfo(stored: Option<&str>, hwinfo: &[(String, Value)]) -> Result<String> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    if let Some(stored) = stored.filter(|text| text.trim_matches(JSON_WHITESPACE) != "null") {
+        for member in stored_members(stored)? {
+            let value = stored[member.value].to_string();
+            match out.iter_mut().find(|(key, _)| *key == member.key) {
+                Some(kept) => kept.1 = value,
+                None => out.push((member.key, value)),
+            }
+        }
+    }
+    for (key, value) in hwinfo {
+        let value = to_rails_json(Some(value));
+        match out.iter_mut().find(|(kept, _)| kept == key) {
+            Some(kept) => kept.1 = value,
+            None => out.push((key.clone(), value)),
+        }
+    }
+    let members: Vec<String> =
+        out.into_iter().map(|(key, value)| format!("{}:{value}", to_rails_json(Some(&Value::String(key))))).collect();
+    Ok(format!("{{{}}}", members.join(",")))
+}
+
 const JSON_WHITESPACE: &[char] = &[' ', '\t', '\n', '\r'];
+
+const NOT_AN_OBJECT: &str =
+    "The system's stored hardware information (systems.system_information) is not a JSON object; it was left unchanged";
+
+/// The top-level members of the stored hwinfo, or the 500 RmtRs answers
+/// (leaving it as it is) when it is not a JSON object.
+fn stored_members(stored: &str) -> Result<Vec<Member>> {
+    if serde_json::from_str::<serde::de::IgnoredAny>(stored).is_err() {
+        return Err(Error::Internal(NOT_AN_OBJECT.into()));
+    }
+    top_level_members(stored).ok_or_else(|| Error::Internal(NOT_AN_OBJECT.into()))
+}
 
 /// A top-level member of a JSON object: its decoded key and where its value's
 /// text is.
@@ -495,6 +539,25 @@ mod tests {
         };
         let shown = format!("{caller:?}");
         assert!(!shown.contains("s3cret-pw") && !shown.contains("t0ken"), "{shown}");
+    }
+
+    #[test]
+    fn hwinfo_replaces_stored_members_in_place_and_appends_new_ones() {
+        let cpus = |n: &str| {
+            vec![("cpus".to_string(), Value::Integer(n.into())), ("mem".to_string(), Value::Integer(n.into()))]
+        };
+        assert_eq!(
+            with_hwinfo(Some(r#"{"cpus":2,"user_agent":"a"}"#), &cpus("4")).unwrap(),
+            r#"{"cpus":4,"user_agent":"a","mem":4}"#
+        );
+        assert_eq!(
+            with_hwinfo(Some(r#"{"x":1,"user_agent":"a","x":2}"#), &[]).unwrap(),
+            r#"{"x":2,"user_agent":"a"}"#,
+            "a repeated stored key keeps its first position and its last value"
+        );
+        assert_eq!(with_hwinfo(None, &cpus("1")).unwrap(), r#"{"cpus":1,"mem":1}"#);
+        assert_eq!(with_hwinfo(Some("null"), &[]).unwrap(), "{}");
+        assert!(with_hwinfo(Some("[1]"), &[]).is_err());
     }
 
     #[test]

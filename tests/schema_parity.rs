@@ -5,10 +5,11 @@ mod support;
 
 use std::collections::BTreeMap;
 
-const REGISTRATION_TABLES: [&str; 12] = [
+const REGISTRATION_TABLES: [&str; 13] = [
     "systems",
     "profiles",
     "system_profiles",
+    "system_uptimes",
     "activations",
     "products",
     "services",

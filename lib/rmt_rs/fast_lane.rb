@@ -195,7 +195,7 @@ module RmtRs
         status, body, headers, log, serializer = Runtime.measure do
           @request.answer(request.base_url, !FastLane.system_tokens?(controller))
         end
-        log.each { |line| @logger.info(line) }
+        log.each { |level, line| @logger.public_send(level, line) }
         [status, body, headers.to_h, serializer]
       rescue RmtRs::Error => e
         [e.status, e.body.to_json, e.headers, nil]

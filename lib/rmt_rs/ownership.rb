@@ -23,6 +23,7 @@ module RmtRs
     CONNECT = "app/controllers/api/connect"
     PRODUCTS_SOURCE = "#{CONNECT}/v3/systems/products_controller.rb".freeze
     ANNOUNCE_SOURCE = "#{CONNECT}/v3/subscriptions/systems_controller.rb".freeze
+    SYSTEMS_SOURCE = "#{CONNECT}/v3/systems/systems_controller.rb".freeze
     # The files of RMT's public-cloud engines (rmt-server-pubcloud) that change
     # the registration path.
     SCC_PROXY = "engines/scc_proxy/lib/scc_proxy/engine.rb"
@@ -39,6 +40,12 @@ module RmtRs
       [:before, :check_product_service_and_repositories, PRODUCTS_SOURCE],
       [:before, :load_subscription, PRODUCTS_SOURCE],
       [:before, :check_base_product_dependencies, PRODUCTS_SOURCE],
+      [:after, :refresh_system_token, "#{CONNECT}/base_controller.rb"]
+    ].freeze
+    # [kind, name, file] of the callbacks of RMT 2.28's systems controllers
+    # (update and deregistration).
+    SYSTEMS_CALLBACKS = [
+      [:before, :authenticate_system, "app/controllers/application_controller.rb"],
       [:after, :refresh_system_token, "#{CONNECT}/base_controller.rb"]
     ].freeze
     # With the engines: scc_proxy's authentication; the engines' activation
@@ -61,7 +68,8 @@ module RmtRs
       "System" => [[:initialize, :after, :init, "app/models/system.rb"]],
       "Profile" => [],
       "SystemProfile" => [[:commit, :after, :destroy_orphaned_profile, "app/models/system_profile.rb"]],
-      "Activation" => []
+      "Activation" => [],
+      "SystemUptime" => []
     }.freeze
     # registration_sharing's after_commit on create and destroy, which RmtRs
     # runs after its own commits (RmtRs::Pubcloud.share).
@@ -92,6 +100,7 @@ module RmtRs
 
     ANNOUNCE = "Api::Connect::V3::Subscriptions::SystemsController"
     PRODUCTS = "Api::Connect::V3::Systems::ProductsController"
+    SYSTEMS = "Api::Connect::V3::Systems::SystemsController"
     ACTIONS = [
       Action.new(controller: ANNOUNCE, action: "announce_system", handler: :rmt_rs_announce, flavor: :rmt,
                  source: ANNOUNCE_SOURCE, callbacks: [], models: %w[System Profile SystemProfile]),
@@ -107,7 +116,12 @@ module RmtRs
                  source: PRODUCTS_SOURCE, callbacks: PRODUCTS_CALLBACKS, models: %w[System Activation]),
       Action.new(controller: PRODUCTS, action: "show", handler: :rmt_rs_show, flavor: :pubcloud,
                  source: PRODUCTS_SOURCE, callbacks: PUBCLOUD_PRODUCTS_CALLBACKS,
-                 optional: PUBCLOUD_PRODUCTS_OPTIONAL, models: %w[System Activation])
+                 optional: PUBCLOUD_PRODUCTS_OPTIONAL, models: %w[System Activation]),
+      # With the engines (data export after an update, scc_proxy and the
+      # registry on deregistration) the update stays RMT's for now.
+      Action.new(controller: SYSTEMS, action: "update", handler: :rmt_rs_update, flavor: :rmt,
+                 source: SYSTEMS_SOURCE, callbacks: SYSTEMS_CALLBACKS,
+                 models: %w[System Profile SystemProfile SystemUptime])
     ].freeze
 
     @verdicts = {}
@@ -138,7 +152,7 @@ module RmtRs
 
           ([base] + base.descendants).map do |controller|
             reasons = entries.map { |entry| check(controller, entry) }
-            reason = reasons.all? ? reasons[entries.index { |e| e.flavor == expected_flavor }] : nil
+            reason = reasons.all? ? reasons[entries.index { |e| e.flavor == expected_flavor } || 0] : nil
             [controller, action, reason]
           end
         end

@@ -71,13 +71,17 @@ module RmtRs
       outcome(result)
     end
 
+    # The binding's answer as a Response (or a Checked), for every endpoint
+    # that answers through it.
     def outcome(result)
       case result.first
       when "answer"
-        _, status, body, token, created, log, serializer = result
+        _, status, body, token, created, log, serializer, headers = result
+        headers = headers.to_h
         # RMT sets the header to the system's token, nil when it has none.
-        Response.new(status: status, body: body, headers: token ? { "System-Token" => token.first } : {},
-                     created_activation: created, log: log, serializer: serializer)
+        headers["System-Token"] = token.first if token
+        Response.new(status: status, body: body, headers: headers, created_activation: created, log: log,
+                     serializer: serializer)
       when "checked"
         _, system, product, token, ticket = result
         Checked.new(system: system, product: product, token_header: token, ticket: ticket)

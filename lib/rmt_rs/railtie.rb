@@ -141,10 +141,13 @@ module RmtRs
     end
 
     def render_answer(answer)
-      answer.log.each { |line| logger&.info(line) }
+      answer.log.each { |level, line| logger&.public_send(level, line) }
       answer.headers.each { |name, value| response.headers[name] = value }
       # Rendered as text (the same JSON RMT renders), so that the only render
       # notification is the one RMT's serializer sends.
+      # RMT's `respond_with` of an update: no content, nothing rendered.
+      return head(:no_content) if answer.status == 204
+
       body = answer.body.is_a?(String) ? answer.body : answer.body.to_json
       Rendering.serialized(answer.serializer) { render json: body, status: answer.status }
     end
@@ -215,16 +218,42 @@ module RmtRs
       rmt_rs_products(:show, flavor)
     end
 
-    def rmt_rs_products(action, flavor)
+    # The basic credentials and the System-Token header (nil when absent), or
+    # nil once RMT's challenge for missing credentials is rendered.
+    def rmt_rs_credentials
       basic = ActionController::HttpAuthentication::Basic
       unless basic.has_basic_credentials?(request)
         # RMT's authenticate_system halts the callback chain with the challenge.
         ActiveSupport::Notifications.instrument("halted_callback.action_controller", filter: :authenticate_system)
-        return basic.authentication_request(self, "RMT API", nil)
+        basic.authentication_request(self, "RMT API", nil)
+        return nil
       end
 
       login, password = basic.user_name_and_password(request)
-      token = request.headers.key?("System-Token") ? request.headers["System-Token"].to_s : nil
+      [login, password, request.headers.key?("System-Token") ? request.headers["System-Token"].to_s : nil]
+    end
+
+    def rmt_rs_update(_flavor)
+      login, password, token = rmt_rs_credentials
+      return unless login
+
+      sent = params.to_unsafe_h
+      profiles = if sent.key?("system_profiles")
+                   params.permit(system_profiles: {})[:system_profiles]&.to_h || {}
+                 else
+                   RmtRs::Systems::NOT_SENT
+                 end
+      render_rmt_rs do
+        RmtRs::Systems.update(login: login, password: password, hwinfo: params.permit(hwinfo: {})[:hwinfo]&.to_h,
+                              hostname: sent["hostname"], system_profiles: profiles, online_at: sent["online_at"],
+                              system_token: token, user_agent: request.user_agent, system_tokens: rmt_rs_system_tokens?)
+      end
+    end
+
+    def rmt_rs_products(action, flavor)
+      login, password, token = rmt_rs_credentials
+      return unless login
+
       cloud = flavor == :pubcloud ? { wait_for_peers: RmtRs::Pubcloud.wait_for_peers? } : nil
       outcome = rmt_rs_answer do
         RmtRs::Products.public_send(action, login: login, password: password, params: params.to_unsafe_h,

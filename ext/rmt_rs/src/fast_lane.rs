@@ -81,7 +81,7 @@ impl RbFastRequest {
         self.0.logged_params(&settings.0)
     }
 
-    /// `[status, body, [[header, value_or_nil], ...], log_lines, serializer_or_nil]`,
+    /// `[status, body, [[header, value_or_nil], ...], [[level, line], ...], serializer_or_nil]`,
     /// answered with the GVL released.
     fn answer(ruby: &Ruby, rb_self: &Self, base_url: String, tokens_disabled: bool) -> Result<RArray, Error> {
         let host = Host { base_url, tokens_disabled };
@@ -103,7 +103,7 @@ fn rack_answer(ruby: &Ruby, answer: Answer) -> RArray {
         ruby.into_value(answer.status),
         ruby.into_value(answer.body),
         ruby.into_value(headers),
-        ruby.into_value(answer.log),
+        ruby.into_value(crate::log_lines(answer.log)),
         ruby.into_value(answer.serializer),
     ])
 }

@@ -12,10 +12,13 @@ use std::time::Duration;
 
 use magnus::{function, prelude::*, Error, RArray, Ruby};
 use rmt_rs_core::announce::PaygInstance;
+use rmt_rs_core::answer::LogLevel;
 use rmt_rs_core::engine::ProcessEngine;
 use rmt_rs_core::products::{Outcome, Ticket};
+use rmt_rs_core::systems::{self, SystemUpdate};
 use rmt_rs_core::{
     announce_system, products, AnnounceRequest, Answer, Caller, Cancel, DatabaseConfig, Engine, Flavor, ProductRequest,
+    Value,
 };
 
 /// The engine (tokio runtime + sqlx pool) of this process.
@@ -100,7 +103,8 @@ enum Action {
 /// A products request; `action` is "activate" or "show", `cloud` nil outside
 /// the public cloud, else `[identifiers, wait_for_peers]` (identifiers nil or
 /// `[[system_id, identifier_or_nil], ...]`). Answers one of
-/// `["answer", status, json_body, token_header, created_activation, log_lines, serializer_or_nil]`,
+/// `["answer", status, json_body, token_header, created_activation, [[level, line], ...], serializer_or_nil,
+/// [[header, value], ...]]` (other headers than `System-Token`),
 /// `["identify", [[system_id, instance_data_or_nil], ...]]` or
 /// `["checked", system_attributes, product_attributes, token_header, ticket]`;
 /// `token_header` is nil when RMT sets no `System-Token` header, else `[token_or_nil]`.
@@ -166,6 +170,41 @@ fn product_request(
     }
 }
 
+/// RMT's `PUT /connect/systems`. `input` holds `"hwinfo"` (a Hash or nil),
+/// `"online_at"` as sent, and `"system_profiles"` only when it was sent.
+/// Answers as `product_request` does.
+#[allow(clippy::too_many_arguments)]
+fn system_update(
+    ruby: &Ruby,
+    login: String,
+    password: Option<String>,
+    system_token: Option<String>,
+    user_agent: Option<String>,
+    tokens_disabled: bool,
+    hostname: Option<String>,
+    input: magnus::Value,
+) -> Result<RArray, Error> {
+    let mut pairs = convert::hash_pairs(ruby, input, "params", &mut convert::Allowance::default())?;
+    let mut take = |key: &str| pairs.iter().position(|(k, _)| k == key).map(|at| pairs.remove(at).1);
+    let as_pairs = |value: Option<Value>| match value {
+        Some(Value::Object(pairs)) => Some(pairs),
+        _ => None,
+    };
+    let hwinfo = as_pairs(take("hwinfo"));
+    // Sent but not a hash: RMT's `permit` drops it and it updates no profile.
+    let system_profiles = take("system_profiles").map(|value| as_pairs(Some(value)).unwrap_or_default());
+    let online_at = take("online_at");
+    let request = SystemUpdate {
+        caller: Caller { login, password, system_token, user_agent, tokens_disabled },
+        hostname,
+        hwinfo,
+        system_profiles,
+        online_at,
+    };
+    let answer = released(ruby, |engine, cancel| engine.run(cancel, systems::update(engine.pool(), &request)))?;
+    Ok(answer_array(ruby, answer))
+}
+
 /// The second step of a public-cloud activation: the ticket of its
 /// "checked" outcome; answers as `product_request` does.
 fn finish_activation(
@@ -199,9 +238,15 @@ fn answer_array(ruby: &Ruby, answer: Answer) -> RArray {
         ruby.into_value(answer.body),
         token_header(ruby, answer.token_header, answer.system_token),
         ruby.into_value(answer.created_activation),
-        ruby.into_value(answer.log),
+        ruby.into_value(log_lines(answer.log)),
         ruby.into_value(answer.serializer),
+        ruby.into_value(answer.headers.into_iter().map(|(name, value)| (name.to_string(), value)).collect::<Vec<_>>()),
     ])
+}
+
+/// `[[level, line], ...]`: the logger's method name and the line.
+pub(crate) fn log_lines(log: Vec<(LogLevel, String)>) -> Vec<(&'static str, String)> {
+    log.into_iter().map(|(level, line)| (level.name(), line)).collect()
 }
 
 /// Installs catalog tracking (`db/catalog_tracking.sql`), which lets RmtRs
@@ -241,6 +286,7 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     native.define_singleton_method("announce_system", function!(announce, 4))?;
     native.define_singleton_method("product_request", function!(product_request, 9))?;
     native.define_singleton_method("finish_activation", function!(finish_activation, 2))?;
+    native.define_singleton_method("system_update", function!(system_update, 7))?;
     native.define_singleton_method("install_catalog_tracking", function!(install_catalog_tracking, 0))?;
     // The input limits, for the Ruby side's documentation and specs.
     native.const_set("MAX_ENTRIES", convert::MAX_ENTRIES)?;

@@ -11,8 +11,18 @@ abort "The public-cloud specs need RMT's engines: RMT_LOAD_ENGINES=1 script/rmt 
 RSpec.describe RmtRs::Ownership do
   after { described_class.reset! }
 
-  it "owns announce, activate and show with the engines, V3 and V4" do
-    expect(described_class.report.map { |_, _, reason| reason }.compact).to eq([])
+  # The update stays RMT's with the engines (their callbacks there are not
+  # RmtRs's yet): the report says so for each loaded class.
+  def reasons
+    described_class.report.reject { |_, action, _| action == "update" }.map(&:last).compact
+  end
+
+  it "owns announce, activate and show with the engines, V3 and V4, and leaves the update to RMT, saying why" do
+    expect(reasons).to eq([])
+    update = described_class.report.select { |_, action, _| action == "update" }.map(&:last)
+    expect(update).not_to be_empty
+    expect(update).to all(start_with("callbacks RmtRs does not know: "))
+    expect(described_class.handler(Api::Connect::V4::Systems::SystemsController, "update")).to be_nil
     products = [Api::Connect::V3::Systems::ProductsController, Api::Connect::V4::Systems::ProductsController]
     expect(products.flat_map { |c| %w[activate show].map { |a| described_class.handler(c, a) } })
       .to eq([[:rmt_rs_activate, :pubcloud], [:rmt_rs_show, :pubcloud]] * 2)
@@ -39,12 +49,12 @@ RSpec.describe RmtRs::Ownership do
       V3::ServiceSerializer.class_eval("def url; 'elsewhere'; end", Rails.root.join("engines/cdn/lib/cdn/engine.rb").to_s, 1)
       described_class.reset!
       expect(described_class.handler(Api::Connect::V3::Systems::ProductsController, "show")).to be_nil
-      expect(described_class.report.map(&:last).compact.first)
+      expect(reasons.first)
         .to eq("V3::ServiceSerializer#url is defined in engines/cdn/lib/cdn/engine.rb, not #{described_class::ZYPPER_AUTH}")
     ensure
       V3::ServiceSerializer.define_method(:url, zypper_auth_url)
     end
     described_class.reset!
-    expect(described_class.report.map(&:last).compact).to eq([])
+    expect(reasons).to eq([])
   end
 end

@@ -38,16 +38,21 @@ RSpec.configure do |config|
   end
 end
 
-# With the fast lane in the app (RMT_RS_FAST_LANE=1), how many of RMT's
-# requests it answered itself, by action: the rest went through Rails.
-if defined?(RmtRs::FastLane) && Rails.application.middleware.include?(RmtRs::FastLane)
-  fast_lane_answers = Hash.new(0)
+# With RmtRs on, how many of RMT's requests it answered (through RMT's
+# controllers, or with RMT_RS_FAST_LANE=1 in its fast lane), by action: the
+# rest were RMT's own.
+if RmtRs::Railtie.enabled?
+  answered = Hash.new { |hash, lane| hash[lane] = Hash.new(0) }
   ActiveSupport::Notifications.subscribe("process_action.action_controller") do |*, payload|
-    fast_lane_answers[payload[:action]] += 1 if payload[:rmt_rs_fast_lane]
+    next unless payload[:rmt_rs_runtime]&.positive? || payload[:rmt_rs_fast_lane]
+
+    answered[payload[:rmt_rs_fast_lane] ? "its fast lane" : "RMT's controllers"][payload[:action]] += 1
   end
   RSpec.configure do |config|
     config.after(:suite) do
-      warn "RmtRs's fast lane answered #{fast_lane_answers.sort.map { |action, n| "#{n} #{action}" }.join(', ')}"
+      answered.each do |lane, actions|
+        warn "RmtRs answered in #{lane}: #{actions.sort.map { |action, n| "#{n} #{action}" }.join(', ')}"
+      end
     end
   end
 end

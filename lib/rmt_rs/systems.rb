@@ -1,0 +1,38 @@
+# frozen_string_literal: true
+
+module RmtRs
+  # The rest of a registered system's life in RMT's connect API, done in Rust.
+  module Systems
+    # `system_profiles:` when the request had no such key (RMT then leaves
+    # the system's profiles alone).
+    NOT_SENT = Object.new.freeze
+
+    module_function
+
+    # What RMT's `PUT /connect/systems` does (SUSEConnect's keepalive): the
+    # system authenticated as for an activation, its uptimes (`online_at`:
+    # "day:hours" entries) recorded, hostname and profiles (incomplete ones
+    # found by type and identifier) replaced, the hwinfo added to what is
+    # stored, the system token refreshed for a client that sent one.
+    #
+    # hostname        - String or nil (nil clears it, as in RMT)
+    # hwinfo          - Hash (`params.permit(hwinfo: {})`); nil is refused
+    #                   with 422 (RMT fails with a 500 there)
+    # system_profiles - Hash of profile_type => {identifier, data}, or NOT_SENT
+    # online_at       - Array of "YYYY-MM-DD:hours" Strings, or nil
+    #
+    # Returns a Response: 204 without a body, or RMT's refusal (401, 422).
+    def update(login:, password:, hwinfo:, hostname: nil, system_profiles: NOT_SENT, online_at: nil,
+               system_token: nil, user_agent: nil, system_tokens: true)
+      raise NotConfigured, "RmtRs is not configured: call RmtRs.configure first" unless Native.configured?
+
+      input = { "hwinfo" => hwinfo, "online_at" => online_at }
+      input["system_profiles"] = Registration.stored_profiles(system_profiles) unless system_profiles.equal?(NOT_SENT)
+      result = Runtime.measure do
+        Native.system_update(login.to_s, password&.to_s, system_token&.to_s, user_agent&.to_s, !system_tokens,
+                             Registration.column_text(hostname, :varchar), input)
+      end
+      Products.outcome(result)
+    end
+  end
+end

@@ -1,0 +1,119 @@
+# frozen_string_literal: true
+
+require_relative "parity_helper"
+
+# SUSEConnect's keepalive (`PUT /connect/systems`, connect-ng's
+# RegisterOrKeepAlive / UpdateSystem): hostname, hwinfo, profiles (by
+# identifier alone once sent whole) and the uptime tracker's `online_at`.
+RSpec.describe "PUT /connect/systems: RmtRs against RMT's Ruby path", :parity do
+  SLES = { identifier: "SLES", version: "15.6", arch: "x86_64" }.freeze
+  HOURS = "000000000000111111111111"
+  PROFILES = { "mod_list" => { identifier: "m1", data: "kernel" }, "pci_list" => { identifier: "p1", data: "8086" } }.freeze
+
+  # Announces (with `profiles`), activates SLES with a token, then runs `steps`.
+  def on_both(accept: ParityHelpers::V4, profiles: PROFILES, token: "", &steps)
+    RmtRs::Parity.on_both_paths do
+      %w[Authorization System-Token].each { |name| header name, nil }
+      header "Accept", accept
+      header "User-Agent", "SUSEConnect/1.14.0"
+      post "/connect/subscriptions/systems", { hostname: "vm", hwinfo: { cpus: 2, arch: "x86_64" },
+                                               system_profiles: profiles }.to_json, "CONTENT_TYPE" => "application/json"
+      credentials = JSON.parse(last_response.body)
+      basic_authorize credentials["login"], credentials["password"]
+      activate(SLES, token: token) unless token.nil?
+      instance_exec(&steps)
+      last_response
+    end
+  end
+
+  def expect_parity(**options, &steps)
+    outcomes = on_both(**options, &steps)
+    expect(outcomes[:rust]).to eq(outcomes[:ruby])
+    expect(RmtRs::Parity.logs[:rust]).to eq(RmtRs::Parity.logs[:ruby])
+    outcomes[:ruby]
+  end
+
+  # connect-ng's keepalive body; `token` as for `activate`.
+  def keepalive(token: @token, **body)
+    header "System-Token", token == :absent ? nil : token
+    body = { hostname: "vm", hwinfo: { cpus: 4, arch: "x86_64", mem_total: 2048 } }.merge(body)
+    put "/connect/systems", body.to_json, "CONTENT_TYPE" => "application/json"
+    @token = last_response.headers["System-Token"] || @token
+    last_response
+  end
+
+  ParityHelpers::ACCEPTS.each do |version, accept|
+    it "updates hostname, hwinfo, profiles by identifier and uptimes, and refreshes the token (#{version})" do
+      result = expect_parity(accept: accept) do
+        keepalive(hostname: "vm2", online_at: ["2026-11-23:#{HOURS}", "2026-11-24:#{HOURS.tr('0', '1')}"],
+                  system_profiles: PROFILES.transform_values { |p| p.except(:data) })
+      end
+      expect([result[:status], result[:headers]["System-Token"]]).to eq([204, "<token>"])
+      expect(result[:systems].first.values_at("hostname", "system_information"))
+        .to eq(["vm2", '{"cpus":4,"arch":"x86_64","user_agent":"SUSEConnect/1.14.0","mem_total":2048}'])
+      expect(result[:system_uptimes].size).to eq(2)
+      expect(result[:system_profiles].size).to eq(2)
+    end
+  end
+
+  it "keeps a daily keepalive's rows as RMT does: the same day's hours updated, the hostname cleared when not sent" do
+    result = expect_parity do
+      keepalive(online_at: ["2026-11-24:#{HOURS}"])
+      keepalive(online_at: ["2026-11-24:#{HOURS.tr('0', '1')}", "2026-11-25:#{HOURS}"], hostname: nil)
+    end
+    expect(result[:system_uptimes].map { |u| u["online_at_day"].to_s }).to eq(%w[2026-11-24 2026-11-25])
+    expect(result[:systems].first["hostname"]).to be_nil
+  end
+
+  it "replaces the profiles: complete ones found or created, known incomplete ones kept, unknown ones cleared" do
+    result = expect_parity do
+      keepalive(system_profiles: { "mod_list" => { identifier: "m1" }, "cpu" => { identifier: "c1", data: "4" },
+                                   "gpu" => { identifier: "unknown" }, "bad" => { data: "x" } })
+    end
+    expect(result[:headers]["X-System-Profiles-Action"]).to eq("clear-cache")
+    expect(result[:system_profiles].map { |p| p["profile_type"] }).to eq(%w[mod_list cpu])
+    expect(result[:profiles].map { |p| p["profile_type"] }).to eq(%w[cpu mod_list pci_list]) # the dropped link's profile stays
+  end
+
+  it "leaves the profiles alone without the key, and with only unknown ones" do
+    expect_parity { keepalive }
+    result = expect_parity { keepalive(system_profiles: { "gpu" => { identifier: "unknown" } }) }
+    expect(result[:system_profiles].size).to eq(2)
+  end
+
+  it "logs a malformed uptime entry as RMT does and records the rest" do
+    result = expect_parity { keepalive(online_at: ["2026-11-24", "2026-11-25:#{HOURS}"]) }
+    expect(result[:system_uptimes].size).to eq(1)
+    expect(RmtRs::Parity.logs[:ruby]).to include("Uptime data is malformed '2026-11-24'")
+  end
+
+  it "answers an old client (no System-Token) without a token, and a client with tokens disabled" do
+    result = expect_parity(token: nil) { keepalive(token: :absent) }
+    expect(result[:headers]).not_to include("System-Token")
+    Settings.connect_api.disable_system_tokens = true
+    result = expect_parity { keepalive }
+    expect(result[:headers]["System-Token"]).to be_nil
+  ensure
+    Settings.connect_api.disable_system_tokens = false
+  end
+
+  it "registers a duplicate for a mismatching token, as authentication does for every action" do
+    result = expect_parity { keepalive(token: "0f0e4bd1-6bcf-4a3a-9a3e-000000000000") }
+    expect(result[:systems].size).to eq(2)
+  end
+
+  it "answers unknown credentials with 401 and no credentials with the basic challenge" do
+    result = expect_parity { basic_authorize("SCC_nobody", "x") && keepalive }
+    expect([result[:status], result[:body]["error"]]).to eq([401, "Invalid system credentials"])
+    result = expect_parity { header("Authorization", nil) && keepalive }
+    expect([result[:status], result[:headers]["WWW-Authenticate"]]).to eq([401, 'Basic realm="RMT API"'])
+  end
+
+  it "refuses an update without hwinfo whole, where RMT writes half of it and fails with 500" do
+    outcomes = on_both { keepalive(hwinfo: nil, online_at: ["2026-11-24:#{HOURS}"]) }
+    expect(outcomes[:ruby][:status]).to eq(500) # TypeError: no implicit conversion of nil into Hash
+    expect(outcomes[:ruby][:system_uptimes].size).to eq(1)
+    expect([outcomes[:rust][:status], outcomes[:rust][:body]["error"]]).to eq([422, "hwinfo is missing or not an object"])
+    expect(outcomes[:rust][:system_uptimes]).to eq([])
+  end
+end

@@ -1,0 +1,382 @@
+//! RMT's `PUT /connect/systems` (`Systems::SystemsController#update`):
+//! SUSEConnect's daily keepalive and registercloudguest's update before each
+//! module. The system's uptimes, hostname, profiles and hwinfo, written as
+//! RMT writes them, in one transaction, and RMT's 204.
+
+use sqlx::{MySqlConnection, MySqlPool, Row};
+
+use crate::answer::{Answer, LogLevel};
+use crate::clock::Timestamp;
+use crate::engine;
+use crate::error::{Error, Result};
+use crate::profiles::{self, CompleteProfile, Partition};
+use crate::system_auth::{self, Caller, SystemColumn};
+use crate::transaction::{self, Attempt, Work};
+use crate::value::{StringColumn, Value};
+
+/// An update as the controller hands it over.
+#[derive(Debug, Clone, Default)]
+pub struct SystemUpdate {
+    pub caller: Caller,
+    /// `params[:hostname]`, cast to the column's text (`None` clears it, as in RMT).
+    pub hostname: Option<String>,
+    /// `params.permit(hwinfo: {})[:hwinfo]`: `None` when absent or not a hash.
+    pub hwinfo: Option<Vec<(String, Value)>>,
+    /// `system_profiles` (permitted, profile data cast to text) when the key was sent.
+    pub system_profiles: Option<Vec<(String, Value)>>,
+    /// `params[:online_at]` as sent.
+    pub online_at: Option<Value>,
+}
+
+/// RMT's update; refusals (401, 422) are answers.
+pub async fn update(pool: &MySqlPool, request: &SystemUpdate) -> Result<Answer> {
+    let mut work =
+        Update { request, checked: checked(request), fresh_token: uuid::Uuid::new_v4().to_string(), written: None };
+    transaction::run(pool, &mut work).await
+}
+
+/// What the update writes, checked before the database is asked.
+struct Checked {
+    uptimes: Vec<(String, String)>,
+    /// RMT's error line for each `online_at` entry that is not `day:hours`.
+    malformed: Vec<String>,
+    profiles: Option<Partition>,
+    hwinfo: Vec<(String, Value)>,
+}
+
+/// The request's input, or why it cannot be written. RMT fails with a 500
+/// on these (after writing what came before), RmtRs refuses them whole (422).
+fn checked(request: &SystemUpdate) -> std::result::Result<Checked, String> {
+    let (mut uptimes, mut malformed) = (Vec::new(), Vec::new());
+    match &request.online_at {
+        Some(entries @ Value::Array(items)) if entries.is_present() => {
+            for item in items {
+                let Value::String(entry) = item else { return Err("online_at entries must be strings".into()) };
+                match day_and_hours(entry)? {
+                    Some(uptime) => uptimes.push(uptime),
+                    None => malformed.push(format!("Uptime data is malformed '{entry}'")),
+                }
+            }
+        }
+        Some(other) if other.is_present() => return Err("online_at must be a list of \"day:hours\" entries".into()),
+        _ => {}
+    }
+    let profiles = match &request.system_profiles {
+        Some(pairs) => Some(profiles::partition(pairs).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let Some(hwinfo) = request.hwinfo.clone() else { return Err("hwinfo is missing or not an object".into()) };
+    Ok(Checked { uptimes, malformed, profiles, hwinfo })
+}
+
+/// An `online_at` entry as RMT splits it (`split(':')`, trailing empty parts
+/// dropped): `day:hours`, or `None` for RMT's "malformed" line. A day that is
+/// not a date, or hours longer than the column, RMT cannot store (500).
+fn day_and_hours(entry: &str) -> std::result::Result<Option<(String, String)>, String> {
+    let mut parts: Vec<&str> = entry.split(':').collect();
+    while parts.last() == Some(&"") {
+        parts.pop();
+    }
+    let [day, hours] = parts[..] else { return Ok(None) };
+    let date = day.len() == 10
+        && day
+            .as_bytes()
+            .iter()
+            .enumerate()
+            .all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() });
+    let valid_date = date && {
+        let (month, dom) = (day[5..7].parse::<u32>().unwrap_or(0), day[8..10].parse::<u32>().unwrap_or(0));
+        (1..=12).contains(&month) && (1..=days_in_month(day[..4].parse().unwrap_or(0), month)).contains(&dom)
+    };
+    if !valid_date || hours.is_empty() || hours.len() > 24 {
+        return Err(format!("Uptime data cannot be stored: '{entry}'"));
+    }
+    Ok(Some((day.to_string(), hours.to_string())))
+}
+
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+struct Update<'a> {
+    request: &'a SystemUpdate,
+    checked: std::result::Result<Checked, String>,
+    /// Drawn before the transaction: a run again hands out the same one.
+    fresh_token: String,
+    /// The system and the hwinfo JSON the last attempt wrote, to tell
+    /// whether a COMMIT whose answer was lost was written.
+    written: Option<(u64, String)>,
+}
+
+impl Work for Update<'_> {
+    type Output = Answer;
+
+    async fn attempt(&mut self, conn: &mut MySqlConnection) -> Result<Attempt<Answer>> {
+        let now = Timestamp::now();
+        let caller = &self.request.caller;
+        let system = match system_auth::authenticate(conn, caller, now).await {
+            Ok(system) => system,
+            Err(e) => return Ok(Attempt::Commit(system_auth::refusal(e, caller)?)),
+        };
+        let token = system.token_header.then(|| system.system_token.clone()).flatten();
+        let mut log: Vec<(LogLevel, String)> = system.log.iter().map(|line| (LogLevel::Info, line.clone())).collect();
+        let checked = match &self.checked {
+            Ok(checked) => checked,
+            Err(message) => {
+                let mut answer = Answer::error(422, message, token).with_token_header(system.token_header);
+                answer.log = log;
+                return Ok(Attempt::Commit(answer));
+            }
+        };
+        for (day, hours) in &checked.uptimes {
+            record_uptime(conn, system.id, day, hours, now).await?;
+        }
+        log.extend(checked.malformed.iter().map(|line| (LogLevel::Error, line.clone())));
+        let mut clear_cache = false;
+        if let Some(partition) = &checked.profiles {
+            let known = known_incomplete(conn, &partition.incomplete).await?;
+            let unknown = partition.incomplete.iter().any(|(kind, _)| !known.iter().any(|k| k.profile_type == *kind));
+            clear_cache = !partition.invalid.is_empty() || unknown;
+            let aggregated: Vec<&CompleteProfile> = partition.complete.iter().chain(known.iter()).collect();
+            if !aggregated.is_empty() {
+                let mut ids = Vec::with_capacity(aggregated.len());
+                for profile in aggregated {
+                    ids.push(profiles::find_or_create(conn, profile, now).await?);
+                }
+                replace_profiles(conn, system.id, &ids, now).await?;
+            }
+        }
+        let stored = stored_information(conn, system.id).await?;
+        let information = system_auth::with_hwinfo(stored.as_deref(), &checked.hwinfo)?;
+        save(conn, system.id, self.request.hostname.as_deref(), &information, now).await?;
+        let hostname = self.request.hostname.as_deref().unwrap_or_default();
+        log.push((LogLevel::Info, format!("Updated system information for host '{hostname}'")));
+        self.written = Some((system.id, information));
+        // RMT's `refresh_system_token` after the update.
+        let token = match system.token_header {
+            true => {
+                system_auth::update_system(conn, system.id, SystemColumn::SystemToken, &self.fresh_token, now).await?;
+                Some(self.fresh_token.clone())
+            }
+            false => None,
+        };
+        let mut answer = Answer::no_content(token, system.token_header);
+        if clear_cache {
+            answer.headers.push(("X-System-Profiles-Action", "clear-cache".into()));
+        }
+        answer.log = log;
+        Ok(Attempt::Commit(answer))
+    }
+
+    /// Written when the system holds what the attempt wrote (its hwinfo JSON,
+    /// and the new token when one was handed out): the client must get that
+    /// token, and run again with the old one the update would register a
+    /// duplicate system. Not written, it runs again.
+    async fn settle(&mut self, pool: &MySqlPool, answer: Answer, lost: Error) -> Result<Option<Answer>> {
+        let Some((id, information)) = self.written.clone() else { return Ok(None) };
+        let found = engine::read_back(engine::READ_BACK_WINDOW, lost, || {
+            sqlx::query_as::<_, (Option<Vec<u8>>, Option<String>)>(
+                "SELECT system_information, system_token FROM systems WHERE id = ?",
+            )
+            .bind(id as i64)
+            .fetch_optional(pool)
+        })
+        .await?;
+        let written = found.is_some_and(|(stored, token)| {
+            stored.as_deref() == Some(information.as_bytes())
+                && (!answer.token_header || answer.system_token.is_none() || token == answer.system_token)
+        });
+        Ok(written.then_some(answer))
+    }
+}
+
+/// RMT's `update_system_uptime`: the day's row updated, or created.
+async fn record_uptime(conn: &mut MySqlConnection, id: u64, day: &str, hours: &str, now: Timestamp) -> Result<()> {
+    let found: Option<(i64, Vec<u8>)> = sqlx::query_as(
+        "SELECT id, online_at_hours FROM system_uptimes WHERE system_id = ? AND online_at_day = ? LIMIT 1",
+    )
+    .bind(id as i64)
+    .bind(day)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let stamp = now.micros();
+    match found {
+        // `update!` writes only a change (the column pads to 24 bytes).
+        Some((_, stored)) if stored.iter().copied().take_while(|b| *b != 0).eq(hours.bytes()) => Ok(()),
+        Some((row, _)) => {
+            sqlx::query("UPDATE system_uptimes SET online_at_hours = ?, updated_at = ? WHERE id = ?")
+                .bind(hours.as_bytes())
+                .bind(&stamp)
+                .bind(row)
+                .execute(&mut *conn)
+                .await?;
+            Ok(())
+        }
+        None => {
+            let inserted = sqlx::query(
+                "INSERT INTO system_uptimes (system_id, online_at_day, online_at_hours, created_at, updated_at) \
+                 VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(id as i64)
+            .bind(day)
+            .bind(hours.as_bytes())
+            .bind(&stamp)
+            .bind(&stamp)
+            .execute(&mut *conn)
+            .await;
+            match inserted {
+                Ok(_) => Ok(()),
+                // A concurrent update of the same system wrote the day first:
+                // run the whole update again, which then finds it.
+                Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(Error::Deadlock),
+                Err(e) => Err(e.into()),
+            }
+        }
+    }
+}
+
+/// RMT's `Profile.identify_known_profiles`: the stored profiles of the
+/// incomplete ones, in the order MariaDB returns them for RMT's query, each
+/// under its stored type.
+async fn known_incomplete(conn: &mut MySqlConnection, incomplete: &[(String, Value)]) -> Result<Vec<CompleteProfile>> {
+    if incomplete.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut keys = Vec::with_capacity(incomplete.len());
+    for (kind, identifier) in incomplete {
+        let text = identifier.column_text(StringColumn::Varchar).map_err(|kind_name| {
+            Error::InvalidInput(format!("System profile '{kind}': identifier must be a string, not {kind_name}"))
+        })?;
+        keys.push((kind.clone(), text.unwrap_or_default()));
+    }
+    let clause = vec!["(profile_type = ? AND identifier = ?)"; keys.len()].join(" OR ");
+    let sql = format!("SELECT profile_type, identifier, data FROM profiles WHERE {clause}");
+    let mut query = sqlx::query(&sql);
+    for (kind, identifier) in &keys {
+        query = query.bind(kind).bind(identifier);
+    }
+    let rows = query.fetch_all(&mut *conn).await?;
+    let mut known: Vec<CompleteProfile> = Vec::with_capacity(rows.len());
+    for row in rows {
+        let profile_type: String = row.try_get("profile_type")?;
+        let profile = CompleteProfile {
+            identifier: row.try_get("identifier")?,
+            data: Value::String(row.try_get("data")?),
+            profile_type: profile_type.clone(),
+        };
+        // `hash.merge!(profile.as_payload)`: keyed by type.
+        match known.iter_mut().find(|k| k.profile_type == profile_type) {
+            Some(kept) => *kept = profile,
+            None => known.push(profile),
+        }
+    }
+    Ok(known)
+}
+
+/// `system.profiles = profiles` on a has-many-through: links to profiles no
+/// longer listed deleted directly (no orphan clean-up, as in RMT), links to
+/// new ones created in the list's order, the others left alone.
+async fn replace_profiles(conn: &mut MySqlConnection, system_id: u64, ids: &[u64], now: Timestamp) -> Result<()> {
+    let linked: Vec<(i64,)> = sqlx::query_as("SELECT profile_id FROM system_profiles WHERE system_id = ? ORDER BY id")
+        .bind(system_id as i64)
+        .fetch_all(&mut *conn)
+        .await?;
+    let linked: Vec<u64> = linked.into_iter().map(|(id,)| id as u64).collect();
+    let gone: Vec<u64> = linked.iter().copied().filter(|id| !ids.contains(id)).collect();
+    if !gone.is_empty() {
+        let sql = format!(
+            "DELETE FROM system_profiles WHERE system_id = ? AND profile_id IN ({})",
+            vec!["?"; gone.len()].join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(system_id as i64);
+        for id in &gone {
+            query = query.bind(*id as i64);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    let mut added: Vec<u64> = Vec::new();
+    for id in ids.iter().copied().filter(|id| !linked.contains(id)) {
+        if !added.contains(&id) {
+            added.push(id);
+        }
+    }
+    let stamp = now.micros();
+    for id in added {
+        sqlx::query("INSERT INTO system_profiles (system_id, profile_id, created_at, updated_at) VALUES (?, ?, ?, ?)")
+            .bind(system_id as i64)
+            .bind(id as i64)
+            .bind(&stamp)
+            .bind(&stamp)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn stored_information(conn: &mut MySqlConnection, id: u64) -> Result<Option<String>> {
+    let row: Option<(Option<Vec<u8>>,)> = sqlx::query_as("SELECT system_information FROM systems WHERE id = ?")
+        .bind(id as i64)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some((bytes,)) = row else { return Err(Error::InvalidInput(crate::error::NO_LONGER_EXISTS.into())) };
+    Ok(bytes.map(|b| String::from_utf8_lossy(&b).into_owned()))
+}
+
+/// `@system.save` of the hostname and hwinfo: written when anything changes,
+/// and RMT's `before_update` callback (which clears the SCC sync time) makes
+/// a change of its own when that time is set.
+async fn save(
+    conn: &mut MySqlConnection,
+    id: u64,
+    hostname: Option<&str>,
+    information: &str,
+    now: Timestamp,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE systems SET hostname = ?, system_information = ?, scc_registered_at = NULL, updated_at = ? \
+         WHERE id = ? AND NOT (hostname <=> ? AND system_information <=> ? AND scc_registered_at IS NULL)",
+    )
+    .bind(hostname)
+    .bind(information)
+    .bind(now.seconds())
+    .bind(id as i64)
+    .bind(hostname)
+    .bind(information)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_uptime_entries_as_rmt_does() {
+        let hours = "000000001111111111111111";
+        assert_eq!(day_and_hours(&format!("2024-05-11:{hours}")), Ok(Some(("2024-05-11".into(), hours.into()))));
+        assert_eq!(day_and_hours(&format!("2024-05-11:{hours}:")), Ok(Some(("2024-05-11".into(), hours.into()))));
+        assert_eq!(day_and_hours("2024-05-11"), Ok(None), "RMT logs it as malformed");
+        assert_eq!(day_and_hours("a:b:c"), Ok(None));
+        assert!(day_and_hours("2024-02-30:1").is_err(), "not a day");
+        assert!(day_and_hours(&format!("2024-05-11:{hours}1")).is_err(), "longer than the column");
+        assert_eq!(day_and_hours("2024-02-29:1"), Ok(Some(("2024-02-29".into(), "1".into()))));
+    }
+
+    #[test]
+    fn refuses_what_rmt_cannot_store() {
+        let with = |online_at: Value, hwinfo: Option<Vec<(String, Value)>>| {
+            checked(&SystemUpdate { online_at: Some(online_at), hwinfo, ..SystemUpdate::default() }).err()
+        };
+        let hwinfo = Some(vec![]);
+        assert_eq!(with(Value::Array(vec![]), hwinfo.clone()), None, "an empty list is not present");
+        assert!(with(Value::Array(vec![Value::Integer("1".into())]), hwinfo.clone()).is_some());
+        assert!(with(Value::String("2024-05-11:1".into()), hwinfo.clone()).is_some());
+        assert_eq!(with(Value::Null, None).as_deref(), Some("hwinfo is missing or not an object"));
+    }
+}

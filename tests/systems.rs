@@ -1,0 +1,127 @@
+//! The keepalive (`PUT /connect/systems`) against a real MariaDB: uptimes,
+//! profiles, hwinfo and the token, in one transaction, settled when the
+//! answer to its COMMIT is lost.
+
+mod support;
+
+use rmt_rs_core::announce::AnnounceRequest;
+use rmt_rs_core::engine::{with_commit_faults, CommitFault};
+use rmt_rs_core::systems::{self, SystemUpdate};
+use rmt_rs_core::{announce_system, Caller, Value};
+use sqlx::mysql::MySqlPool;
+
+async fn pool(name: &str) -> MySqlPool {
+    support::pool(&support::fresh_database(name).await).await
+}
+
+fn profile(identifier: &str, data: Option<&str>) -> Value {
+    let mut pairs = vec![("identifier".to_string(), Value::String(identifier.into()))];
+    pairs.extend(data.map(|d| ("data".to_string(), Value::String(d.into()))));
+    Value::Object(pairs)
+}
+
+/// A system announced with two profiles, its client sending `System-Token`.
+async fn registered(pool: &MySqlPool) -> Caller {
+    let request = AnnounceRequest {
+        hwinfo: Some(Value::Object(vec![("cpus".into(), Value::Integer("2".into()))])),
+        system_profiles: vec![
+            ("mod_list".into(), profile("m1", Some("kernel"))),
+            ("pci".into(), profile("p1", Some("8086"))),
+        ],
+        ..AnnounceRequest::default()
+    };
+    let announced = announce_system(pool, &request).await.unwrap();
+    Caller {
+        login: announced.login,
+        password: Some(announced.password),
+        system_token: Some(String::new()),
+        ..Caller::default()
+    }
+}
+
+fn keepalive(caller: &Caller) -> SystemUpdate {
+    SystemUpdate {
+        caller: caller.clone(),
+        hostname: Some("vm2".into()),
+        hwinfo: Some(vec![("cpus".into(), Value::Integer("4".into())), ("mem".into(), Value::Integer("8".into()))]),
+        system_profiles: Some(vec![("mod_list".into(), profile("m1", None)), ("cpu".into(), profile("c1", Some("4")))]),
+        online_at: Some(Value::Array(vec![Value::String("2026-11-24:000000000000111111111111".into())])),
+    }
+}
+
+async fn text(pool: &MySqlPool, sql: &str) -> String {
+    let (text,): (String,) = sqlx::query_as(sql).fetch_one(pool).await.unwrap();
+    text
+}
+
+#[tokio::test]
+async fn a_keepalive_writes_what_rmt_writes_and_hands_out_a_new_token() {
+    let pool = pool("systems_keepalive").await;
+    let caller = registered(&pool).await;
+    let answer = systems::update(&pool, &keepalive(&caller)).await.unwrap();
+    assert_eq!((answer.status, answer.body.as_str()), (204, ""));
+    let token = answer.system_token.clone().expect("a new token");
+    assert_eq!(text(&pool, "SELECT system_token FROM systems").await, token);
+    assert_eq!(text(&pool, "SELECT hostname FROM systems").await, "vm2");
+    assert_eq!(
+        text(&pool, "SELECT CONVERT(system_information USING utf8mb4) FROM systems").await,
+        r#"{"cpus":4,"user_agent":null,"mem":8}"#
+    );
+    let linked = text(
+        &pool,
+        "SELECT GROUP_CONCAT(p.profile_type ORDER BY sp.id) FROM system_profiles sp JOIN profiles p ON p.id = sp.profile_id",
+    )
+    .await;
+    assert_eq!(linked, "mod_list,cpu", "the pci link dropped, mod_list found by its identifier, cpu created");
+    assert_eq!(support::count(&pool, "profiles").await, 3, "the unlinked profile stays, as in RMT");
+    assert_eq!(support::count(&pool, "system_uptimes").await, 1);
+    assert!(answer.log.iter().any(|(_, line)| line == "Updated system information for host 'vm2'"));
+
+    // The next keepalive with the token it got: the same system, the day's hours updated.
+    let mut next = keepalive(&Caller { system_token: Some(token), ..caller });
+    next.online_at = Some(Value::Array(vec![Value::String("2026-11-24:111111111111111111111111".into())]));
+    assert_eq!(systems::update(&pool, &next).await.unwrap().status, 204);
+    assert_eq!((support::count(&pool, "systems").await, support::count(&pool, "system_uptimes").await), (1, 1));
+    assert_eq!(
+        text(&pool, "SELECT CAST(online_at_hours AS CHAR) FROM system_uptimes").await,
+        "111111111111111111111111"
+    );
+}
+
+#[tokio::test]
+async fn refusals_write_nothing_of_the_update() {
+    let pool = pool("systems_refusals").await;
+    let caller = registered(&pool).await;
+    let unknown = Caller { password: Some("wrong".into()), ..caller.clone() };
+    let answer = systems::update(&pool, &keepalive(&unknown)).await.unwrap();
+    assert_eq!(answer.status, 401);
+    assert!(answer.log.iter().any(|(_, line)| line.ends_with(r#"and password \"[FILTERED]\""#)));
+    let answer = systems::update(&pool, &SystemUpdate { hwinfo: None, ..keepalive(&caller) }).await.unwrap();
+    assert_eq!(answer.status, 422);
+    assert_eq!(support::count(&pool, "system_uptimes").await, 0);
+    assert_eq!(text(&pool, "SELECT COALESCE(hostname, '') FROM systems").await, "");
+}
+
+/// The answer to the COMMIT is lost after it was written: answered as
+/// written (the stored token), not run again (which would merge the hwinfo twice).
+#[tokio::test]
+async fn a_keepalive_whose_commit_answer_is_lost_is_settled_by_what_is_stored() {
+    let pool = pool("systems_lost_commit").await;
+    let caller = registered(&pool).await;
+    let answer = with_commit_faults([CommitFault::LostAfterWriting], systems::update(&pool, &keepalive(&caller)))
+        .await
+        .expect("written: answered as written");
+    assert_eq!(answer.status, 204);
+    assert_eq!(Some(text(&pool, "SELECT system_token FROM systems").await), answer.system_token);
+    assert_eq!(support::count(&pool, "systems").await, 1, "run again, the old token would have made a duplicate");
+
+    let answer = with_commit_faults(
+        [CommitFault::LostBeforeWriting],
+        systems::update(&pool, &keepalive(&Caller { system_token: answer.system_token.clone(), ..caller })),
+    )
+    .await
+    .expect("not written: run again");
+    assert_eq!(answer.status, 204);
+    assert_eq!(Some(text(&pool, "SELECT system_token FROM systems").await), answer.system_token);
+    assert_eq!(support::count(&pool, "systems").await, 1);
+}
