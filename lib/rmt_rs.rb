@@ -16,6 +16,7 @@ require_relative "rmt_rs/configuration"
 require_relative "rmt_rs/registration"
 require_relative "rmt_rs/products"
 require_relative "rmt_rs/systems"
+require_relative "rmt_rs/services"
 require_relative "rmt_rs/railtie" if defined?(Rails::Railtie)
 
 # RMT's registration path in Rust. Configure once per process (a Rails

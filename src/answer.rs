@@ -77,6 +77,11 @@ impl Answer {
         Answer::new(status, to_rails_json(Some(body)), Some(serializer), system_token, token_header)
     }
 
+    /// An XML document RMT renders (`render xml:`).
+    pub(crate) fn xml(status: u16, body: String) -> Answer {
+        Answer::new(status, body, None, None, false)
+    }
+
     /// RMT's `head :no_content` (an update), with the `System-Token` header
     /// when `token_header`.
     pub(crate) fn no_content(system_token: Option<String>, token_header: bool) -> Answer {

@@ -23,6 +23,7 @@ pub mod rails_json;
 pub mod rails_params;
 pub mod retry;
 pub mod ruby_inspect;
+pub mod services;
 pub mod system_auth;
 pub mod systems;
 pub mod transaction;

@@ -127,6 +127,30 @@ async fn candidates(conn: &mut MySqlConnection, caller: &Caller) -> Result<Vec<C
 
 pub async fn authenticate(conn: &mut MySqlConnection, caller: &Caller, now: Timestamp) -> Result<Authenticated> {
     let candidates = candidates(conn, caller).await?;
+    authenticate_among(conn, caller, &candidates, now).await
+}
+
+/// RMT's `authenticate_system(skip_on_duplicated: true)` (zypper's service
+/// refresh, which never sends a token): `None`, nothing written, when more
+/// than one system has the credentials.
+pub async fn authenticate_unless_duplicated(
+    conn: &mut MySqlConnection,
+    caller: &Caller,
+    now: Timestamp,
+) -> Result<Option<Authenticated>> {
+    let candidates = candidates(conn, caller).await?;
+    if candidates.len() > 1 {
+        return Ok(None);
+    }
+    authenticate_among(conn, caller, &candidates, now).await.map(Some)
+}
+
+async fn authenticate_among(
+    conn: &mut MySqlConnection,
+    caller: &Caller,
+    candidates: &[Candidate],
+    now: Timestamp,
+) -> Result<Authenticated> {
     let Some(first) = candidates.first() else {
         return Err(Error::Unauthorized(INVALID_CREDENTIALS.into()));
     };

@@ -17,13 +17,16 @@ module RmtRs
   # renamed a callback) leaves the action on RMT's Ruby path, and the boot log
   # says why. This holds for V3, V4 and any subclass RMT or an engine defines.
   module Ownership
-    Action = Struct.new(:controller, :action, :handler, :flavor, :source, :callbacks, :optional, :models,
+    # `answers`: [class, method, file] of what shapes this action's answer,
+    # beside the flavor's ANSWER_METHODS.
+    Action = Struct.new(:controller, :action, :handler, :flavor, :source, :callbacks, :optional, :models, :answers,
                         keyword_init: true)
 
     CONNECT = "app/controllers/api/connect"
     PRODUCTS_SOURCE = "#{CONNECT}/v3/systems/products_controller.rb".freeze
     ANNOUNCE_SOURCE = "#{CONNECT}/v3/subscriptions/systems_controller.rb".freeze
     SYSTEMS_SOURCE = "#{CONNECT}/v3/systems/systems_controller.rb".freeze
+    SERVICES_SOURCE = "app/controllers/services_controller.rb"
     # The files of RMT's public-cloud engines (rmt-server-pubcloud) that change
     # the registration path.
     SCC_PROXY = "engines/scc_proxy/lib/scc_proxy/engine.rb"
@@ -64,11 +67,17 @@ module RmtRs
     PUBCLOUD_PRODUCTS_OPTIONAL = [[:before, :scc_deactivate_product, SCC_PROXY]].freeze
 
     # [chain, kind, name, file] of the app-defined callbacks of the models RmtRs writes.
+    # System's blocks: `before_update` clears the SCC sync time (RmtRs does
+    # the same on every update it makes), `after_destroy` records a
+    # deregistration (RmtRs destroys no system).
     MODEL_CALLBACKS = {
-      "System" => [[:initialize, :after, :init, "app/models/system.rb"]],
+      "System" => [[:initialize, :after, :init, "app/models/system.rb"],
+                   [:update, :before, :proc, "app/models/system.rb"],
+                   [:destroy, :after, :proc, "app/models/system.rb"]],
       "Profile" => [],
       "SystemProfile" => [[:commit, :after, :destroy_orphaned_profile, "app/models/system_profile.rb"]],
-      "Activation" => [],
+      # Each clears the system's SCC sync time, as RmtRs's activation does.
+      "Activation" => %i[create update destroy].map { |chain| [chain, :after, :proc, "app/models/activation.rb"] },
       "SystemUptime" => []
     }.freeze
     # registration_sharing's after_commit on create and destroy, which RmtRs
@@ -76,7 +85,7 @@ module RmtRs
     SHARING = [:commit, :after, :share_registration, REGISTRATION_SHARING].freeze
     PUBCLOUD_MODEL_CALLBACKS = MODEL_CALLBACKS.merge(
       "System" => MODEL_CALLBACKS["System"] + [SHARING],
-      "Activation" => [SHARING]
+      "Activation" => MODEL_CALLBACKS["Activation"] + [SHARING]
     ).freeze
 
     # [class, instance method, file defining it] of what shapes the answers
@@ -101,6 +110,7 @@ module RmtRs
     ANNOUNCE = "Api::Connect::V3::Subscriptions::SystemsController"
     PRODUCTS = "Api::Connect::V3::Systems::ProductsController"
     SYSTEMS = "Api::Connect::V3::Systems::SystemsController"
+    SERVICES = "ServicesController"
     ACTIONS = [
       Action.new(controller: ANNOUNCE, action: "announce_system", handler: :rmt_rs_announce, flavor: :rmt,
                  source: ANNOUNCE_SOURCE, callbacks: [], models: %w[System Profile SystemProfile]),
@@ -121,7 +131,15 @@ module RmtRs
       # registry on deregistration) the update stays RMT's for now.
       Action.new(controller: SYSTEMS, action: "update", handler: :rmt_rs_update, flavor: :rmt,
                  source: SYSTEMS_SOURCE, callbacks: SYSTEMS_CALLBACKS,
-                 models: %w[System Profile SystemProfile SystemUptime])
+                 models: %w[System Profile SystemProfile SystemUptime]),
+      # zypper's service refresh: RMT's authentication of zypper (a block in
+      # the controller) and legacy_service's, and RMT's repository URLs.
+      Action.new(controller: SERVICES, action: "show", handler: :rmt_rs_service, flavor: :rmt,
+                 source: SERVICES_SOURCE,
+                 callbacks: [[:before, :authenticate_system, "app/controllers/application_controller.rb"],
+                             [:before, :proc, SERVICES_SOURCE]],
+                 models: %w[System],
+                 answers: [["ServicesController", :make_repo_url, SERVICES_SOURCE]])
     ].freeze
 
     @verdicts = {}
@@ -204,7 +222,7 @@ module RmtRs
         return "its action is defined in #{source}" unless source == entry.source
 
         callbacks = controller._process_action_callbacks.map do |callback|
-          [callback.kind, callback.filter.is_a?(Symbol) ? callback.filter : :proc, callback_source(controller, callback.filter)]
+          [callback.kind, name_of(callback), callback_source(controller, raw_filter(callback))]
         end
         unknown = callbacks.uniq - entry.callbacks - entry.optional.to_a
         missing = entry.callbacks - callbacks
@@ -219,7 +237,7 @@ module RmtRs
       # nil when the serializers and helpers RmtRs answers for are the ones of
       # the entry's flavor.
       def answer_verdict(entry)
-        ANSWER_METHODS.fetch(entry.flavor).each do |owner, name, file|
+        (ANSWER_METHODS.fetch(entry.flavor) + entry.answers.to_a).each do |owner, name, file|
           found = defined_in(owner_of(owner).instance_method(name))
           return "#{owner}##{name} is defined in #{found}, not #{file}" unless found == file
         end
@@ -260,12 +278,23 @@ module RmtRs
       def app_callbacks(model)
         model.__callbacks.flat_map do |chain, callbacks|
           callbacks.filter_map do |callback|
-            file = callback_source(model, callback.filter)
+            file = callback_source(model, raw_filter(callback))
             next unless file
 
-            [chain, callback.kind, callback.filter.is_a?(Symbol) ? callback.filter : :proc, file]
+            [chain, callback.kind, name_of(callback), file]
           end
         end.uniq
+      end
+
+      # A callback's method name, or :proc for a block.
+      def name_of(callback)
+        callback.filter.is_a?(Symbol) ? callback.filter : :proc
+      end
+
+      # What the callback runs: for a block, the block itself (its `filter`
+      # is only an identifier then).
+      def raw_filter(callback)
+        callback.respond_to?(:raw_filter) ? callback.raw_filter : callback.filter
       end
 
       def callback_source(klass, filter)

@@ -219,12 +219,12 @@ module RmtRs
     end
 
     # The basic credentials and the System-Token header (nil when absent), or
-    # nil once RMT's challenge for missing credentials is rendered.
-    def rmt_rs_credentials
+    # nil once RMT's challenge for missing credentials is rendered. `halted_by`:
+    # the callback RMT authenticates in (Rails' log names it when it halts).
+    def rmt_rs_credentials(halted_by = :authenticate_system)
       basic = ActionController::HttpAuthentication::Basic
       unless basic.has_basic_credentials?(request)
-        # RMT's authenticate_system halts the callback chain with the challenge.
-        ActiveSupport::Notifications.instrument("halted_callback.action_controller", filter: :authenticate_system)
+        ActiveSupport::Notifications.instrument("halted_callback.action_controller", filter: halted_by)
         basic.authentication_request(self, "RMT API", nil)
         return nil
       end
@@ -248,6 +248,32 @@ module RmtRs
                               hostname: sent["hostname"], system_profiles: profiles, online_at: sent["online_at"],
                               system_token: token, user_agent: request.user_agent, system_tokens: rmt_rs_system_tokens?)
       end
+    end
+
+    # Zypper's service refresh. RMT authenticates zypper only; another
+    # client's request carries no credentials RMT looks at.
+    def rmt_rs_service(_flavor)
+      return FALL_BACK if RmtRs::Services.redirects?
+
+      login = password = token = nil
+      if zypper_request?
+        # RMT authenticates zypper in a before_action block, the only one
+        # there (Ownership checked the callbacks).
+        block = self.class._process_action_callbacks.find { |c| c.kind == :before && c.raw_filter.is_a?(Proc) }
+        login, password, token = rmt_rs_credentials(block&.raw_filter)
+        return unless login
+      end
+      answer = rmt_rs_answer do
+        RmtRs::Services.repoindex(id: params[:id], base_url: request.base_url, login: login, password: password,
+                                  system_token: token, user_agent: request.user_agent,
+                                  system_tokens: rmt_rs_system_tokens?)
+      end
+      # An XML index or not-found; a refusal or an error as RMT renders them (JSON).
+      return render_answer(answer) unless [200, 404].include?(answer.status)
+
+      answer.log.each { |level, line| logger&.public_send(level, line) }
+      answer.headers.each { |name, value| response.headers[name] = value }
+      render xml: answer.body, status: answer.status
     end
 
     def rmt_rs_products(action, flavor)

@@ -16,7 +16,7 @@ RSpec.describe RmtRs::Ownership do
     described_class::ACTIONS.find { |e| e.action == action && e.flavor == flavor }
   end
 
-  it "owns announce, activate and show on RMT 2.28's V3 and V4 controllers" do
+  it "owns announce, activate, show, the keepalive and zypper's service refresh on RMT 2.28's controllers" do
     expect(described_class.report.map { |_, _, reason| reason }.compact).to eq([])
     products = [Api::Connect::V3::Systems::ProductsController, Api::Connect::V4::Systems::ProductsController]
     expect(products.flat_map { |c| %w[activate show].map { |a| described_class.handler(c, a) } })
@@ -24,6 +24,22 @@ RSpec.describe RmtRs::Ownership do
     announces = [Api::Connect::V3::Subscriptions::SystemsController, Api::Connect::V4::Subscriptions::SystemsController]
     expect(announces.map { |c| handler(c, "announce_system") }).to eq(%i[rmt_rs_announce] * 2)
     expect(handler(Api::Connect::V4::Systems::ProductsController, "upgrade")).to be_nil
+    expect(handler(Api::Connect::V4::Systems::SystemsController, "update")).to eq(:rmt_rs_update)
+    expect(handler(ServicesController, "show")).to eq(:rmt_rs_service)
+    expect(handler(ServicesController, "legacy_service")).to be_nil
+  end
+
+  # A block's callback is as much the app's as a method's: its source decides.
+  it "leaves the activation to RMT while Activation has a block callback it does not know" do
+    # Defined as an engine in RMT's tree would define it.
+    block = eval("proc { |activation| activation.touch }", binding, Rails.root.join("engines/site/lib/site/engine.rb").to_s, 1) # rubocop:disable Security/Eval
+    Activation.after_create(&block)
+    described_class.reset!
+    expect(handler(Api::Connect::V3::Systems::ProductsController, "activate")).to be_nil
+    expect(described_class.report.map(&:last).compact.first)
+      .to eq("model Activation has callbacks RmtRs does not know: create after proc engines/site/lib/site/engine.rb")
+  ensure
+    Activation.skip_callback(:create, :after, block.object_id) if block # a block is known by its object id
   end
 
   it "leaves a subclass with a callback it does not know to RMT, and says which" do

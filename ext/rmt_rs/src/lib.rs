@@ -15,6 +15,7 @@ use rmt_rs_core::announce::PaygInstance;
 use rmt_rs_core::answer::LogLevel;
 use rmt_rs_core::engine::ProcessEngine;
 use rmt_rs_core::products::{Outcome, Ticket};
+use rmt_rs_core::services::{self, ServiceRequest};
 use rmt_rs_core::systems::{self, SystemUpdate};
 use rmt_rs_core::{
     announce_system, products, AnnounceRequest, Answer, Caller, Cancel, DatabaseConfig, Engine, Flavor, ProductRequest,
@@ -205,6 +206,26 @@ fn system_update(
     Ok(answer_array(ruby, answer))
 }
 
+/// RMT's `GET /services/:id`: `id` as routed, `login` nil unless RMT
+/// authenticates the request (zypper's). Answers as `product_request` does,
+/// the body the XML RMT renders (or RMT's JSON refusal).
+#[allow(clippy::too_many_arguments)]
+fn service_index(
+    ruby: &Ruby,
+    id: String,
+    login: Option<String>,
+    password: Option<String>,
+    system_token: Option<String>,
+    user_agent: Option<String>,
+    tokens_disabled: bool,
+    base_url: String,
+) -> Result<RArray, Error> {
+    let caller = login.map(|login| Caller { login, password, system_token, user_agent, tokens_disabled });
+    let request = ServiceRequest { id, caller, base_url };
+    let answer = released(ruby, |engine, cancel| engine.run(cancel, services::repoindex(engine.pool(), &request)))?;
+    Ok(answer_array(ruby, answer))
+}
+
 /// The second step of a public-cloud activation: the ticket of its
 /// "checked" outcome; answers as `product_request` does.
 fn finish_activation(
@@ -287,6 +308,7 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     native.define_singleton_method("product_request", function!(product_request, 9))?;
     native.define_singleton_method("finish_activation", function!(finish_activation, 2))?;
     native.define_singleton_method("system_update", function!(system_update, 7))?;
+    native.define_singleton_method("service_index", function!(service_index, 7))?;
     native.define_singleton_method("install_catalog_tracking", function!(install_catalog_tracking, 0))?;
     // The input limits, for the Ruby side's documentation and specs.
     native.const_set("MAX_ENTRIES", convert::MAX_ENTRIES)?;

@@ -1,0 +1,33 @@
+# frozen_string_literal: true
+
+module RmtRs
+  # Zypper's service refresh in RMT, done in Rust.
+  module Services
+    module_function
+
+    # What RMT's `GET /services/:id` answers: the service's repository index
+    # (XML, as RMT's Builder writes it), or RMT's 404 XML for an unknown
+    # service. RMT authenticates zypper's requests only, to record that the
+    # system was seen (not when several systems share the credentials):
+    # pass `login:` (and the rest) for those, nil for any other client.
+    #
+    # Returns a Response whose body is the XML (200, 404) or RMT's JSON
+    # refusal of unknown credentials (401).
+    def repoindex(id:, base_url:, login: nil, password: nil, system_token: nil, user_agent: nil, system_tokens: true)
+      raise NotConfigured, "RmtRs is not configured: call RmtRs.configure first" unless Native.configured?
+
+      result = Runtime.measure do
+        Native.service_index(id.to_s, login&.to_s, password&.to_s, system_token&.to_s, user_agent&.to_s,
+                             !system_tokens, base_url.to_s)
+      end
+      Products.outcome(result)
+    end
+
+    # Whether RMT sends some repositories to other hosts (RMT's
+    # `redirect_repo_hosts`): RmtRs leaves the index to RMT then.
+    def redirects?
+      defined?(::RMT::Config) && ::RMT::Config.respond_to?(:redirect_repo_hosts) &&
+        ::RMT::Config.redirect_repo_hosts.present?
+    end
+  end
+end
