@@ -1,5 +1,5 @@
 -- RMT-compatible schema for the tables of the registration path (announce,
--- product activation, the keepalive), matching RMT 2.28 as MariaDB reports it: same columns,
+-- product activation, the keepalive, deregistration), matching RMT 2.28 as MariaDB reports it: same columns,
 -- types, charsets, indexes and constraints, so RmtRs and RMT can share a database.
 -- tests/schema_parity.rs checks it against RMT's own schema dump.
 SET FOREIGN_KEY_CHECKS = 0;
@@ -137,6 +137,13 @@ CREATE TABLE IF NOT EXISTS system_uptimes (
   created_at datetime(6) NOT NULL, updated_at datetime(6) NOT NULL,
   UNIQUE KEY id_online_day (system_id, online_at_day),
   CONSTRAINT fk_rails_472cc756cd FOREIGN KEY (system_id) REFERENCES systems (id)
+) ENGINE = InnoDB CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_520_ci;
+
+CREATE TABLE IF NOT EXISTS deregistered_systems (
+  id bigint NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  scc_system_id bigint NOT NULL COMMENT 'SCC IDs of deregistered systems; used for forwarding to SCC',
+  created_at datetime NOT NULL, updated_at datetime NOT NULL,
+  UNIQUE KEY index_deregistered_systems_on_scc_system_id (scc_system_id)
 ) ENGINE = InnoDB CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_520_ci;
 
 SET FOREIGN_KEY_CHECKS = 1;

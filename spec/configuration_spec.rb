@@ -13,7 +13,7 @@ RSpec.describe RmtRs do
   end
 
   it "refuses a products action it does not know instead of answering it as another" do
-    expect { RmtRs::Native.product_request("destroy", "SCC_x", "p", nil, nil, false, {}, "https://rmt", nil) }
+    expect { RmtRs::Native.product_request("destroy", ["SCC_x", "p", nil, nil, false], {}, "https://rmt", nil) }
       .to raise_error(ArgumentError, 'unknown products action "destroy": activate or show')
   end
 

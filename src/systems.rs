@@ -1,7 +1,9 @@
-//! RMT's `PUT /connect/systems` (`Systems::SystemsController#update`):
+//! RMT's `Systems::SystemsController`: `PUT /connect/systems` (`update`,
 //! SUSEConnect's daily keepalive and registercloudguest's update before each
-//! module. The system's uptimes, hostname, profiles and hwinfo, written as
-//! RMT writes them, in one transaction, and RMT's 204.
+//! module: the system's uptimes, hostname, profiles and hwinfo, written as
+//! RMT writes them) and `DELETE /connect/systems` (`deregister`: the system
+//! and what hangs on it destroyed as RMT's associations destroy them), each in
+//! one transaction, each answered with RMT's 204.
 
 use sqlx::{MySqlConnection, MySqlPool, Row};
 
@@ -33,6 +35,121 @@ pub async fn update(pool: &MySqlPool, request: &SystemUpdate) -> Result<Answer> 
     let mut work =
         Update { request, checked: checked(request), fresh_token: uuid::Uuid::new_v4().to_string(), written: None };
     transaction::run(pool, &mut work).await
+}
+
+/// RMT's deregistration: the system destroyed with its activations,
+/// uptimes and profile links, a deregistered system recorded for one SCC
+/// knows, then (as RMT's `after_commit` on each link) the profiles no system
+/// links any more deleted.
+pub async fn deregister(pool: &MySqlPool, caller: &Caller) -> Result<Answer> {
+    let mut work = Deregistration { caller, destroyed: None };
+    let mut answer = transaction::run(pool, &mut work).await?;
+    if let Some((_, profile_ids)) = work.destroyed.filter(|_| answer.status == 204) {
+        // The deregistration stands whatever happens here: RMT's own clean-up
+        // races leave such profiles too, and the next clean-up takes them.
+        if let Err(e) = transaction::run(pool, &mut OrphanCleanup { profile_ids }).await {
+            answer.log.push((LogLevel::Error, format!("Orphaned profiles were left for a later clean-up: {e}")));
+        }
+    }
+    Ok(answer)
+}
+
+struct Deregistration<'a> {
+    caller: &'a Caller,
+    /// The system the last attempt destroyed, and the profiles it linked.
+    destroyed: Option<(u64, Vec<u64>)>,
+}
+
+impl Work for Deregistration<'_> {
+    type Output = Answer;
+
+    async fn attempt(&mut self, conn: &mut MySqlConnection) -> Result<Attempt<Answer>> {
+        let now = Timestamp::now();
+        let system = match system_auth::authenticate(conn, self.caller, now).await {
+            Ok(system) => system,
+            Err(e) => return Ok(Attempt::Commit(system_auth::refusal(e, self.caller)?)),
+        };
+        let id = system.id as i64;
+        let linked: Vec<(i64,)> =
+            sqlx::query_as("SELECT profile_id FROM system_profiles WHERE system_id = ? ORDER BY id")
+                .bind(id)
+                .fetch_all(&mut *conn)
+                .await?;
+        let scc_system_id: Option<(Option<i64>,)> = sqlx::query_as("SELECT scc_system_id FROM systems WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        // `dependent:` in RMT's declaration order, then the system's row.
+        for sql in [
+            "DELETE FROM activations WHERE system_id = ?",
+            "DELETE FROM system_uptimes WHERE system_id = ?",
+            "DELETE FROM system_profiles WHERE system_id = ?",
+            "DELETE FROM systems WHERE id = ?",
+        ] {
+            sqlx::query(sql).bind(id).execute(&mut *conn).await?;
+        }
+        if let Some((Some(scc_system_id),)) = scc_system_id {
+            // `DeregisteredSystem.find_or_create_by(scc_system_id:)`.
+            sqlx::query(
+                "INSERT INTO deregistered_systems (scc_system_id, created_at, updated_at) VALUES (?, ?, ?)                  ON DUPLICATE KEY UPDATE id = id",
+            )
+            .bind(scc_system_id)
+            .bind(now.seconds())
+            .bind(now.seconds())
+            .execute(&mut *conn)
+            .await?;
+        }
+        self.destroyed = Some((system.id, linked.into_iter().map(|(p,)| p as u64).collect()));
+        let token = system.token_header.then(|| system.system_token.clone()).flatten();
+        let mut answer = Answer::no_content(token, system.token_header);
+        answer.log.extend(system.log.map(|line| (LogLevel::Info, line)));
+        Ok(Attempt::Commit(answer))
+    }
+
+    /// Written when the system is gone; else run again.
+    async fn settle(&mut self, pool: &MySqlPool, answer: Answer, lost: Error) -> Result<Option<Answer>> {
+        let Some((id, _)) = self.destroyed else { return Ok(None) };
+        let found = engine::read_back(engine::READ_BACK_WINDOW, lost, || {
+            sqlx::query_as::<_, (i64,)>("SELECT id FROM systems WHERE id = ?").bind(id as i64).fetch_optional(pool)
+        })
+        .await?;
+        Ok(found.is_none().then_some(answer))
+    }
+}
+
+/// `SystemProfile#destroy_orphaned_profile` for each link removed: the
+/// profile, locked, deleted when no system links it any more.
+struct OrphanCleanup {
+    profile_ids: Vec<u64>,
+}
+
+impl Work for OrphanCleanup {
+    type Output = ();
+
+    async fn attempt(&mut self, conn: &mut MySqlConnection) -> Result<Attempt<()>> {
+        for id in &self.profile_ids {
+            let locked: Option<(i64,)> = sqlx::query_as("SELECT id FROM profiles WHERE id = ? FOR UPDATE")
+                .bind(*id as i64)
+                .fetch_optional(&mut *conn)
+                .await?;
+            if locked.is_none() {
+                continue; // a racing clean-up deleted it already
+            }
+            let linked: Option<(i64,)> = sqlx::query_as("SELECT id FROM system_profiles WHERE profile_id = ? LIMIT 1")
+                .bind(*id as i64)
+                .fetch_optional(&mut *conn)
+                .await?;
+            if linked.is_none() {
+                sqlx::query("DELETE FROM profiles WHERE id = ?").bind(*id as i64).execute(&mut *conn).await?;
+            }
+        }
+        Ok(Attempt::Commit(()))
+    }
+
+    /// Deleting what is orphaned is the same when run again.
+    async fn settle(&mut self, _pool: &MySqlPool, _done: (), _lost: Error) -> Result<Option<()>> {
+        Ok(None)
+    }
 }
 
 /// What the update writes, checked before the database is asked.

@@ -5,8 +5,9 @@ mod support;
 
 use std::collections::BTreeMap;
 
-const REGISTRATION_TABLES: [&str; 13] = [
+const REGISTRATION_TABLES: [&str; 14] = [
     "systems",
+    "deregistered_systems",
     "profiles",
     "system_profiles",
     "system_uptimes",

@@ -125,3 +125,36 @@ async fn a_keepalive_whose_commit_answer_is_lost_is_settled_by_what_is_stored() 
     assert_eq!(Some(text(&pool, "SELECT system_token FROM systems").await), answer.system_token);
     assert_eq!(support::count(&pool, "systems").await, 1);
 }
+
+#[tokio::test]
+async fn a_deregistration_destroys_the_system_and_only_profiles_no_system_links() {
+    let pool = pool("systems_deregister").await;
+    let caller = registered(&pool).await;
+    let other = AnnounceRequest {
+        system_profiles: vec![("mod_list".into(), profile("m1", Some("kernel")))],
+        ..AnnounceRequest::default()
+    };
+    announce_system(&pool, &other).await.unwrap();
+    sqlx::query("UPDATE systems SET scc_system_id = 7 WHERE login = ?")
+        .bind(&caller.login)
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        systems::update(&pool, &keepalive(&Caller { system_token: None, ..caller.clone() })).await.unwrap().status,
+        204
+    );
+
+    let answer = systems::deregister(&pool, &Caller { system_token: None, ..caller.clone() }).await.unwrap();
+    assert_eq!(answer.status, 204);
+    assert_eq!(support::count(&pool, "systems").await, 1, "the other system stays");
+    assert_eq!(support::count(&pool, "system_uptimes").await, 0);
+    // cpu (linked by the keepalive) went with the system; mod_list is still
+    // the other's; pci was left unlinked by the keepalive, as RMT leaves it.
+    assert_eq!(
+        text(&pool, "SELECT GROUP_CONCAT(profile_type ORDER BY profile_type) FROM profiles").await,
+        "mod_list,pci"
+    );
+    assert_eq!(text(&pool, "SELECT CAST(scc_system_id AS CHAR) FROM deregistered_systems").await, "7");
+    assert_eq!(systems::deregister(&pool, &caller).await.unwrap().status, 401, "gone");
+}

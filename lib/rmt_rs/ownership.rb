@@ -78,7 +78,8 @@ module RmtRs
       "SystemProfile" => [[:commit, :after, :destroy_orphaned_profile, "app/models/system_profile.rb"]],
       # Each clears the system's SCC sync time, as RmtRs's activation does.
       "Activation" => %i[create update destroy].map { |chain| [chain, :after, :proc, "app/models/activation.rb"] },
-      "SystemUptime" => []
+      "SystemUptime" => [],
+      "DeregisteredSystem" => []
     }.freeze
     # registration_sharing's after_commit on create and destroy, which RmtRs
     # runs after its own commits (RmtRs::Pubcloud.share).
@@ -128,10 +129,13 @@ module RmtRs
                  source: PRODUCTS_SOURCE, callbacks: PUBCLOUD_PRODUCTS_CALLBACKS,
                  optional: PUBCLOUD_PRODUCTS_OPTIONAL, models: %w[System Activation]),
       # With the engines (data export after an update, scc_proxy and the
-      # registry on deregistration) the update stays RMT's for now.
+      # registry on deregistration) these stay RMT's for now.
       Action.new(controller: SYSTEMS, action: "update", handler: :rmt_rs_update, flavor: :rmt,
                  source: SYSTEMS_SOURCE, callbacks: SYSTEMS_CALLBACKS,
                  models: %w[System Profile SystemProfile SystemUptime]),
+      Action.new(controller: SYSTEMS, action: "deregister", handler: :rmt_rs_deregister, flavor: :rmt,
+                 source: SYSTEMS_SOURCE, callbacks: SYSTEMS_CALLBACKS,
+                 models: %w[System Profile SystemProfile SystemUptime Activation DeregisteredSystem]),
       # zypper's service refresh: RMT's authentication of zypper (a block in
       # the controller) and legacy_service's, and RMT's repository URLs.
       Action.new(controller: SERVICES, action: "show", handler: :rmt_rs_service, flavor: :rmt,

@@ -16,15 +16,15 @@ module RmtRs
   #     end
   #   end
   #
-  # Every table it reads (systems, their profiles, activations and uptimes)
-  # is emptied before each path runs, via ActiveRecord.
+  # Every table it reads (systems, their profiles, activations, uptimes and
+  # deregistrations) is emptied before each path runs, via ActiveRecord.
   #
   # Outcomes hold every response header (per-request values by format). With
   # the fast lane in the app's middleware (RMT_RS_FAST_LANE=1 at boot) there is
   # a third path, :fast. `Parity.logs` has each path's log lines at info level
   # (RMT's production level) from the last run, normalised.
   module Parity
-    TABLES = %w[system_uptimes system_profiles profiles activations systems].freeze
+    TABLES = %w[system_uptimes system_profiles profiles activations systems deregistered_systems].freeze
     LOGIN = /\ASCC_\h{32}\z/
     PASSWORD = /\A\h{16}\z/
     TOKEN = /\A\h{8}-\h{4}-4\h{3}-[89ab]\h{3}-\h{12}\z/
@@ -135,6 +135,9 @@ module RmtRs
         end,
         system_uptimes: rows("SELECT * FROM system_uptimes ORDER BY system_id, online_at_day").map do |row|
           normalised_times(row, window).except("id").merge("system_id" => system_ids.index(row["system_id"]))
+        end,
+        deregistered_systems: rows("SELECT * FROM deregistered_systems ORDER BY scc_system_id").map do |row|
+          normalised_times(row, window).except("id")
         end
       }
     end

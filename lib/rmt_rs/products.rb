@@ -61,14 +61,20 @@ module RmtRs
 
       request = lambda do |identifiers|
         Runtime.measure do
-          Native.product_request(action, login.to_s, password&.to_s, system_token&.to_s, user_agent&.to_s,
-                                 !system_tokens, wanted(params), base_url.to_s,
-                                 cloud && [identifiers, cloud.fetch(:wait_for_peers, false)])
+          Native.product_request(action, caller(login, password, system_token, user_agent, system_tokens),
+                                 wanted(params), base_url.to_s, cloud && [identifiers, cloud.fetch(:wait_for_peers, false)])
         end
       end
       result = request.call(nil)
       result = request.call(yield(result[1])) if result.first == "identify"
       outcome(result)
+    end
+
+    # Who calls, as the binding takes it: the basic credentials (password nil
+    # without a colon), the System-Token header (nil when absent), the
+    # User-Agent, and whether RMT's system tokens are switched off.
+    def caller(login, password, system_token, user_agent, system_tokens)
+      [login.to_s, password&.to_s, system_token&.to_s, user_agent&.to_s, !system_tokens]
     end
 
     # The binding's answer as a Response (or a Checked), for every endpoint

@@ -145,7 +145,8 @@ module RmtRs
       answer.headers.each { |name, value| response.headers[name] = value }
       # Rendered as text (the same JSON RMT renders), so that the only render
       # notification is the one RMT's serializer sends.
-      # RMT's `respond_with` of an update: no content, nothing rendered.
+      # RMT's `respond_with` of an update or a deregistration: no content,
+      # nothing rendered.
       return head(:no_content) if answer.status == 204
 
       body = answer.body.is_a?(String) ? answer.body : answer.body.to_json
@@ -247,6 +248,16 @@ module RmtRs
         RmtRs::Systems.update(login: login, password: password, hwinfo: params.permit(hwinfo: {})[:hwinfo]&.to_h,
                               hostname: sent["hostname"], system_profiles: profiles, online_at: sent["online_at"],
                               system_token: token, user_agent: request.user_agent, system_tokens: rmt_rs_system_tokens?)
+      end
+    end
+
+    def rmt_rs_deregister(_flavor)
+      login, password, token = rmt_rs_credentials
+      return unless login
+
+      render_rmt_rs do
+        RmtRs::Systems.deregister(login: login, password: password, system_token: token,
+                                  user_agent: request.user_agent, system_tokens: rmt_rs_system_tokens?)
       end
     end
 

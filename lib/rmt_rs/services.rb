@@ -17,8 +17,8 @@ module RmtRs
       raise NotConfigured, "RmtRs is not configured: call RmtRs.configure first" unless Native.configured?
 
       result = Runtime.measure do
-        Native.service_index(id.to_s, login&.to_s, password&.to_s, system_token&.to_s, user_agent&.to_s,
-                             !system_tokens, base_url.to_s)
+        Native.service_index(id.to_s, login && Products.caller(login, password, system_token, user_agent, system_tokens),
+                             base_url.to_s)
       end
       Products.outcome(result)
     end

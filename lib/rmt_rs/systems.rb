@@ -29,8 +29,23 @@ module RmtRs
       input = { "hwinfo" => hwinfo, "online_at" => online_at }
       input["system_profiles"] = Registration.stored_profiles(system_profiles) unless system_profiles.equal?(NOT_SENT)
       result = Runtime.measure do
-        Native.system_update(login.to_s, password&.to_s, system_token&.to_s, user_agent&.to_s, !system_tokens,
+        Native.system_update(Products.caller(login, password, system_token, user_agent, system_tokens),
                              Registration.column_text(hostname, :varchar), input)
+      end
+      Products.outcome(result)
+    end
+
+    # What RMT's `DELETE /connect/systems` does: the system authenticated as
+    # for an activation, then destroyed with its activations, uptimes and
+    # profile links (a system SCC knows recorded as deregistered), and the
+    # profiles no system links any more deleted.
+    #
+    # Returns a Response: 204 without a body, or RMT's refusal (401, 422).
+    def deregister(login:, password:, system_token: nil, user_agent: nil, system_tokens: true)
+      raise NotConfigured, "RmtRs is not configured: call RmtRs.configure first" unless Native.configured?
+
+      result = Runtime.measure do
+        Native.deregister(Products.caller(login, password, system_token, user_agent, system_tokens))
       end
       Products.outcome(result)
     end

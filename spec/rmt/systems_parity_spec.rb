@@ -4,8 +4,10 @@ require_relative "parity_helper"
 
 # SUSEConnect's keepalive (`PUT /connect/systems`, connect-ng's
 # RegisterOrKeepAlive / UpdateSystem): hostname, hwinfo, profiles (by
-# identifier alone once sent whole) and the uptime tracker's `online_at`.
-RSpec.describe "PUT /connect/systems: RmtRs against RMT's Ruby path", :parity do
+# identifier alone once sent whole) and the uptime tracker's `online_at`;
+# and deregistration (`DELETE /connect/systems`: `SUSEConnect -d`,
+# registercloudguest's clean-up before it registers with another server).
+RSpec.describe "PUT and DELETE /connect/systems: RmtRs against RMT's Ruby path", :parity do
   SLES = { identifier: "SLES", version: "15.6", arch: "x86_64" }.freeze
   HOURS = "000000000000111111111111"
   PROFILES = { "mod_list" => { identifier: "m1", data: "kernel" }, "pci_list" => { identifier: "p1", data: "8086" } }.freeze
@@ -115,5 +117,52 @@ RSpec.describe "PUT /connect/systems: RmtRs against RMT's Ruby path", :parity do
     expect(outcomes[:ruby][:system_uptimes].size).to eq(1)
     expect([outcomes[:rust][:status], outcomes[:rust][:body]["error"]]).to eq([422, "hwinfo is missing or not an object"])
     expect(outcomes[:rust][:system_uptimes]).to eq([])
+  end
+
+  def deregister(token: @token)
+    header "System-Token", token == :absent ? nil : token
+    delete "/connect/systems"
+    last_response
+  end
+
+  describe "deregistration" do
+    ParityHelpers::ACCEPTS.each do |version, accept|
+      it "destroys the system with its activations, uptimes and links, and its orphaned profiles (#{version})" do
+        result = expect_parity(accept: accept) do
+          keepalive(online_at: ["2026-11-24:#{HOURS}"])
+          deregister
+        end
+        expect([result[:status], result[:headers]["System-Token"]]).to eq([204, "<token>"])
+        expect(result.values_at(:systems, :activations, :system_uptimes, :system_profiles, :profiles)).to all(eq([]))
+      end
+    end
+
+    it "keeps a profile another system still links, and records a system SCC knows as deregistered" do
+      result = expect_parity do
+        credentials = last_request.env["HTTP_AUTHORIZATION"]
+        token = @token
+        post "/connect/subscriptions/systems", { hostname: "other", hwinfo: { cpus: 1 },
+                                                 system_profiles: { "mod_list" => PROFILES["mod_list"] } }.to_json,
+             "CONTENT_TYPE" => "application/json"
+        header "Authorization", credentials
+        db.query("UPDATE systems SET scc_system_id = 4242 WHERE hostname = 'vm'")
+        deregister(token: token)
+      end
+      expect(result[:profiles].map { |p| p["profile_type"] }).to eq(%w[mod_list])
+      expect(result[:deregistered_systems].map { |d| d["scc_system_id"] }).to eq([4242])
+    end
+
+    it "deregisters an old client's system, and the duplicate a mismatching token registers" do
+      expect(expect_parity(token: nil) { deregister(token: :absent) }[:systems]).to eq([])
+      result = expect_parity { deregister(token: "0f0e4bd1-6bcf-4a3a-9a3e-000000000000") }
+      expect(result[:systems].size).to eq(1) # the original stays; its duplicate went at once
+    end
+
+    it "answers unknown credentials with 401 and no credentials with the basic challenge, destroying nothing" do
+      result = expect_parity { basic_authorize("SCC_nobody", "x") && deregister }
+      expect([result[:status], result[:systems].size]).to eq([401, 1])
+      result = expect_parity { header("Authorization", nil) && deregister }
+      expect([result[:status], result[:systems].size]).to eq([401, 1])
+    end
   end
 end

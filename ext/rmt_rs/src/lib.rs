@@ -95,6 +95,14 @@ fn announce(
 /// `[[system_id, instance_identifier_or_nil], ...]`.
 type Identifiers = Vec<(u64, Option<String>)>;
 
+/// Who calls, as Ruby hands it over (`RmtRs::Products.caller`):
+/// `[login, password_or_nil, system_token_or_nil, user_agent_or_nil, tokens_disabled]`.
+type CallerArgs = (String, Option<String>, Option<String>, Option<String>, bool);
+
+fn from_args((login, password, system_token, user_agent, tokens_disabled): CallerArgs) -> Caller {
+    Caller { login, password, system_token, user_agent, tokens_disabled }
+}
+
 /// The products endpoints' actions, as Ruby names them.
 enum Action {
     Activate,
@@ -109,15 +117,10 @@ enum Action {
 /// `["identify", [[system_id, instance_data_or_nil], ...]]` or
 /// `["checked", system_attributes, product_attributes, token_header, ticket]`;
 /// `token_header` is nil when RMT sets no `System-Token` header, else `[token_or_nil]`.
-#[allow(clippy::too_many_arguments)]
 fn product_request(
     ruby: &Ruby,
     action: String,
-    login: String,
-    password: Option<String>,
-    system_token: Option<String>,
-    user_agent: Option<String>,
-    tokens_disabled: bool,
+    caller: CallerArgs,
     params: magnus::Value,
     base_url: String,
     cloud: Option<(Option<Identifiers>, bool)>,
@@ -137,7 +140,7 @@ fn product_request(
         None => (Flavor::Rmt, None, false),
     };
     let request = ProductRequest {
-        caller: Caller { login, password, system_token, user_agent, tokens_disabled },
+        caller: from_args(caller),
         params: convert::hash_pairs(ruby, params, "params", &mut convert::Allowance::default())?,
         base_url,
         flavor,
@@ -174,14 +177,9 @@ fn product_request(
 /// RMT's `PUT /connect/systems`. `input` holds `"hwinfo"` (a Hash or nil),
 /// `"online_at"` as sent, and `"system_profiles"` only when it was sent.
 /// Answers as `product_request` does.
-#[allow(clippy::too_many_arguments)]
 fn system_update(
     ruby: &Ruby,
-    login: String,
-    password: Option<String>,
-    system_token: Option<String>,
-    user_agent: Option<String>,
-    tokens_disabled: bool,
+    caller: CallerArgs,
     hostname: Option<String>,
     input: magnus::Value,
 ) -> Result<RArray, Error> {
@@ -195,32 +193,23 @@ fn system_update(
     // Sent but not a hash: RMT's `permit` drops it and it updates no profile.
     let system_profiles = take("system_profiles").map(|value| as_pairs(Some(value)).unwrap_or_default());
     let online_at = take("online_at");
-    let request = SystemUpdate {
-        caller: Caller { login, password, system_token, user_agent, tokens_disabled },
-        hostname,
-        hwinfo,
-        system_profiles,
-        online_at,
-    };
+    let request = SystemUpdate { caller: from_args(caller), hostname, hwinfo, system_profiles, online_at };
     let answer = released(ruby, |engine, cancel| engine.run(cancel, systems::update(engine.pool(), &request)))?;
+    Ok(answer_array(ruby, answer))
+}
+
+/// RMT's `DELETE /connect/systems`. Answers as `product_request` does.
+fn deregister(ruby: &Ruby, caller: CallerArgs) -> Result<RArray, Error> {
+    let caller = from_args(caller);
+    let answer = released(ruby, |engine, cancel| engine.run(cancel, systems::deregister(engine.pool(), &caller)))?;
     Ok(answer_array(ruby, answer))
 }
 
 /// RMT's `GET /services/:id`: `id` as routed, `login` nil unless RMT
 /// authenticates the request (zypper's). Answers as `product_request` does,
 /// the body the XML RMT renders (or RMT's JSON refusal).
-#[allow(clippy::too_many_arguments)]
-fn service_index(
-    ruby: &Ruby,
-    id: String,
-    login: Option<String>,
-    password: Option<String>,
-    system_token: Option<String>,
-    user_agent: Option<String>,
-    tokens_disabled: bool,
-    base_url: String,
-) -> Result<RArray, Error> {
-    let caller = login.map(|login| Caller { login, password, system_token, user_agent, tokens_disabled });
+fn service_index(ruby: &Ruby, id: String, caller: Option<CallerArgs>, base_url: String) -> Result<RArray, Error> {
+    let caller = caller.map(from_args);
     let request = ServiceRequest { id, caller, base_url };
     let answer = released(ruby, |engine, cancel| engine.run(cancel, services::repoindex(engine.pool(), &request)))?;
     Ok(answer_array(ruby, answer))
@@ -305,10 +294,11 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     native.define_singleton_method("configured?", function!(is_configured, 0))?;
     native.define_singleton_method("after_fork", function!(after_fork, 0))?;
     native.define_singleton_method("announce_system", function!(announce, 4))?;
-    native.define_singleton_method("product_request", function!(product_request, 9))?;
+    native.define_singleton_method("product_request", function!(product_request, 5))?;
     native.define_singleton_method("finish_activation", function!(finish_activation, 2))?;
-    native.define_singleton_method("system_update", function!(system_update, 7))?;
-    native.define_singleton_method("service_index", function!(service_index, 7))?;
+    native.define_singleton_method("system_update", function!(system_update, 3))?;
+    native.define_singleton_method("service_index", function!(service_index, 3))?;
+    native.define_singleton_method("deregister", function!(deregister, 1))?;
     native.define_singleton_method("install_catalog_tracking", function!(install_catalog_tracking, 0))?;
     // The input limits, for the Ruby side's documentation and specs.
     native.const_set("MAX_ENTRIES", convert::MAX_ENTRIES)?;
