@@ -28,7 +28,6 @@ RSpec.describe "RmtRs's fast lane", :parity do
     %w[Authorization System-Token].each { |name| header name, nil }
   end
 
-  SLES = { identifier: "SLES", version: "15.6", arch: "x86_64" }.freeze
 
   # The controller notifications of each path's requests, as RMT's metrics
   # (yabeda-rails) and log read them.

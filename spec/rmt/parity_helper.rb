@@ -8,6 +8,11 @@ require "rack/test"
 require "digest"
 require_relative "../support/catalog"
 
+# SLES 15 SP6 x86_64 and its Basesystem module as SUSEConnect names them in
+# its requests: products of the seeded catalog (spec/support/catalog.rb).
+SLES = { identifier: "SLES", version: "15.6", arch: "x86_64" }.freeze
+BASESYSTEM = { identifier: "sle-module-basesystem", version: "15.6", arch: "x86_64" }.freeze
+
 abort "The parity specs need RmtRs switched on at boot: RMT_RS=1 script/rmt spec ..." unless RmtRs::Railtie.enabled?
 
 module ParityHelpers

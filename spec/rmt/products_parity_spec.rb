@@ -7,8 +7,6 @@ RSpec.describe "POST and GET /connect/systems/products: RmtRs against RMT's Ruby
     { identifier: identifier, version: version, arch: "x86_64" }.merge(extra)
   end
 
-  SLES = { identifier: "SLES", version: "15.6", arch: "x86_64" }.freeze
-  BASESYSTEM = { identifier: "sle-module-basesystem", version: "15.6", arch: "x86_64" }.freeze
   SERVER_APPS = { identifier: "sle-module-server-applications", version: "15.6", arch: "x86_64" }.freeze
 
   # Runs `steps` (which send requests and return the last response) on both

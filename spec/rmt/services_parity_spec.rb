@@ -5,7 +5,6 @@ require_relative "parity_helper"
 # zypper's service refresh (`GET /services/:id`, after every activation and
 # on every `zypper refresh`): the repository index, byte for byte.
 RSpec.describe "GET /services/:id: RmtRs against RMT's Ruby path", :parity do
-  SLES = { identifier: "SLES", version: "15.6", arch: "x86_64" }.freeze
   ZYPPER = "ZYpp 17.31.15 (curl 8.6.0) SLES-15.6-x86_64"
 
   # Announces and activates SLES, then runs `steps` (zypper's refreshes).

@@ -8,7 +8,6 @@ require_relative "parity_helper"
 # and deregistration (`DELETE /connect/systems`: `SUSEConnect -d`,
 # registercloudguest's clean-up before it registers with another server).
 RSpec.describe "PUT and DELETE /connect/systems: RmtRs against RMT's Ruby path", :parity do
-  SLES = { identifier: "SLES", version: "15.6", arch: "x86_64" }.freeze
   HOURS = "000000000000111111111111"
   PROFILES = { "mod_list" => { identifier: "m1", data: "kernel" }, "pci_list" => { identifier: "p1", data: "8086" } }.freeze
 

@@ -11,8 +11,6 @@ abort "The public-cloud parity specs need RMT's engines: RMT_LOAD_ENGINES=1 scri
 # and the product tree. Rows, answers, the engines' cache files and
 # registration sharing's notes must be the same on both paths.
 RSpec.describe "The public-cloud PAYG flow: RmtRs against RMT with its engines", :parity do
-  SLES = { identifier: "SLES", version: "15.6", arch: "x86_64" }.freeze
-  BASESYSTEM = { identifier: "sle-module-basesystem", version: "15.6", arch: "x86_64" }.freeze
   HA = { identifier: "sle-ha", version: "15.6", arch: "x86_64" }.freeze
   SLED = { identifier: "SLED", version: "15.6", arch: "x86_64" }.freeze
   INSTANCE_DATA = "<document>{\"instanceId\": \"i-0a1b2c3d\"}</document>"
