@@ -5,6 +5,7 @@
 //! converts Ruby values into [`Value`]s and [`AnnounceRequest`]s, releases the GVL
 //! and calls [`Engine::run`] with one of the async functions here.
 
+pub mod activations;
 pub mod announce;
 pub mod answer;
 pub mod catalog;

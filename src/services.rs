@@ -7,7 +7,7 @@ use sqlx::{MySqlConnection, MySqlPool, Row};
 
 use crate::answer::{Answer, LogLevel};
 use crate::clock::Timestamp;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::flavor::Flavor;
 use crate::system_auth::{self, Caller};
 use crate::transaction::{self, Attempt, Work};
@@ -33,6 +33,8 @@ pub async fn repoindex(pool: &MySqlPool, request: &ServiceRequest) -> Result<Ans
     transaction::run(pool, &mut Refresh { request }).await
 }
 
+/// What it writes (`last_seen_at`) is the same when run again, so a lost
+/// COMMIT runs it again (the default `settle`).
 struct Refresh<'a> {
     request: &'a ServiceRequest,
 }
@@ -61,11 +63,6 @@ impl Work for Refresh<'_> {
             }
         }
         Ok(Attempt::Commit(answer))
-    }
-
-    /// What it writes (`last_seen_at`) is the same when run again.
-    async fn settle(&mut self, _pool: &MySqlPool, _answer: Answer, _lost: Error) -> Result<Option<Answer>> {
-        Ok(None)
     }
 }
 

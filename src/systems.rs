@@ -118,7 +118,8 @@ impl Work for Deregistration<'_> {
 }
 
 /// `SystemProfile#destroy_orphaned_profile` for each link removed: the
-/// profile, locked, deleted when no system links it any more.
+/// profile, locked, deleted when no system links it any more. The same when
+/// run again (the default `settle`).
 struct OrphanCleanup {
     profile_ids: Vec<u64>,
 }
@@ -144,11 +145,6 @@ impl Work for OrphanCleanup {
             }
         }
         Ok(Attempt::Commit(()))
-    }
-
-    /// Deleting what is orphaned is the same when run again.
-    async fn settle(&mut self, _pool: &MySqlPool, _done: (), _lost: Error) -> Result<Option<()>> {
-        Ok(None)
     }
 }
 

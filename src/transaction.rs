@@ -32,10 +32,13 @@ pub trait Work {
 
     /// After a COMMIT whose answer was lost (`lost`, the commit's error):
     /// `Some(output)` when what the attempt wrote is there (the client must
-    /// get that answer), `None` to run it again. Runs
+    /// get that answer), `None` to run it again: the default, right for work
+    /// whose writes are the same when run again. Runs
     /// [`unabandoned`](engine::unabandoned); [`engine::read_back`] asks while
     /// MariaDB is away.
-    async fn settle(&mut self, pool: &MySqlPool, output: Self::Output, lost: Error) -> Result<Option<Self::Output>>;
+    async fn settle(&mut self, _pool: &MySqlPool, _output: Self::Output, _lost: Error) -> Result<Option<Self::Output>> {
+        Ok(None)
+    }
 }
 
 /// Runs `work` until an attempt commits, at most [`MAX_ATTEMPTS`] times,

@@ -27,6 +27,7 @@ module RmtRs
     ANNOUNCE_SOURCE = "#{CONNECT}/v3/subscriptions/systems_controller.rb".freeze
     SYSTEMS_SOURCE = "#{CONNECT}/v3/systems/systems_controller.rb".freeze
     SERVICES_SOURCE = "app/controllers/services_controller.rb"
+    ACTIVATIONS_SOURCE = "#{CONNECT}/v3/systems/activations_controller.rb".freeze
     # The files of RMT's public-cloud engines (rmt-server-pubcloud) that change
     # the registration path.
     SCC_PROXY = "engines/scc_proxy/lib/scc_proxy/engine.rb"
@@ -112,6 +113,7 @@ module RmtRs
     PRODUCTS = "Api::Connect::V3::Systems::ProductsController"
     SYSTEMS = "Api::Connect::V3::Systems::SystemsController"
     SERVICES = "ServicesController"
+    ACTIVATIONS = "Api::Connect::V3::Systems::ActivationsController"
     ACTIONS = [
       Action.new(controller: ANNOUNCE, action: "announce_system", handler: :rmt_rs_announce, flavor: :rmt,
                  source: ANNOUNCE_SOURCE, callbacks: [], models: %w[System Profile SystemProfile]),
@@ -136,6 +138,11 @@ module RmtRs
       Action.new(controller: SYSTEMS, action: "deregister", handler: :rmt_rs_deregister, flavor: :rmt,
                  source: SYSTEMS_SOURCE, callbacks: SYSTEMS_CALLBACKS,
                  models: %w[System Profile SystemProfile SystemUptime Activation DeregisteredSystem]),
+      Action.new(controller: ACTIVATIONS, action: "index", handler: :rmt_rs_activations, flavor: :rmt,
+                 source: ACTIVATIONS_SOURCE,
+                 callbacks: [[:before, :authenticate_system, "app/controllers/application_controller.rb"]],
+                 models: %w[System],
+                 answers: [["V3::ActivationSerializer", :type, "app/serializers/v3/activation_serializer.rb"]]),
       # zypper's service refresh: RMT's authentication of zypper (a block in
       # the controller) and legacy_service's, and RMT's repository URLs.
       Action.new(controller: SERVICES, action: "show", handler: :rmt_rs_service, flavor: :rmt,

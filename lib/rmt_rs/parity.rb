@@ -175,11 +175,19 @@ module RmtRs
           .sub(/\A(Could not find system with login \\".*\\" and password \\").*(\\")\z/, '\\1[FILTERED]\\2')
     end
 
+    # A system's credentials by format; the row ids in it and in an
+    # activations list by format too (each path's rows get their own ids).
     def normalised_body(body)
+      if body.is_a?(Array) && body.all? { |item| item.is_a?(Hash) && item.key?("system_id") }
+        return body.map { |item| item.merge("id" => normalised_id(item["id"]), "system_id" => normalised_id(item["system_id"])) }
+      end
       return body unless body.is_a?(Hash) && body.key?("login")
 
-      id = body["id"].is_a?(Integer) && body["id"].positive? ? "<id>" : body["id"]
-      normalised_credentials(body).merge("id" => id)
+      normalised_credentials(body).merge("id" => normalised_id(body["id"]))
+    end
+
+    def normalised_id(id)
+      id.is_a?(Integer) && id.positive? ? "<id>" : id
     end
 
     def normalised_system(row, window)

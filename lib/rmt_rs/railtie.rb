@@ -251,6 +251,16 @@ module RmtRs
       end
     end
 
+    def rmt_rs_activations(_flavor)
+      login, password, token = rmt_rs_credentials
+      return unless login
+
+      render_rmt_rs do
+        RmtRs::Systems.activations(login: login, password: password, base_url: request.base_url, system_token: token,
+                                   user_agent: request.user_agent, system_tokens: rmt_rs_system_tokens?)
+      end
+    end
+
     def rmt_rs_deregister(_flavor)
       login, password, token = rmt_rs_credentials
       return unless login

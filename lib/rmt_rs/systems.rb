@@ -35,6 +35,20 @@ module RmtRs
       Products.outcome(result)
     end
 
+    # What RMT's `GET /connect/systems/activations` answers (SUSEConnect's
+    # `--status`, migrations): the system's activations with their
+    # subscription's fields and their service and product tree.
+    #
+    # Returns a Response whose body is RMT's JSON as a String, or RMT's refusal.
+    def activations(login:, password:, base_url:, system_token: nil, user_agent: nil, system_tokens: true)
+      raise NotConfigured, "RmtRs is not configured: call RmtRs.configure first" unless Native.configured?
+
+      result = Runtime.measure do
+        Native.activations(Products.caller(login, password, system_token, user_agent, system_tokens), base_url.to_s)
+      end
+      Products.outcome(result)
+    end
+
     # What RMT's `DELETE /connect/systems` does: the system authenticated as
     # for an activation, then destroyed with its activations, uptimes and
     # profile links (a system SCC knows recorded as deregistered), and the

@@ -164,4 +164,32 @@ RSpec.describe "PUT and DELETE /connect/systems: RmtRs against RMT's Ruby path",
       expect([result[:status], result[:systems].size]).to eq([401, 1])
     end
   end
+
+  describe "the activations list (SUSEConnect --status)" do
+    def activations(token: @token)
+      header "System-Token", token == :absent ? nil : token
+      get "/connect/systems/activations"
+      last_response
+    end
+
+    ParityHelpers::ACCEPTS.each do |version, accept|
+      it "lists the activations with their subscription and service (#{version})" do
+        result = expect_parity(accept: accept) do
+          activate(SLES.merge(token: "SLES-REGCODE"), token: @token)
+          activate(BASESYSTEM, token: @token)
+          activations
+        end
+        expect(result[:status]).to eq(200)
+        expect(result[:body].map { |a| [a["service"]["product"]["identifier"], a["regcode"], a["type"]] })
+          .to eq([["SLES", "SLES-REGCODE", "full"], ["sle-module-basesystem", nil, nil]])
+        expect(result[:body].first.keys).to eq(%w[id system_id service regcode name status starts_at expires_at type])
+      end
+    end
+
+    it "lists none for a system without activations, and refuses unknown credentials" do
+      expect(expect_parity(token: nil) { activations(token: :absent) }[:body]).to eq([])
+      result = expect_parity { basic_authorize("SCC_nobody", "x") && activations }
+      expect(result[:status]).to eq(401)
+    end
+  end
 end

@@ -205,6 +205,15 @@ fn deregister(ruby: &Ruby, caller: CallerArgs) -> Result<RArray, Error> {
     Ok(answer_array(ruby, answer))
 }
 
+/// RMT's `GET /connect/systems/activations`. Answers as `product_request` does.
+fn activations(ruby: &Ruby, caller: CallerArgs, base_url: String) -> Result<RArray, Error> {
+    let caller = from_args(caller);
+    let answer = released(ruby, |engine, cancel| {
+        engine.run(cancel, rmt_rs_core::activations::list(engine.pool(), engine.catalog_cache(), &caller, &base_url))
+    })?;
+    Ok(answer_array(ruby, answer))
+}
+
 /// RMT's `GET /services/:id`: `id` as routed, `login` nil unless RMT
 /// authenticates the request (zypper's). Answers as `product_request` does,
 /// the body the XML RMT renders (or RMT's JSON refusal).
@@ -299,6 +308,7 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     native.define_singleton_method("system_update", function!(system_update, 3))?;
     native.define_singleton_method("service_index", function!(service_index, 3))?;
     native.define_singleton_method("deregister", function!(deregister, 1))?;
+    native.define_singleton_method("activations", function!(activations, 2))?;
     native.define_singleton_method("install_catalog_tracking", function!(install_catalog_tracking, 0))?;
     // The input limits, for the Ruby side's documentation and specs.
     native.const_set("MAX_ENTRIES", convert::MAX_ENTRIES)?;

@@ -1,0 +1,132 @@
+//! RMT's `GET /connect/systems/activations`
+//! (`Systems::ActivationsController#index`): what `SUSEConnect --status` and
+//! migrations read. The system's activations as RMT's `V3::ActivationSerializer`
+//! renders them, each with its service and product tree.
+
+use sqlx::{MySqlConnection, MySqlPool, Row};
+
+use crate::answer::{Answer, LogLevel};
+use crate::catalog;
+use crate::catalog_cache::CatalogCache;
+use crate::clock::Timestamp;
+use crate::error::{Error, Result};
+use crate::flavor::Flavor;
+use crate::system_auth::{self, Caller};
+use crate::transaction::{self, Attempt, Work};
+use crate::value::Value;
+
+/// The system's activations (200), or the refusal of its credentials.
+pub async fn list(pool: &MySqlPool, cache: &CatalogCache, caller: &Caller, base_url: &str) -> Result<Answer> {
+    transaction::run(pool, &mut Listing { cache, caller, base_url }).await
+}
+
+/// What it writes (authentication's) is found written when run again, so a
+/// lost COMMIT runs it again (the default `settle`).
+struct Listing<'a> {
+    cache: &'a CatalogCache,
+    caller: &'a Caller,
+    base_url: &'a str,
+}
+
+impl Work for Listing<'_> {
+    type Output = Answer;
+
+    async fn attempt(&mut self, conn: &mut MySqlConnection) -> Result<Attempt<Answer>> {
+        let system = match system_auth::authenticate(conn, self.caller, Timestamp::now()).await {
+            Ok(system) => system,
+            Err(e) => return Ok(Attempt::Commit(system_auth::refusal(e, self.caller)?)),
+        };
+        let body = activations_json(conn, self.cache, system.id, self.base_url).await?;
+        let token = system.token_header.then(|| system.system_token.clone()).flatten();
+        let mut answer = Answer::ok(200, &body, "ActiveModel::Serializer::CollectionSerializer", token)
+            .with_token_header(system.token_header);
+        answer.log.extend(system.log.map(|line| (LogLevel::Info, line)));
+        Ok(Attempt::Commit(answer))
+    }
+}
+
+/// `@system.activations` (in the order of RMT's query), each with its
+/// subscription's fields and its service.
+async fn activations_json(
+    conn: &mut MySqlConnection,
+    cache: &CatalogCache,
+    system_id: u64,
+    base_url: &str,
+) -> Result<Value> {
+    let rows = sqlx::query(
+        "SELECT a.id, a.system_id, a.service_id, s.product_id, sub.regcode, sub.name, sub.status, \
+           CAST(sub.starts_at AS CHAR) AS starts_at, CAST(sub.expires_at AS CHAR) AS expires_at, sub.kind \
+         FROM (SELECT `activations`.* FROM `activations` WHERE `activations`.`system_id` = ?) a \
+         JOIN services s ON s.id = a.service_id \
+         LEFT JOIN subscriptions sub ON sub.id = a.subscription_id",
+    )
+    .bind(system_id as i64)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let product_id = row.try_get::<i64, _>("product_id")? as u64;
+        let service_id = row.try_get::<i64, _>("service_id")? as u64;
+        let product = catalog::products_with_ids(conn, &[product_id])
+            .await?
+            .pop()
+            .ok_or_else(|| Error::Internal("An activated product vanished from the catalog".into()))?;
+        let service = cache.tree(conn, &product).await?.service_json(service_id, product_id, base_url, Flavor::Rmt)?;
+        let text = |column: &str| -> Result<Value> {
+            Ok(row.try_get::<Option<String>, _>(column)?.map_or(Value::Null, Value::String))
+        };
+        let time = |column: &str| -> Result<Value> {
+            Ok(row.try_get::<Option<String>, _>(column)?.map_or(Value::Null, |t| Value::String(json_time(&t))))
+        };
+        out.push(Value::Object(vec![
+            ("id".into(), Value::Integer(row.try_get::<i64, _>("id")?.to_string())),
+            ("system_id".into(), Value::Integer(row.try_get::<i64, _>("system_id")?.to_string())),
+            ("service".into(), service),
+            ("regcode".into(), text("regcode")?),
+            ("name".into(), text("name")?),
+            ("status".into(), enum_name(text("status")?, STATUSES)),
+            ("starts_at".into(), time("starts_at")?),
+            ("expires_at".into(), time("expires_at")?),
+            ("type".into(), enum_name(text("kind")?, KINDS)),
+        ]));
+    }
+    Ok(Value::Array(out))
+}
+
+/// `Subscription`'s enums: (name, stored value).
+const STATUSES: &[(&str, &str)] = &[("expired", "EXPIRED"), ("active", "ACTIVE"), ("notactivated", "NOTACTIVATED")];
+const KINDS: &[(&str, &str)] = &[
+    ("is_test", "test"),
+    ("full", "full"),
+    ("evaluation", "evaluation"),
+    ("oem", "oem"),
+    ("internal", "internal"),
+    ("partner", "partner"),
+];
+
+/// What an ActiveRecord enum reads for a stored value: its name, nil for a
+/// value it does not map.
+fn enum_name(stored: Value, mapping: &[(&str, &str)]) -> Value {
+    let Value::String(stored) = stored else { return Value::Null };
+    mapping.iter().find(|(_, value)| *value == stored).map_or(Value::Null, |(name, _)| Value::String(name.to_string()))
+}
+
+/// A UTC `datetime` as ActiveSupport's JSON writes a time: ISO 8601 with
+/// milliseconds (`2026-11-24T09:40:02.000Z`).
+fn json_time(stored: &str) -> String {
+    let (date, clock) = stored.split_once(' ').unwrap_or((stored, "00:00:00"));
+    let (seconds, fraction) = clock.split_once('.').unwrap_or((clock, ""));
+    let millis: String = fraction.chars().chain(std::iter::repeat('0')).take(3).collect();
+    format!("{date}T{seconds}.{millis}Z")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_written_as_activesupport_writes_them() {
+        assert_eq!(json_time("2026-11-24 09:40:02"), "2026-11-24T09:40:02.000Z");
+        assert_eq!(json_time("2026-11-24 09:40:02.123456"), "2026-11-24T09:40:02.123Z");
+    }
+}
