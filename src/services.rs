@@ -1,7 +1,9 @@
 //! RMT's `GET /services/:id` (`ServicesController#show`): zypper's service
 //! refresh, the repository index of an activated product's service as
 //! RMT's Builder writes it, byte for byte. RMT authenticates only zypper's
-//! requests, and only to record that the system was seen.
+//! requests, and only to record that the system was seen. And the legacy
+//! `GET /repo/repoindex.xml` (`legacy_service`, SMT's single service): every
+//! mirrored repository of the system's activations.
 
 use sqlx::{MySqlConnection, MySqlPool, Row};
 
@@ -66,6 +68,66 @@ impl Work for Refresh<'_> {
     }
 }
 
+/// RMT's legacy service: the authenticated system's repositories (of its
+/// activated services, with mirroring enabled), or the refusal.
+pub async fn legacy_repoindex(pool: &MySqlPool, caller: &Caller, base_url: &str) -> Result<Answer> {
+    transaction::run(pool, &mut LegacyRefresh { caller, base_url }).await
+}
+
+/// Authentication's writes are the same when run again (the default `settle`).
+struct LegacyRefresh<'a> {
+    caller: &'a Caller,
+    base_url: &'a str,
+}
+
+impl Work for LegacyRefresh<'_> {
+    type Output = Answer;
+
+    async fn attempt(&mut self, conn: &mut MySqlConnection) -> Result<Attempt<Answer>> {
+        let system = match system_auth::authenticate(conn, self.caller, Timestamp::now()).await {
+            Ok(system) => system,
+            Err(e) => return Ok(Attempt::Commit(system_auth::refusal(e, self.caller)?)),
+        };
+        // ActiveRecord's query for RMT's `Repository.joins(services: :activations)`.
+        let rows = sqlx::query(
+            "SELECT `repositories`.* FROM `repositories` \
+             INNER JOIN `repositories_services` ON `repositories_services`.`repository_id` = `repositories`.`id` \
+             INNER JOIN `services` ON `services`.`id` = `repositories_services`.`service_id` \
+             INNER JOIN `activations` ON `activations`.`service_id` = `services`.`id` \
+             WHERE `activations`.`system_id` = ? AND `repositories`.`mirroring_enabled` = TRUE",
+        )
+        .bind(system.id as i64)
+        .fetch_all(&mut *conn)
+        .await?;
+        let name = urls::smt_service_name(self.base_url);
+        let mut xml = String::from("<repoindex>");
+        for row in rows {
+            let local_path: String = row.try_get("local_path")?;
+            xml.push_str(&repo_element(&row, &urls::legacy_repository_url(self.base_url, &local_path, &name))?);
+        }
+        xml.push_str("</repoindex>");
+        let token = system.token_header.then(|| system.system_token.clone()).flatten();
+        let mut answer = Answer { system_token: token, ..Answer::xml(200, xml) }.with_token_header(system.token_header);
+        answer.log.extend(system.log.map(|line| (LogLevel::Info, line)));
+        Ok(Attempt::Commit(answer))
+    }
+}
+
+/// Builder's `repo` element of a repository row.
+fn repo_element(row: &sqlx::mysql::MySqlRow, url: &str) -> Result<String> {
+    let name: String = row.try_get("name")?;
+    let flag =
+        |column: &str| -> Result<&'static str> { Ok(if row.try_get::<bool, _>(column)? { "true" } else { "false" }) };
+    Ok(format!(
+        r#"<repo url="{}" alias="{}" name="{}" autorefresh="{}" enabled="{}"/>"#,
+        attribute(url),
+        attribute(&name),
+        attribute(&name),
+        flag("autorefresh")?,
+        flag("enabled")?
+    ))
+}
+
 /// The service's repository index, `None` when there is no such service.
 async fn index(conn: &mut MySqlConnection, id: i64, base_url: &str) -> Result<Option<Answer>> {
     let found: Option<(i64,)> =
@@ -85,20 +147,8 @@ async fn index(conn: &mut MySqlConnection, id: i64, base_url: &str) -> Result<Op
     .await?;
     let mut xml = format!(r#"<repoindex ttl="{TTL}">"#);
     for row in rows {
-        let name: String = row.try_get("name")?;
         let local_path: String = row.try_get("local_path")?;
-        let url = urls::repository_url(base_url, &local_path, Flavor::Rmt);
-        let flag = |column: &str| -> Result<&'static str> {
-            Ok(if row.try_get::<bool, _>(column)? { "true" } else { "false" })
-        };
-        xml.push_str(&format!(
-            r#"<repo url="{}" alias="{}" name="{}" autorefresh="{}" enabled="{}"/>"#,
-            attribute(&url),
-            attribute(&name),
-            attribute(&name),
-            flag("autorefresh")?,
-            flag("enabled")?
-        ));
+        xml.push_str(&repo_element(&row, &urls::repository_url(base_url, &local_path, Flavor::Rmt))?);
     }
     xml.push_str("</repoindex>");
     Ok(Some(Answer::xml(200, xml)))

@@ -19,6 +19,42 @@ pub fn repository_url(base_url: &str, local_path: &str, flavor: Flavor) -> Strin
     }
 }
 
+/// `RMT::Misc.make_repo_url` with a service name, as RMT's legacy service
+/// (`/repo/repoindex.xml`) builds it: the name as the query, unescaped.
+pub fn legacy_repository_url(base_url: &str, local_path: &str, service_name: &str) -> String {
+    format!("{}?credentials={service_name}", repository_url(base_url, local_path, Flavor::Rmt))
+}
+
+/// `RMT::Misc.make_smt_service_name`: `SMT-` and the base URL as plain HTTP
+/// (Ruby keeps the port unless it is the original scheme's default), every
+/// `:/`-run and dot an underscore, a trailing one dropped.
+pub fn smt_service_name(base_url: &str) -> String {
+    let uri = Uri::parse(base_url);
+    let port = uri.port.filter(|port| Some(*port) != default_port(&uri.scheme));
+    let url = match port {
+        Some(port) => format!("http://{}:{port}{}", uri.host, uri.path),
+        None => format!("http://{}{}", uri.host, uri.path),
+    };
+    let text = format!("SMT-{url}");
+    // gsub(%r{:*/+}, '_'): colons followed by slashes, and the slashes.
+    let mut out = String::with_capacity(text.len());
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let colons = chars[i..].iter().take_while(|c| **c == ':').count();
+        let slashes = chars[i + colons..].iter().take_while(|c| **c == '/').count();
+        if slashes > 0 {
+            out.push('_');
+            i += colons + slashes;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    let out = out.replace('.', "_");
+    out.strip_suffix('_').map(str::to_string).unwrap_or(out)
+}
+
 /// Rails' `service_url(service, host: base_url, credentials: name)`; with
 /// zypper_auth, the service's path for the susecloud plugin, the name as it is.
 pub fn service_url(base_url: &str, service_id: u64, service_name: &str, flavor: Flavor) -> String {
@@ -206,5 +242,16 @@ mod tests {
         );
         assert_eq!(eula_url("http://rmt:4224", "http://x/eula?a=1#top"), "http://rmt:4224/repo/eula?a=1#top");
         assert_eq!(eula_url("http://rmt", "http://x"), "http://rmt/repo/");
+    }
+
+    #[test]
+    fn smt_service_names_are_rmts() {
+        assert_eq!(smt_service_name("https://rmt.example.com"), "SMT-http_rmt_example_com");
+        assert_eq!(smt_service_name("https://rmt.example.com:8443"), "SMT-http_rmt_example_com:8443");
+        assert_eq!(smt_service_name("http://10.0.0.1:80"), "SMT-http_10_0_0_1");
+        assert_eq!(
+            legacy_repository_url("http://rmt.test", "/SUSE/x/", "SMT-http_rmt_test"),
+            "http://rmt.test/repo/SUSE/x/?credentials=SMT-http_rmt_test"
+        );
     }
 }

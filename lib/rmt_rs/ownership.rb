@@ -52,6 +52,12 @@ module RmtRs
       [:before, :authenticate_system, "app/controllers/application_controller.rb"],
       [:after, :refresh_system_token, "#{CONNECT}/base_controller.rb"]
     ].freeze
+    # The services controller's: RMT's authentication of the legacy service,
+    # and the block that authenticates zypper's refresh.
+    SERVICES_CALLBACKS = [
+      [:before, :authenticate_system, "app/controllers/application_controller.rb"],
+      [:before, :proc, "app/controllers/services_controller.rb"]
+    ].freeze
     # With the engines: scc_proxy's authentication; the engines' activation
     # checks, which RmtRs runs between its checks and its write
     # (RmtRs::Pubcloud::ACTIVATION_CHECKS); data export's after_action, which
@@ -143,14 +149,15 @@ module RmtRs
                  callbacks: [[:before, :authenticate_system, "app/controllers/application_controller.rb"]],
                  models: %w[System],
                  answers: [["V3::ActivationSerializer", :type, "app/serializers/v3/activation_serializer.rb"]]),
-      # zypper's service refresh: RMT's authentication of zypper (a block in
-      # the controller) and legacy_service's, and RMT's repository URLs.
+      # zypper's service refresh and SMT's legacy service, with RMT's
+      # repository URLs.
       Action.new(controller: SERVICES, action: "show", handler: :rmt_rs_service, flavor: :rmt,
-                 source: SERVICES_SOURCE,
-                 callbacks: [[:before, :authenticate_system, "app/controllers/application_controller.rb"],
-                             [:before, :proc, SERVICES_SOURCE]],
-                 models: %w[System],
-                 answers: [["ServicesController", :make_repo_url, SERVICES_SOURCE]])
+                 source: SERVICES_SOURCE, callbacks: SERVICES_CALLBACKS, models: %w[System],
+                 answers: [["ServicesController", :make_repo_url, SERVICES_SOURCE]]),
+      Action.new(controller: SERVICES, action: "legacy_service", handler: :rmt_rs_legacy_service, flavor: :rmt,
+                 source: SERVICES_SOURCE, callbacks: SERVICES_CALLBACKS, models: %w[System],
+                 answers: [["ServicesController", :make_repo_url, SERVICES_SOURCE],
+                           ["RMT::Misc.singleton_class", :make_smt_service_name, "lib/rmt/misc.rb"]])
     ].freeze
 
     @verdicts = {}

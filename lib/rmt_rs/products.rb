@@ -77,6 +77,14 @@ module RmtRs
       [login.to_s, password&.to_s, system_token&.to_s, user_agent&.to_s, !system_tokens]
     end
 
+    # The binding's `method` for this caller (and `args`), timed, as a
+    # Response: how every endpoint past the products calls into Rust.
+    def answered(method, caller, *args)
+      raise NotConfigured, "RmtRs is not configured: call RmtRs.configure first" unless Native.configured?
+
+      outcome(Runtime.measure { Native.public_send(method, caller, *args) })
+    end
+
     # The binding's answer as a Response (or a Checked), for every endpoint
     # that answers through it.
     def outcome(result)

@@ -284,12 +284,30 @@ module RmtRs
         login, password, token = rmt_rs_credentials(block&.raw_filter)
         return unless login
       end
-      answer = rmt_rs_answer do
+      render_xml_answer(rmt_rs_answer do
         RmtRs::Services.repoindex(id: params[:id], base_url: request.base_url, login: login, password: password,
                                   system_token: token, user_agent: request.user_agent,
                                   system_tokens: rmt_rs_system_tokens?)
-      end
-      # An XML index or not-found; a refusal or an error as RMT renders them (JSON).
+      end)
+    end
+
+    # SMT's legacy single service.
+    def rmt_rs_legacy_service(_flavor)
+      return FALL_BACK if RmtRs::Services.redirects?
+
+      login, password, token = rmt_rs_credentials
+      return unless login
+
+      render_xml_answer(rmt_rs_answer do
+        RmtRs::Services.legacy_repoindex(login: login, password: password, base_url: request.base_url,
+                                         system_token: token, user_agent: request.user_agent,
+                                         system_tokens: rmt_rs_system_tokens?)
+      end)
+    end
+
+    # An XML index or not-found as RMT renders it (`render xml:`, nothing
+    # serialized); a refusal or an error as RMT renders those (JSON).
+    def render_xml_answer(answer)
       return render_answer(answer) unless [200, 404].include?(answer.status)
 
       answer.log.each { |level, line| logger&.public_send(level, line) }

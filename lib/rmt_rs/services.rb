@@ -14,13 +14,18 @@ module RmtRs
     # Returns a Response whose body is the XML (200, 404) or RMT's JSON
     # refusal of unknown credentials (401).
     def repoindex(id:, base_url:, login: nil, password: nil, system_token: nil, user_agent: nil, system_tokens: true)
-      raise NotConfigured, "RmtRs is not configured: call RmtRs.configure first" unless Native.configured?
+      caller = login && Products.caller(login, password, system_token, user_agent, system_tokens)
+      Products.answered(:service_index, caller, base_url.to_s, id.to_s)
+    end
 
-      result = Runtime.measure do
-        Native.service_index(id.to_s, login && Products.caller(login, password, system_token, user_agent, system_tokens),
-                             base_url.to_s)
-      end
-      Products.outcome(result)
+    # What RMT's legacy `GET /repo/repoindex.xml` answers (SMT's single
+    # service): the authenticated system's mirrored repositories of its
+    # activations, each URL with SMT's service name as credentials.
+    #
+    # Returns a Response whose body is the XML (200), or RMT's JSON refusal.
+    def legacy_repoindex(login:, password:, base_url:, system_token: nil, user_agent: nil, system_tokens: true)
+      Products.answered(:legacy_repoindex, Products.caller(login, password, system_token, user_agent, system_tokens),
+                        base_url.to_s)
     end
 
     # Whether RMT sends some repositories to other hosts (RMT's

@@ -24,15 +24,10 @@ module RmtRs
     # Returns a Response: 204 without a body, or RMT's refusal (401, 422).
     def update(login:, password:, hwinfo:, hostname: nil, system_profiles: NOT_SENT, online_at: nil,
                system_token: nil, user_agent: nil, system_tokens: true)
-      raise NotConfigured, "RmtRs is not configured: call RmtRs.configure first" unless Native.configured?
-
       input = { "hwinfo" => hwinfo, "online_at" => online_at }
       input["system_profiles"] = Registration.stored_profiles(system_profiles) unless system_profiles.equal?(NOT_SENT)
-      result = Runtime.measure do
-        Native.system_update(Products.caller(login, password, system_token, user_agent, system_tokens),
-                             Registration.column_text(hostname, :varchar), input)
-      end
-      Products.outcome(result)
+      Products.answered(:system_update, Products.caller(login, password, system_token, user_agent, system_tokens),
+                        Registration.column_text(hostname, :varchar), input)
     end
 
     # What RMT's `GET /connect/systems/activations` answers (SUSEConnect's
@@ -41,12 +36,8 @@ module RmtRs
     #
     # Returns a Response whose body is RMT's JSON as a String, or RMT's refusal.
     def activations(login:, password:, base_url:, system_token: nil, user_agent: nil, system_tokens: true)
-      raise NotConfigured, "RmtRs is not configured: call RmtRs.configure first" unless Native.configured?
-
-      result = Runtime.measure do
-        Native.activations(Products.caller(login, password, system_token, user_agent, system_tokens), base_url.to_s)
-      end
-      Products.outcome(result)
+      Products.answered(:activations, Products.caller(login, password, system_token, user_agent, system_tokens),
+                        base_url.to_s)
     end
 
     # What RMT's `DELETE /connect/systems` does: the system authenticated as
@@ -56,12 +47,7 @@ module RmtRs
     #
     # Returns a Response: 204 without a body, or RMT's refusal (401, 422).
     def deregister(login:, password:, system_token: nil, user_agent: nil, system_tokens: true)
-      raise NotConfigured, "RmtRs is not configured: call RmtRs.configure first" unless Native.configured?
-
-      result = Runtime.measure do
-        Native.deregister(Products.caller(login, password, system_token, user_agent, system_tokens))
-      end
-      Products.outcome(result)
+      Products.answered(:deregister, Products.caller(login, password, system_token, user_agent, system_tokens))
     end
   end
 end

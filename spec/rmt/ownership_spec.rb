@@ -16,7 +16,7 @@ RSpec.describe RmtRs::Ownership do
     described_class::ACTIONS.find { |e| e.action == action && e.flavor == flavor }
   end
 
-  it "owns announce, activate, show, the keepalive and zypper's service refresh on RMT 2.28's controllers" do
+  it "owns announce, activate, show, the keepalive, deregistration, the activations and the service refreshes on RMT 2.28's controllers" do
     expect(described_class.report.map { |_, _, reason| reason }.compact).to eq([])
     products = [Api::Connect::V3::Systems::ProductsController, Api::Connect::V4::Systems::ProductsController]
     expect(products.flat_map { |c| %w[activate show].map { |a| described_class.handler(c, a) } })
@@ -26,7 +26,8 @@ RSpec.describe RmtRs::Ownership do
     expect(handler(Api::Connect::V4::Systems::ProductsController, "upgrade")).to be_nil
     expect(handler(Api::Connect::V4::Systems::SystemsController, "update")).to eq(:rmt_rs_update)
     expect(handler(ServicesController, "show")).to eq(:rmt_rs_service)
-    expect(handler(ServicesController, "legacy_service")).to be_nil
+    expect(handler(ServicesController, "legacy_service")).to eq(:rmt_rs_legacy_service)
+    expect(handler(Api::Connect::V3::Systems::ActivationsController, "index")).to eq(:rmt_rs_activations)
   end
 
   # A block's callback is as much the app's as a method's: its source decides.

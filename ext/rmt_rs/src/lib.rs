@@ -198,6 +198,15 @@ fn system_update(
     Ok(answer_array(ruby, answer))
 }
 
+/// RMT's legacy `GET /repo/repoindex.xml`. Answers as `service_index` does.
+fn legacy_repoindex(ruby: &Ruby, caller: CallerArgs, base_url: String) -> Result<RArray, Error> {
+    let caller = from_args(caller);
+    let answer = released(ruby, |engine, cancel| {
+        engine.run(cancel, services::legacy_repoindex(engine.pool(), &caller, &base_url))
+    })?;
+    Ok(answer_array(ruby, answer))
+}
+
 /// RMT's `DELETE /connect/systems`. Answers as `product_request` does.
 fn deregister(ruby: &Ruby, caller: CallerArgs) -> Result<RArray, Error> {
     let caller = from_args(caller);
@@ -214,10 +223,10 @@ fn activations(ruby: &Ruby, caller: CallerArgs, base_url: String) -> Result<RArr
     Ok(answer_array(ruby, answer))
 }
 
-/// RMT's `GET /services/:id`: `id` as routed, `login` nil unless RMT
+/// RMT's `GET /services/:id`: `id` as routed, `caller` nil unless RMT
 /// authenticates the request (zypper's). Answers as `product_request` does,
 /// the body the XML RMT renders (or RMT's JSON refusal).
-fn service_index(ruby: &Ruby, id: String, caller: Option<CallerArgs>, base_url: String) -> Result<RArray, Error> {
+fn service_index(ruby: &Ruby, caller: Option<CallerArgs>, base_url: String, id: String) -> Result<RArray, Error> {
     let caller = caller.map(from_args);
     let request = ServiceRequest { id, caller, base_url };
     let answer = released(ruby, |engine, cancel| engine.run(cancel, services::repoindex(engine.pool(), &request)))?;
@@ -309,6 +318,7 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     native.define_singleton_method("service_index", function!(service_index, 3))?;
     native.define_singleton_method("deregister", function!(deregister, 1))?;
     native.define_singleton_method("activations", function!(activations, 2))?;
+    native.define_singleton_method("legacy_repoindex", function!(legacy_repoindex, 2))?;
     native.define_singleton_method("install_catalog_tracking", function!(install_catalog_tracking, 0))?;
     // The input limits, for the Ruby side's documentation and specs.
     native.const_set("MAX_ENTRIES", convert::MAX_ENTRIES)?;
