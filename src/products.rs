@@ -102,6 +102,13 @@ pub async fn activate(pool: &MySqlPool, cache: &CatalogCache, request: &ProductR
     authenticated(pool, cache, request, Step::Activate(request)).await
 }
 
+/// RMT's product deactivation (`DELETE /connect/systems/products`, API v4):
+/// the activation of a module or extension nothing activated depends on,
+/// removed, and the product's service answered.
+pub async fn deactivate(pool: &MySqlPool, cache: &CatalogCache, request: &ProductRequest) -> Result<Outcome> {
+    authenticated(pool, cache, request, Step::Deactivate(request)).await
+}
+
 /// The product tree RMT answers for an activated product.
 pub async fn show(pool: &MySqlPool, cache: &CatalogCache, request: &ProductRequest) -> Result<Outcome> {
     authenticated(pool, cache, request, Step::Show(request)).await
@@ -124,6 +131,7 @@ pub async fn finish_activation(
 enum Step<'a> {
     Activate(&'a ProductRequest),
     Show(&'a ProductRequest),
+    Deactivate(&'a ProductRequest),
     Finish { ticket: &'a Ticket, base_url: &'a str, flavor: Flavor },
 }
 
@@ -203,7 +211,7 @@ async fn respond(
     now: Timestamp,
 ) -> Result<Outcome> {
     let request = match step {
-        Step::Activate(request) | Step::Show(request) => *request,
+        Step::Activate(request) | Step::Show(request) | Step::Deactivate(request) => *request,
         Step::Finish { ticket, base_url, flavor } => {
             let products = catalog::products_with_ids(conn, &[ticket.product_id]).await?;
             let Some(product) = products.first() else {
@@ -249,6 +257,10 @@ async fn authenticated_step(
     now: Timestamp,
 ) -> Result<Outcome> {
     let sent = system.token_header;
+    if let Step::Deactivate(_) = step {
+        let answer = deactivated(conn, cache, request, system, fresh_token, now).await;
+        return as_rmt(answer, token_header, sent);
+    }
     if let Step::Show(_) = step {
         let shown = show_checked(conn, cache, request, system).await;
         let answer = shown
@@ -349,6 +361,62 @@ async fn write_and_answer(
         false => None,
     };
     Ok(Answer { created_activation: created, ..Answer::ok(201, &body, "V3::ServiceSerializer", token) })
+}
+
+/// RMT's `destroy` after authentication: its checks with its messages, the
+/// activation deleted (its callback resets the SCC sync time), the token
+/// refreshed for a token client, the service answered (200).
+async fn deactivated(
+    conn: &mut MySqlConnection,
+    cache: &CatalogCache,
+    request: &ProductRequest,
+    system: &Authenticated,
+    fresh_token: &str,
+    now: Timestamp,
+) -> Result<Answer> {
+    let product = require_product(conn, &request.params).await?;
+    let name = product.name.clone().unwrap_or_default();
+    if product.is_base() {
+        return Err(Error::InvalidInput(format!("The product \"{name}\" is a base product and cannot be deactivated")));
+    }
+    let dependent: Option<(i64,)> = sqlx::query_as(
+        "SELECT activations.id FROM activations INNER JOIN services ON services.id = activations.service_id \
+         INNER JOIN products_extensions ON products_extensions.extension_id = services.product_id \
+         WHERE activations.system_id = ? AND products_extensions.product_id = ? LIMIT 1",
+    )
+    .bind(system.id as i64)
+    .bind(product.id as i64)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if dependent.is_some() {
+        return Err(Error::InvalidInput(format!(
+            "Cannot deactivate the product \"{name}\". Other activated products depend upon it."
+        )));
+    }
+    let not_activated = || Error::InvalidInput(format!("{name} is not yet activated on the system."));
+    // A product without a service cannot be activated either (RMT fails with a 500 there).
+    let service: Option<(i64,)> = sqlx::query_as("SELECT id FROM services WHERE product_id = ? LIMIT 1")
+        .bind(product.id as i64)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let service_id = service.ok_or_else(not_activated)?.0 as u64;
+    let deleted = sqlx::query("DELETE FROM activations WHERE system_id = ? AND service_id = ? LIMIT 1")
+        .bind(system.id as i64)
+        .bind(service_id as i64)
+        .execute(&mut *conn)
+        .await?;
+    if deleted.rows_affected() == 0 {
+        return Err(not_activated());
+    }
+    reset_scc_sync(conn, system.id, now).await?;
+    let tree = cache.tree(conn, &product).await?;
+    let body = tree.service_json(service_id, product.id, &request.base_url, request.flavor)?;
+    let token = match system.token_header {
+        true => Some(refresh_token(conn, system.id, fresh_token, now).await?),
+        false => None,
+    };
+    Ok(Answer::ok(200, &body, "V3::ServiceSerializer", token)
+        .logged(format!("Product '{}' deactivated", product.friendly_name())))
 }
 
 async fn show_checked(

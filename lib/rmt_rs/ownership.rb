@@ -24,6 +24,7 @@ module RmtRs
 
     CONNECT = "app/controllers/api/connect"
     PRODUCTS_SOURCE = "#{CONNECT}/v3/systems/products_controller.rb".freeze
+    V4_PRODUCTS_SOURCE = "#{CONNECT}/v4/systems/products_controller.rb".freeze
     ANNOUNCE_SOURCE = "#{CONNECT}/v3/subscriptions/systems_controller.rb".freeze
     SYSTEMS_SOURCE = "#{CONNECT}/v3/systems/systems_controller.rb".freeze
     SERVICES_SOURCE = "app/controllers/services_controller.rb"
@@ -117,6 +118,7 @@ module RmtRs
 
     ANNOUNCE = "Api::Connect::V3::Subscriptions::SystemsController"
     PRODUCTS = "Api::Connect::V3::Systems::ProductsController"
+    V4_PRODUCTS = "Api::Connect::V4::Systems::ProductsController"
     SYSTEMS = "Api::Connect::V3::Systems::SystemsController"
     SERVICES = "ServicesController"
     ACTIVATIONS = "Api::Connect::V3::Systems::ActivationsController"
@@ -136,6 +138,9 @@ module RmtRs
       Action.new(controller: PRODUCTS, action: "show", handler: :rmt_rs_show, flavor: :pubcloud,
                  source: PRODUCTS_SOURCE, callbacks: PUBCLOUD_PRODUCTS_CALLBACKS,
                  optional: PUBCLOUD_PRODUCTS_OPTIONAL, models: %w[System Activation]),
+      # API v4 only: product deactivation.
+      Action.new(controller: V4_PRODUCTS, action: "destroy", handler: :rmt_rs_deactivate, flavor: :rmt,
+                 source: V4_PRODUCTS_SOURCE, callbacks: PRODUCTS_CALLBACKS, models: %w[System Activation]),
       # With the engines (data export after an update, scc_proxy and the
       # registry on deregistration) these stay RMT's for now.
       Action.new(controller: SYSTEMS, action: "update", handler: :rmt_rs_update, flavor: :rmt,

@@ -41,6 +41,15 @@ module RmtRs
       call("show", login, password, params, base_url, system_token, user_agent, system_tokens, cloud, &identify)
     end
 
+    # What RMT's `DELETE /connect/systems/products` (API v4) does: the same
+    # authentication, RMT's refusals for a base product, a product others
+    # depend on and one not activated, then the activation removed and the
+    # product's service answered (200).
+    def deactivate(login:, password:, params:, base_url:, system_token: nil, user_agent: nil, system_tokens: true,
+                   cloud: nil)
+      call("destroy", login, password, params, base_url, system_token, user_agent, system_tokens, cloud)
+    end
+
     # A public-cloud activation that passed authentication and RMT's checks:
     # the system's and the product's columns, the System-Token header so far,
     # and the ticket `finish` takes.

@@ -219,6 +219,10 @@ module RmtRs
       rmt_rs_products(:show, flavor)
     end
 
+    def rmt_rs_deactivate(flavor)
+      rmt_rs_products(:deactivate, flavor)
+    end
+
     # The basic credentials and the System-Token header (nil when absent), or
     # nil once RMT's challenge for missing credentials is rendered. `halted_by`:
     # the callback RMT authenticates in (Rails' log names it when it halts).

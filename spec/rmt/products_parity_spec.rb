@@ -230,6 +230,42 @@ RSpec.describe "POST and GET /connect/systems/products: RmtRs against RMT's Ruby
     end
   end
 
+  describe "deactivation (API v4)" do
+    def deactivate(body, token: @token)
+      header "System-Token", token
+      delete "/connect/systems/products", body.to_json, "CONTENT_TYPE" => "application/json"
+      @token = last_response.headers["System-Token"] || @token
+      last_response
+    end
+
+    def activated
+      activate(SLES, token: "")
+      [BASESYSTEM, SERVER_APPS].each { |p| activate(p, token: @token) }
+    end
+
+    it "removes a module's activation, answers its service and hands out a new token" do
+      result = expect_parity { activated && deactivate(SERVER_APPS) }
+      expect([result[:status], result[:body]["product"]["identifier"]]).to eq([200, "sle-module-server-applications"])
+      expect(result[:headers]["System-Token"]).to eq("<token>")
+      expect(result[:activations].map { |a| a["service_id"] }).to eq([2600, 2601])
+      expect(RmtRs::Parity.logs[:ruby]).to include("Product 'Server Applications Module 15 SP6 x86_64' deactivated")
+    end
+
+    {
+      "a base product" => [SLES, 'The product "SUSE Linux Enterprise Server" is a base product and cannot be deactivated'],
+      "a module others depend on" =>
+        [BASESYSTEM, 'Cannot deactivate the product "Basesystem Module". Other activated products depend upon it.'],
+      "a product not activated" => [BASESYSTEM.merge(identifier: "sle-module-python3"),
+                                    "Python 3 Module is not yet activated on the system."],
+      "an unknown product" => [SLES.merge(version: "99"), "No product found"]
+    }.each do |name, (body, message)|
+      it "refuses #{name} with RMT's message" do
+        result = expect_parity { activated && deactivate(body) }
+        expect([result[:status], result[:body]["error"], result[:activations].size]).to eq([422, message, 3])
+      end
+    end
+  end
+
   describe "show" do
     it "shows an activated product with its tree, from a JSON body and from the query string" do
       result = expect_parity { activate(SLES, token: "") && show(SLES) }

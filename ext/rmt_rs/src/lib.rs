@@ -107,9 +107,10 @@ fn from_args((login, password, system_token, user_agent, tokens_disabled): Calle
 enum Action {
     Activate,
     Show,
+    Deactivate,
 }
 
-/// A products request; `action` is "activate" or "show", `cloud` nil outside
+/// A products request; `action` is "activate", "show" or "destroy", `cloud` nil outside
 /// the public cloud, else `[identifiers, wait_for_peers]` (identifiers nil or
 /// `[[system_id, identifier_or_nil], ...]`). Answers one of
 /// `["answer", status, json_body, token_header, created_activation, [[level, line], ...], serializer_or_nil,
@@ -128,10 +129,11 @@ fn product_request(
     let action = match action.as_str() {
         "activate" => Action::Activate,
         "show" => Action::Show,
+        "destroy" => Action::Deactivate,
         other => {
             return Err(Error::new(
                 ruby.exception_arg_error(),
-                format!("unknown products action {other:?}: activate or show"),
+                format!("unknown products action {other:?}: activate, show or destroy"),
             ))
         }
     };
@@ -152,6 +154,7 @@ fn product_request(
             match action {
                 Action::Activate => products::activate(engine.pool(), engine.catalog_cache(), &request).await,
                 Action::Show => products::show(engine.pool(), engine.catalog_cache(), &request).await,
+                Action::Deactivate => products::deactivate(engine.pool(), engine.catalog_cache(), &request).await,
             }
         })
     })?;
