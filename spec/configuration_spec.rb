@@ -14,7 +14,7 @@ RSpec.describe RmtRs do
 
   it "refuses a products action it does not know instead of answering it as another" do
     expect { RmtRs::Native.product_request("upgrade", ["SCC_x", "p", nil, nil, false], {}, "https://rmt", nil) }
-      .to raise_error(ArgumentError, 'unknown products action "upgrade": activate, show or destroy')
+      .to raise_error(ArgumentError, 'unknown products action "upgrade": activate, show, destroy or synchronize')
   end
 
   it "treats host localhost as the local socket, as mysql2 does" do

@@ -109,6 +109,14 @@ pub async fn deactivate(pool: &MySqlPool, cache: &CatalogCache, request: &Produc
     authenticated(pool, cache, request, Step::Deactivate(request)).await
 }
 
+/// RMT's `POST /connect/systems/products/synchronize` (API v4): the
+/// activations of the system's products the client no longer lists
+/// (`params["products"]`, each `{identifier, version, arch}`) removed, the
+/// system's products answered.
+pub async fn synchronize(pool: &MySqlPool, cache: &CatalogCache, request: &ProductRequest) -> Result<Outcome> {
+    authenticated(pool, cache, request, Step::Synchronize(request)).await
+}
+
 /// The product tree RMT answers for an activated product.
 pub async fn show(pool: &MySqlPool, cache: &CatalogCache, request: &ProductRequest) -> Result<Outcome> {
     authenticated(pool, cache, request, Step::Show(request)).await
@@ -132,6 +140,7 @@ enum Step<'a> {
     Activate(&'a ProductRequest),
     Show(&'a ProductRequest),
     Deactivate(&'a ProductRequest),
+    Synchronize(&'a ProductRequest),
     Finish { ticket: &'a Ticket, base_url: &'a str, flavor: Flavor },
 }
 
@@ -211,7 +220,9 @@ async fn respond(
     now: Timestamp,
 ) -> Result<Outcome> {
     let request = match step {
-        Step::Activate(request) | Step::Show(request) | Step::Deactivate(request) => *request,
+        Step::Activate(request) | Step::Show(request) | Step::Deactivate(request) | Step::Synchronize(request) => {
+            *request
+        }
         Step::Finish { ticket, base_url, flavor } => {
             let products = catalog::products_with_ids(conn, &[ticket.product_id]).await?;
             let Some(product) = products.first() else {
@@ -258,7 +269,11 @@ async fn authenticated_step(
 ) -> Result<Outcome> {
     let sent = system.token_header;
     if let Step::Deactivate(_) = step {
-        let answer = deactivated(conn, cache, request, system, fresh_token, now).await;
+        let answer = deactivated(conn, &Acting { system, fresh_token, now, cache, request }).await;
+        return as_rmt(answer, token_header, sent);
+    }
+    if let Step::Synchronize(_) = step {
+        let answer = synchronized(conn, &Acting { system, fresh_token, now, cache, request }).await;
         return as_rmt(answer, token_header, sent);
     }
     if let Step::Show(_) = step {
@@ -356,24 +371,26 @@ async fn write_and_answer(
     let created = write_activation(conn, ticket, proxy_byos_mode, now).await?;
     let tree = cache.tree(conn, product).await?;
     let body = tree.service_json(ticket.service_id, product.id, base_url, flavor)?;
-    let token = match ticket.refresh_token {
-        true => Some(refresh_token(conn, ticket.system_id, fresh_token, now).await?),
-        false => None,
-    };
+    let token = refreshed_token(conn, ticket.system_id, ticket.refresh_token, fresh_token, now).await?;
     Ok(Answer { created_activation: created, ..Answer::ok(201, &body, "V3::ServiceSerializer", token) })
+}
+
+/// An action after authentication: the system it acts for, the token it
+/// gets when it is refreshed, the request's instant, the request.
+#[derive(Clone, Copy)]
+struct Acting<'a> {
+    system: &'a Authenticated,
+    fresh_token: &'a str,
+    now: Timestamp,
+    cache: &'a CatalogCache,
+    request: &'a ProductRequest,
 }
 
 /// RMT's `destroy` after authentication: its checks with its messages, the
 /// activation deleted (its callback resets the SCC sync time), the token
 /// refreshed for a token client, the service answered (200).
-async fn deactivated(
-    conn: &mut MySqlConnection,
-    cache: &CatalogCache,
-    request: &ProductRequest,
-    system: &Authenticated,
-    fresh_token: &str,
-    now: Timestamp,
-) -> Result<Answer> {
+async fn deactivated(conn: &mut MySqlConnection, acting: &Acting<'_>) -> Result<Answer> {
+    let Acting { system, fresh_token, now, cache, request } = *acting;
     let product = require_product(conn, &request.params).await?;
     let name = product.name.clone().unwrap_or_default();
     if product.is_base() {
@@ -411,12 +428,75 @@ async fn deactivated(
     reset_scc_sync(conn, system.id, now).await?;
     let tree = cache.tree(conn, &product).await?;
     let body = tree.service_json(service_id, product.id, &request.base_url, request.flavor)?;
-    let token = match system.token_header {
-        true => Some(refresh_token(conn, system.id, fresh_token, now).await?),
-        false => None,
-    };
+    let token = refreshed_token(conn, system.id, system.token_header, fresh_token, now).await?;
     Ok(Answer::ok(200, &body, "V3::ServiceSerializer", token)
         .logged(format!("Product '{}' deactivated", product.friendly_name())))
+}
+
+/// RMT's `synchronize` after authentication.
+async fn synchronized(conn: &mut MySqlConnection, acting: &Acting<'_>) -> Result<Answer> {
+    let Acting { system, fresh_token, now, cache, request } = *acting;
+    let Some(Value::Array(listed)) = param(&request.params, "products") else {
+        return Err(Error::InvalidInput("param is missing or the value is empty: products".into()));
+    };
+    // `@system.products.find_by(identifier:, version: clean_up_version(version), arch:)` for each.
+    let mut kept = Vec::with_capacity(listed.len());
+    for item in listed {
+        let text = |key: &str| item.get(key).and_then(|v| v.column_text(StringColumn::Varchar).ok().flatten());
+        let versions = text("version").map(|v| version_candidates(&v));
+        let version_condition = match &versions {
+            None => "products.version IS NULL".to_string(),
+            Some(list) => format!("products.version IN ({})", catalog::placeholders(list.len())),
+        };
+        let sql = format!(
+            "SELECT DISTINCT products.id FROM products INNER JOIN services ON products.id = services.product_id \
+             INNER JOIN activations ON services.id = activations.service_id \
+             WHERE activations.system_id = ? AND products.identifier <=> ? AND {version_condition} \
+             AND products.arch <=> ? LIMIT 1"
+        );
+        let mut query = sqlx::query_as::<_, (i64,)>(&sql).bind(system.id as i64).bind(text("identifier"));
+        for version in versions.iter().flatten() {
+            query = query.bind(version);
+        }
+        if let Some((id,)) = query.bind(text("arch")).fetch_optional(&mut *conn).await? {
+            kept.push(id as u64);
+        }
+    }
+    let mut log = Vec::new();
+    for product in activated_products(conn, system.id).await?.into_iter().filter(|p| !kept.contains(&p.id)) {
+        let activation: Option<(i64,)> = sqlx::query_as(
+            "SELECT activations.id FROM activations INNER JOIN services ON services.id = activations.service_id \
+             WHERE activations.system_id = ? AND services.product_id = ? LIMIT 1",
+        )
+        .bind(system.id as i64)
+        .bind(product.id as i64)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some((id,)) = activation {
+            sqlx::query("DELETE FROM activations WHERE id = ?").bind(id).execute(&mut *conn).await?;
+            reset_scc_sync(conn, system.id, now).await?;
+        }
+        log.push(format!("Product '{}' de-activated on system {}", product.friendly_name(), system.id));
+    }
+    let mut body = Vec::new();
+    for product in activated_products(conn, system.id).await? {
+        body.push(cache.tree(conn, &product).await?.product_json(product.id, &request.base_url, request.flavor)?);
+    }
+    let token = refreshed_token(conn, system.id, system.token_header, fresh_token, now).await?;
+    let mut answer = Answer::ok(200, &Value::Array(body), "ActiveModel::Serializer::CollectionSerializer", token);
+    for line in log {
+        answer = answer.logged(line);
+    }
+    Ok(answer)
+}
+
+/// `@system.products` as ActiveRecord reads them (its query, its order).
+async fn activated_products(conn: &mut MySqlConnection, system_id: u64) -> Result<Vec<Product>> {
+    let sql = "SELECT DISTINCT `products`.* FROM `products` \
+               INNER JOIN `services` ON `products`.`id` = `services`.`product_id` \
+               INNER JOIN `activations` ON `services`.`id` = `activations`.`service_id` \
+               WHERE `activations`.`system_id` = ?";
+    products_by(conn, sql, system_id).await
 }
 
 async fn show_checked(
@@ -775,9 +855,20 @@ async fn reset_scc_sync(conn: &mut MySqlConnection, system_id: u64, now: Timesta
 }
 
 /// A new system token after an activation, for clients that use tokens.
-async fn refresh_token(conn: &mut MySqlConnection, system_id: u64, token: &str, now: Timestamp) -> Result<String> {
+/// RMT's `refresh_system_token` after an action, for a client that sent
+/// `System-Token` (`refresh`): the fresh token written, and answered.
+async fn refreshed_token(
+    conn: &mut MySqlConnection,
+    system_id: u64,
+    refresh: bool,
+    token: &str,
+    now: Timestamp,
+) -> Result<Option<String>> {
+    if !refresh {
+        return Ok(None);
+    }
     system_auth::update_system(conn, system_id, system_auth::SystemColumn::SystemToken, token, now).await?;
-    Ok(token.to_string())
+    Ok(Some(token.to_string()))
 }
 
 #[cfg(test)]

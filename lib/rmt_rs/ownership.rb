@@ -138,8 +138,10 @@ module RmtRs
       Action.new(controller: PRODUCTS, action: "show", handler: :rmt_rs_show, flavor: :pubcloud,
                  source: PRODUCTS_SOURCE, callbacks: PUBCLOUD_PRODUCTS_CALLBACKS,
                  optional: PUBCLOUD_PRODUCTS_OPTIONAL, models: %w[System Activation]),
-      # API v4 only: product deactivation.
+      # API v4 only: product deactivation and synchronization.
       Action.new(controller: V4_PRODUCTS, action: "destroy", handler: :rmt_rs_deactivate, flavor: :rmt,
+                 source: V4_PRODUCTS_SOURCE, callbacks: PRODUCTS_CALLBACKS, models: %w[System Activation]),
+      Action.new(controller: V4_PRODUCTS, action: "synchronize", handler: :rmt_rs_synchronize, flavor: :rmt,
                  source: V4_PRODUCTS_SOURCE, callbacks: PRODUCTS_CALLBACKS, models: %w[System Activation]),
       # With the engines (data export after an update, scc_proxy and the
       # registry on deregistration) these stay RMT's for now.

@@ -172,6 +172,7 @@ module RmtRs
           .gsub(/SCC_\h{32}/, "<login>")
           .gsub(/\h{8}-\h{4}-4\h{3}-[89ab]\h{3}-\h{12}/, "<token>")
           .gsub(/\bID \d+/, "ID <id>")
+          .gsub(/ on system \d+\z/, " on system <id>")
           .sub(/\A(Could not find system with login \\".*\\" and password \\").*(\\")\z/, '\\1[FILTERED]\\2')
     end
 

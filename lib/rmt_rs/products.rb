@@ -50,6 +50,20 @@ module RmtRs
       call("destroy", login, password, params, base_url, system_token, user_agent, system_tokens, cloud)
     end
 
+    # What RMT's `POST /connect/systems/products/synchronize` (API v4) does:
+    # the same authentication, then the activations of the system's products
+    # missing from `products` (Hashes of identifier, version, arch) removed,
+    # and the system's products answered, their URLs under `base_url`.
+    def synchronize(login:, password:, products:, base_url:, system_token: nil, user_agent: nil, system_tokens: true)
+      raise NotConfigured, "RmtRs is not configured: call RmtRs.configure first" unless Native.configured?
+
+      listed = products.map { |product| product.to_h.slice("identifier", "version", "arch") }
+      outcome(Runtime.measure do
+        Native.product_request("synchronize", caller(login, password, system_token, user_agent, system_tokens),
+                               { "products" => listed }, base_url.to_s, nil)
+      end)
+    end
+
     # A public-cloud activation that passed authentication and RMT's checks:
     # the system's and the product's columns, the System-Token header so far,
     # and the ticket `finish` takes.

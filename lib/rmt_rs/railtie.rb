@@ -223,6 +223,26 @@ module RmtRs
       rmt_rs_products(:deactivate, flavor)
     end
 
+    def rmt_rs_synchronize(_flavor)
+      listed = params.to_unsafe_h["products"]
+      # RMT's `params.require(:products)` and its lookups answer anything but
+      # a list of products named by text (400s, 500s): RMT's own path does.
+      fields = %w[identifier version arch]
+      return FALL_BACK unless listed.is_a?(Array) && listed.any? &&
+                              listed.all? { |p| p.is_a?(Hash) && fields.all? { |f| p[f].nil? || p[f].is_a?(String) } }
+
+      login, password, token = rmt_rs_credentials
+      return unless login
+
+      # RMT renders these URLs under scheme and host only (no port).
+      base_url = URI::HTTP.build(scheme: request.scheme, host: request.host).to_s
+      render_rmt_rs do
+        RmtRs::Products.synchronize(login: login, password: password, products: listed, base_url: base_url,
+                                    system_token: token, user_agent: request.user_agent,
+                                    system_tokens: rmt_rs_system_tokens?)
+      end
+    end
+
     # The basic credentials and the System-Token header (nil when absent), or
     # nil once RMT's challenge for missing credentials is rendered. `halted_by`:
     # the callback RMT authenticates in (Rails' log names it when it halts).

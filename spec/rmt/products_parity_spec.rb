@@ -266,6 +266,32 @@ RSpec.describe "POST and GET /connect/systems/products: RmtRs against RMT's Ruby
     end
   end
 
+  describe "synchronize (API v4)" do
+    def synchronize(products, token: @token)
+      header "System-Token", token
+      post "/connect/systems/products/synchronize", { products: products }.to_json, "CONTENT_TYPE" => "application/json"
+      @token = last_response.headers["System-Token"] || @token
+      last_response
+    end
+
+    it "keeps what the client lists (versions cleaned up as RMT does), removes the rest, answers the products" do
+      result = expect_parity do
+        activate(SLES, token: "")
+        [BASESYSTEM, SERVER_APPS].each { |p| activate(p, token: @token) }
+        synchronize([SLES.merge(version: "15.6-0"), BASESYSTEM])
+      end
+      expect([result[:status], result[:headers]["System-Token"]]).to eq([200, "<token>"])
+      expect(result[:body].map { |p| p["identifier"] }).to eq(%w[SLES sle-module-basesystem])
+      expect(result[:activations].map { |a| a["service_id"] }).to eq([2600, 2601])
+      expect(RmtRs::Parity.logs[:ruby].grep(/de-activated on system/).size).to eq(1)
+    end
+
+    it "leaves to RMT what it refuses: no list, and items that are not products" do
+      expect(expect_parity { activate(SLES) && synchronize(nil) }[:status]).to eq(400)
+      expect(expect_parity { activate(SLES) && synchronize(["SLES"]) }[:status]).to eq(500)
+    end
+  end
+
   describe "show" do
     it "shows an activated product with its tree, from a JSON body and from the query string" do
       result = expect_parity { activate(SLES, token: "") && show(SLES) }

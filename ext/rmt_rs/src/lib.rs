@@ -108,9 +108,10 @@ enum Action {
     Activate,
     Show,
     Deactivate,
+    Synchronize,
 }
 
-/// A products request; `action` is "activate", "show" or "destroy", `cloud` nil outside
+/// A products request; `action` is "activate", "show", "destroy" or "synchronize", `cloud` nil outside
 /// the public cloud, else `[identifiers, wait_for_peers]` (identifiers nil or
 /// `[[system_id, identifier_or_nil], ...]`). Answers one of
 /// `["answer", status, json_body, token_header, created_activation, [[level, line], ...], serializer_or_nil,
@@ -130,10 +131,11 @@ fn product_request(
         "activate" => Action::Activate,
         "show" => Action::Show,
         "destroy" => Action::Deactivate,
+        "synchronize" => Action::Synchronize,
         other => {
             return Err(Error::new(
                 ruby.exception_arg_error(),
-                format!("unknown products action {other:?}: activate, show or destroy"),
+                format!("unknown products action {other:?}: activate, show, destroy or synchronize"),
             ))
         }
     };
@@ -155,6 +157,7 @@ fn product_request(
                 Action::Activate => products::activate(engine.pool(), engine.catalog_cache(), &request).await,
                 Action::Show => products::show(engine.pool(), engine.catalog_cache(), &request).await,
                 Action::Deactivate => products::deactivate(engine.pool(), engine.catalog_cache(), &request).await,
+                Action::Synchronize => products::synchronize(engine.pool(), engine.catalog_cache(), &request).await,
             }
         })
     })?;
