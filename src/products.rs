@@ -507,7 +507,7 @@ async fn show_checked(
 ) -> Result<Value> {
     let product = require_product(conn, &request.params).await?;
     require_mirrored_service(conn, &product).await?;
-    let activated = system_products(conn, system.id).await?;
+    let activated = activated_products(conn, system.id).await?;
     check_base_products(conn, system, &product, Some(&activated)).await?;
     let micro_sibling = product.identifier.as_deref().is_some_and(|i| i.eq_ignore_ascii_case("sles"))
         && activated.iter().any(|p| p.identifier.as_deref().is_some_and(|i| i.to_lowercase().contains("micro")))
@@ -690,17 +690,6 @@ fn no_subscription() -> Error {
     Error::InvalidInput("No subscription found with this registration code".into())
 }
 
-/// The products a system has activated, in activation order.
-async fn system_products(conn: &mut MySqlConnection, system_id: u64) -> Result<Vec<Product>> {
-    let sql = format!(
-        "SELECT {} FROM products INNER JOIN services ON products.id = services.product_id \
-         INNER JOIN activations ON services.id = activations.service_id \
-         WHERE activations.system_id = ? ORDER BY activations.id",
-        catalog::PRODUCT_COLUMNS
-    );
-    Ok(distinct(products_by(conn, &sql, system_id).await?))
-}
-
 /// The products `sql` selects for one id.
 async fn products_by(conn: &mut MySqlConnection, sql: &str, id: u64) -> Result<Vec<Product>> {
     sqlx::query(sql).bind(id as i64).fetch_all(&mut *conn).await?.iter().map(Product::from_row).collect()
@@ -745,7 +734,7 @@ async fn check_base_products(
     let activated = match activated {
         Some(list) => list,
         None => {
-            loaded = system_products(conn, system.id).await?;
+            loaded = activated_products(conn, system.id).await?;
             &loaded
         }
     };

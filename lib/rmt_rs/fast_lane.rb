@@ -124,12 +124,11 @@ module RmtRs
         "#{method} #{path} has no route"
       end
 
-      # Whether RMT's connect API has system tokens switched on (RMT's own
-      # predicate, which reads RMT's settings on every request).
+      # Whether RMT's connect API has system tokens switched on, as the
+      # controller path asks (RMT's own predicate, which reads RMT's settings
+      # on every request).
       def system_tokens?(controller)
-        klass = Object.const_get(controller)
-        predicate = klass.private_method_defined?(:system_tokens_enabled?) || klass.method_defined?(:system_tokens_enabled?)
-        predicate ? klass.allocate.send(:system_tokens_enabled?) : true
+        Object.const_get(controller).allocate.send(:rmt_rs_system_tokens?)
       end
 
       private

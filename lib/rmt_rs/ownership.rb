@@ -57,7 +57,7 @@ module RmtRs
     # and the block that authenticates zypper's refresh.
     SERVICES_CALLBACKS = [
       [:before, :authenticate_system, "app/controllers/application_controller.rb"],
-      [:before, :proc, "app/controllers/services_controller.rb"]
+      [:before, :proc, SERVICES_SOURCE]
     ].freeze
     # With the engines: scc_proxy's authentication; the engines' activation
     # checks, which RmtRs runs between its checks and its write
@@ -77,7 +77,7 @@ module RmtRs
     # [chain, kind, name, file] of the app-defined callbacks of the models RmtRs writes.
     # System's blocks: `before_update` clears the SCC sync time (RmtRs does
     # the same on every update it makes), `after_destroy` records a
-    # deregistration (RmtRs destroys no system).
+    # deregistration (so does RmtRs's deregistration).
     MODEL_CALLBACKS = {
       "System" => [[:initialize, :after, :init, "app/models/system.rb"],
                    [:update, :before, :proc, "app/models/system.rb"],

@@ -55,13 +55,9 @@ module RmtRs
     # missing from `products` (Hashes of identifier, version, arch) removed,
     # and the system's products answered, their URLs under `base_url`.
     def synchronize(login:, password:, products:, base_url:, system_token: nil, user_agent: nil, system_tokens: true)
-      raise NotConfigured, "RmtRs is not configured: call RmtRs.configure first" unless Native.configured?
-
       listed = products.map { |product| product.to_h.slice("identifier", "version", "arch") }
-      outcome(Runtime.measure do
-        Native.product_request("synchronize", caller(login, password, system_token, user_agent, system_tokens),
-                               { "products" => listed }, base_url.to_s, nil)
-      end)
+      answered(:product_request, "synchronize", caller(login, password, system_token, user_agent, system_tokens),
+               { "products" => listed }, base_url.to_s, nil)
     end
 
     # A public-cloud activation that passed authentication and RMT's checks:
@@ -100,12 +96,12 @@ module RmtRs
       [login.to_s, password&.to_s, system_token&.to_s, user_agent&.to_s, !system_tokens]
     end
 
-    # The binding's `method` for this caller (and `args`), timed, as a
-    # Response: how every endpoint past the products calls into Rust.
-    def answered(method, caller, *args)
+    # The binding's `method` with `args`, timed, as a Response: how every
+    # endpoint past activation and the tree calls into Rust.
+    def answered(method, *args)
       raise NotConfigured, "RmtRs is not configured: call RmtRs.configure first" unless Native.configured?
 
-      outcome(Runtime.measure { Native.public_send(method, caller, *args) })
+      outcome(Runtime.measure { Native.public_send(method, *args) })
     end
 
     # The binding's answer as a Response (or a Checked), for every endpoint

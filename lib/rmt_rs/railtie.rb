@@ -141,16 +141,21 @@ module RmtRs
     end
 
     def render_answer(answer)
-      answer.log.each { |level, line| logger&.public_send(level, line) }
-      answer.headers.each { |name, value| response.headers[name] = value }
-      # Rendered as text (the same JSON RMT renders), so that the only render
-      # notification is the one RMT's serializer sends.
+      logged_with_headers(answer)
       # RMT's `respond_with` of an update or a deregistration: no content,
       # nothing rendered.
       return head(:no_content) if answer.status == 204
 
+      # Rendered as text (the same JSON RMT renders), so that the only render
+      # notification is the one RMT's serializer sends.
       body = answer.body.is_a?(String) ? answer.body : answer.body.to_json
       Rendering.serialized(answer.serializer) { render json: body, status: answer.status }
+    end
+
+    # The lines RMT's action logs, and the headers it sets.
+    def logged_with_headers(answer)
+      answer.log.each { |level, line| logger&.public_send(level, line) }
+      answer.headers.each { |name, value| response.headers[name] = value }
     end
   end
 
@@ -244,11 +249,13 @@ module RmtRs
     end
 
     # The basic credentials and the System-Token header (nil when absent), or
-    # nil once RMT's challenge for missing credentials is rendered. `halted_by`:
-    # the callback RMT authenticates in (Rails' log names it when it halts).
-    def rmt_rs_credentials(halted_by = :authenticate_system)
+    # nil once RMT's challenge for missing credentials is rendered. The block,
+    # when given, names the callback RMT authenticates in (Rails' log names it
+    # when it halts; default authenticate_system).
+    def rmt_rs_credentials
       basic = ActionController::HttpAuthentication::Basic
       unless basic.has_basic_credentials?(request)
+        halted_by = block_given? ? yield : :authenticate_system
         ActiveSupport::Notifications.instrument("halted_callback.action_controller", filter: halted_by)
         basic.authentication_request(self, "RMT API", nil)
         return nil
@@ -304,8 +311,9 @@ module RmtRs
       if zypper_request?
         # RMT authenticates zypper in a before_action block, the only one
         # there (Ownership checked the callbacks).
-        block = self.class._process_action_callbacks.find { |c| c.kind == :before && c.raw_filter.is_a?(Proc) }
-        login, password, token = rmt_rs_credentials(block&.raw_filter)
+        login, password, token = rmt_rs_credentials do
+          self.class._process_action_callbacks.find { |c| c.kind == :before && c.raw_filter.is_a?(Proc) }&.raw_filter
+        end
         return unless login
       end
       render_xml_answer(rmt_rs_answer do
@@ -334,8 +342,7 @@ module RmtRs
     def render_xml_answer(answer)
       return render_answer(answer) unless [200, 404].include?(answer.status)
 
-      answer.log.each { |level, line| logger&.public_send(level, line) }
-      answer.headers.each { |name, value| response.headers[name] = value }
+      logged_with_headers(answer)
       render xml: answer.body, status: answer.status
     end
 
