@@ -24,9 +24,20 @@ pub struct Answer {
     /// The lines RMT's action logs at info level or above while answering
     /// (its authentication's, say), in order; the host writes them to its log.
     pub log: Vec<(LogLevel, String)>,
-    /// The serializer RMT renders the body with (the request log's
-    /// "Rendered … with …" line); `None` for a Hash rendered as is (errors).
-    pub serializer: Option<&'static str>,
+    /// How RMT renders the body (the request log's "Rendered … with …" lines).
+    pub rendering: Rendering,
+}
+
+/// How RMT renders an answer's body, as ActiveModelSerializers reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rendering {
+    /// An object rendered with this serializer: one render notification.
+    Serializer(&'static str),
+    /// A Hash rendered as is (RMT's errors): the Null serializer's notification.
+    AsIs,
+    /// JSON text RMT builds itself, serializing `times` collections with
+    /// this serializer first (one notification each; rendering text sends none).
+    Text { serializer: &'static str, times: usize },
 }
 
 /// The level of a line RMT logs.
@@ -68,30 +79,41 @@ impl Answer {
             ])
         };
         let token_header = system_token.is_some();
-        Answer::new(status, to_rails_json(Some(&body)), None, system_token, token_header)
+        Answer::new(status, to_rails_json(Some(&body)), Rendering::AsIs, system_token, token_header)
     }
 
     /// A success, rendered by RMT with `serializer`.
     pub fn ok(status: u16, body: &Value, serializer: &'static str, system_token: Option<String>) -> Answer {
         let token_header = system_token.is_some();
-        Answer::new(status, to_rails_json(Some(body)), Some(serializer), system_token, token_header)
+        Answer::new(status, to_rails_json(Some(body)), Rendering::Serializer(serializer), system_token, token_header)
+    }
+
+    /// A list of collections RMT serializes one by one with `serializer` and
+    /// renders as JSON text (`render json: paths.map { … }.to_json`).
+    pub(crate) fn collections(status: u16, collections: &Value, serializer: &'static str) -> Answer {
+        let times = match collections {
+            Value::Array(items) => items.len(),
+            _ => 1,
+        };
+        let rendering = Rendering::Text { serializer, times };
+        Answer::new(status, to_rails_json(Some(collections)), rendering, None, false)
     }
 
     /// An XML document RMT renders (`render xml:`).
     pub(crate) fn xml(status: u16, body: String) -> Answer {
-        Answer::new(status, body, None, None, false)
+        Answer::new(status, body, Rendering::AsIs, None, false)
     }
 
     /// RMT's `head :no_content` (an update), with the `System-Token` header
     /// when `token_header`.
     pub(crate) fn no_content(system_token: Option<String>, token_header: bool) -> Answer {
-        Answer::new(204, String::new(), None, system_token, token_header)
+        Answer::new(204, String::new(), Rendering::AsIs, system_token, token_header)
     }
 
     fn new(
         status: u16,
         body: String,
-        serializer: Option<&'static str>,
+        rendering: Rendering,
         system_token: Option<String>,
         token_header: bool,
     ) -> Answer {
@@ -103,7 +125,7 @@ impl Answer {
             created_activation: false,
             headers: Vec::new(),
             log: Vec::new(),
-            serializer,
+            rendering,
         }
     }
 

@@ -12,10 +12,11 @@ use crate::urls;
 use crate::value::Value;
 
 /// A `products` row.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Product {
     pub id: u64,
     pub name: Option<String>,
+    pub shortname: Option<String>,
     pub identifier: Option<String>,
     pub former_identifier: Option<String>,
     pub version: Option<String>,
@@ -31,7 +32,7 @@ pub struct Product {
     pub eula_url: Option<String>,
 }
 
-pub const PRODUCT_COLUMNS: &str = "products.id, products.name, products.identifier, products.former_identifier, \
+pub const PRODUCT_COLUMNS: &str = "products.id, products.name, products.shortname, products.identifier, products.former_identifier, \
     products.version, products.release_type, products.release_stage, products.arch, products.friendly_version, \
     products.product_class, products.product_type, products.cpe, products.free, products.description, products.eula_url";
 
@@ -40,6 +41,7 @@ impl Product {
         Ok(Product {
             id: row.try_get::<i64, _>("id")? as u64,
             name: row.try_get("name")?,
+            shortname: row.try_get("shortname")?,
             identifier: row.try_get("identifier")?,
             former_identifier: row.try_get("former_identifier")?,
             version: row.try_get("version")?,
@@ -87,6 +89,7 @@ impl Product {
         vec![
             ("id".into(), Value::Integer(self.id.to_string())),
             ("name".into(), text(&self.name)),
+            ("shortname".into(), text(&self.shortname)),
             ("identifier".into(), text(&self.identifier)),
             ("former_identifier".into(), text(&self.former_identifier)),
             ("version".into(), text(&self.version)),
@@ -111,15 +114,20 @@ impl Product {
         self.product_type.as_deref() == Some("extension")
     }
 
-    /// The enum name Rails reads for `product_type` ("" for an unknown value).
-    fn product_type_name(&self) -> &'static str {
+    /// The enum name Rails reads for `product_type` (none for NULL or an unknown value).
+    pub fn product_type_enum(&self) -> Option<&'static str> {
         match self.product_type.as_deref() {
-            Some("base") => "base",
-            Some("module") => "module",
-            Some("extension") => "extension",
-            Some("SaaS") => "saas",
-            _ => "",
+            Some("base") => Some("base"),
+            Some("module") => Some("module"),
+            Some("extension") => Some("extension"),
+            Some("SaaS") => Some("saas"),
+            _ => None,
         }
+    }
+
+    /// `product_type.to_s` as the product serializer renders it.
+    fn product_type_name(&self) -> &'static str {
+        self.product_type_enum().unwrap_or_default()
     }
 }
 
@@ -173,6 +181,15 @@ pub async fn products_with_ids(conn: &mut MySqlConnection, ids: &[u64]) -> Resul
     let mut query = sqlx::query(&sql);
     for id in ids {
         query = query.bind(*id as i64);
+    }
+    query.fetch_all(&mut *conn).await?.iter().map(Product::from_row).collect()
+}
+
+/// The products `sql` selects with these values bound in order.
+pub async fn products_by(conn: &mut MySqlConnection, sql: &str, binds: &[u64]) -> Result<Vec<Product>> {
+    let mut query = sqlx::query(sql);
+    for value in binds {
+        query = query.bind(*value as i64);
     }
     query.fetch_all(&mut *conn).await?.iter().map(Product::from_row).collect()
 }

@@ -18,6 +18,7 @@ pub mod error;
 pub mod fast_lane;
 pub mod flavor;
 pub mod fork;
+pub mod migrations;
 pub mod products;
 pub mod profiles;
 pub mod rails_json;

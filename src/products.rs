@@ -22,12 +22,14 @@ use crate::clock::Timestamp;
 use crate::engine;
 use crate::error::{code, Error, Result, NO_LONGER_EXISTS};
 use crate::flavor::Flavor;
+use crate::migrations;
 use crate::system_auth::{self, Authenticated, Caller, Found};
 use crate::transaction::{self, Attempt, Work};
 use crate::value::{StringColumn, Value};
 
 /// The request parameters RMT's products controller reads.
-pub const REQUEST_PARAMS: [&str; 5] = ["identifier", "version", "arch", "token", "payload"];
+pub const REQUEST_PARAMS: [&str; 7] =
+    ["identifier", "version", "arch", "token", "payload", "installed_products", "target_base_product"];
 
 /// A request to the products endpoints. `params` holds the request parameters
 /// RMT reads ([`REQUEST_PARAMS`]) as sent.
@@ -117,6 +119,18 @@ pub async fn synchronize(pool: &MySqlPool, cache: &CatalogCache, request: &Produ
     authenticated(pool, cache, request, Step::Synchronize(request)).await
 }
 
+/// RMT's `POST /connect/systems/products/migrations` and `offline_migrations`:
+/// the migration paths of the installed products the client lists
+/// (`params["installed_products"]`; offline also `target_base_product`).
+pub async fn migrations(
+    pool: &MySqlPool,
+    cache: &CatalogCache,
+    request: &ProductRequest,
+    kind: migrations::Kind,
+) -> Result<Outcome> {
+    authenticated(pool, cache, request, Step::Migrations(request, kind)).await
+}
+
 /// The product tree RMT answers for an activated product.
 pub async fn show(pool: &MySqlPool, cache: &CatalogCache, request: &ProductRequest) -> Result<Outcome> {
     authenticated(pool, cache, request, Step::Show(request)).await
@@ -141,6 +155,7 @@ enum Step<'a> {
     Show(&'a ProductRequest),
     Deactivate(&'a ProductRequest),
     Synchronize(&'a ProductRequest),
+    Migrations(&'a ProductRequest, migrations::Kind),
     Finish { ticket: &'a Ticket, base_url: &'a str, flavor: Flavor },
 }
 
@@ -220,9 +235,11 @@ async fn respond(
     now: Timestamp,
 ) -> Result<Outcome> {
     let request = match step {
-        Step::Activate(request) | Step::Show(request) | Step::Deactivate(request) | Step::Synchronize(request) => {
-            *request
-        }
+        Step::Activate(request)
+        | Step::Show(request)
+        | Step::Deactivate(request)
+        | Step::Synchronize(request)
+        | Step::Migrations(request, _) => *request,
         Step::Finish { ticket, base_url, flavor } => {
             let products = catalog::products_with_ids(conn, &[ticket.product_id]).await?;
             let Some(product) = products.first() else {
@@ -268,20 +285,27 @@ async fn authenticated_step(
     now: Timestamp,
 ) -> Result<Outcome> {
     let sent = system.token_header;
-    if let Step::Deactivate(_) = step {
-        let answer = deactivated(conn, &Acting { system, fresh_token, now, cache, request }).await;
-        return as_rmt(answer, token_header, sent);
-    }
-    if let Step::Synchronize(_) = step {
-        let answer = synchronized(conn, &Acting { system, fresh_token, now, cache, request }).await;
-        return as_rmt(answer, token_header, sent);
-    }
-    if let Step::Show(_) = step {
-        let shown = show_checked(conn, cache, request, system).await;
-        let answer = shown
-            .map(|body| Answer::ok(200, &body, "V3::ProductSerializer", token_header.clone()).with_token_header(sent));
-        return as_rmt(answer, token_header, sent);
-    }
+    let acting = Acting { system, fresh_token, now, cache, request };
+    let answer = match step {
+        Step::Deactivate(_) => deactivated(conn, &acting).await,
+        Step::Synchronize(_) => synchronized(conn, &acting).await,
+        Step::Migrations(_, kind) => migrated(conn, &acting, *kind)
+            .await
+            .map(|answer| Answer { system_token: token_header.clone(), ..answer }.with_token_header(sent)),
+        Step::Show(_) => show_checked(conn, cache, request, system)
+            .await
+            .map(|body| Answer::ok(200, &body, "V3::ProductSerializer", token_header.clone()).with_token_header(sent)),
+        Step::Activate(_) => return activated(conn, &acting, token_header).await,
+        Step::Finish { .. } => Err(Error::Internal("A finished activation authenticates no one".into())),
+    };
+    as_rmt(answer, token_header, sent)
+}
+
+/// RMT's activation after authentication: its checks, then (outside the
+/// public cloud) the write and the service answered.
+async fn activated(conn: &mut MySqlConnection, acting: &Acting<'_>, token_header: Option<String>) -> Result<Outcome> {
+    let Acting { system, fresh_token, now, cache, request } = *acting;
+    let sent = system.token_header;
     let (product, ticket) = match check_activation(conn, request, system, now).await {
         Ok(checked) => checked,
         Err(e) => return as_rmt(Err(e), token_header, sent),
@@ -490,13 +514,46 @@ async fn synchronized(conn: &mut MySqlConnection, acting: &Acting<'_>) -> Result
     Ok(answer)
 }
 
+/// RMT's `migrations` / `offline_migrations` after authentication: the
+/// listed products RMT finds (the others dropped, as RMT drops them), the
+/// engine's paths rendered as RMT renders them (a JSON string, no serializer).
+async fn migrated(conn: &mut MySqlConnection, acting: &Acting<'_>, kind: migrations::Kind) -> Result<Answer> {
+    let params = &acting.request.params;
+    let required: &[&str] = match kind {
+        migrations::Kind::Online => &["installed_products"],
+        migrations::Kind::Offline => &["installed_products", "target_base_product"],
+    };
+    require_params(params, required)?;
+    let Some(Value::Array(listed)) = param(params, "installed_products") else {
+        return Err(Error::InvalidInput("installed_products must be a list of products".into()));
+    };
+    let mut installed = Vec::with_capacity(listed.len());
+    for item in listed {
+        installed.extend(migrations::listed_product(conn, item).await?);
+    }
+    let activated = activated_products(conn, acting.system.id).await?;
+    let system = migrations::System { activated: &activated, installed: &installed };
+    let paths = match kind {
+        migrations::Kind::Online => migrations::online(conn, &system).await?,
+        migrations::Kind::Offline => {
+            let target = match param(params, "target_base_product") {
+                Some(listed) => migrations::listed_product(conn, listed).await?,
+                None => None,
+            };
+            migrations::offline(conn, &system, target.as_ref()).await?
+        }
+    };
+    let body = migrations::paths_json(conn, &paths).await?;
+    Ok(Answer::collections(200, &body, "ActiveModel::Serializer::CollectionSerializer"))
+}
+
 /// `@system.products` as ActiveRecord reads them (its query, its order).
 async fn activated_products(conn: &mut MySqlConnection, system_id: u64) -> Result<Vec<Product>> {
     let sql = "SELECT DISTINCT `products`.* FROM `products` \
                INNER JOIN `services` ON `products`.`id` = `services`.`product_id` \
                INNER JOIN `activations` ON `services`.`id` = `activations`.`service_id` \
                WHERE `activations`.`system_id` = ?";
-    products_by(conn, sql, system_id).await
+    catalog::products_by(conn, sql, &[system_id]).await
 }
 
 async fn show_checked(
@@ -690,11 +747,6 @@ fn no_subscription() -> Error {
     Error::InvalidInput("No subscription found with this registration code".into())
 }
 
-/// The products `sql` selects for one id.
-async fn products_by(conn: &mut MySqlConnection, sql: &str, id: u64) -> Result<Vec<Product>> {
-    sqlx::query(sql).bind(id as i64).fetch_all(&mut *conn).await?.iter().map(Product::from_row).collect()
-}
-
 fn distinct(products: Vec<Product>) -> Vec<Product> {
     let mut seen = Vec::with_capacity(products.len());
     for product in products {
@@ -726,7 +778,7 @@ async fn check_base_products(
             catalog::PRODUCT_COLUMNS
         )
     };
-    let bases = products_by(conn, &edge_products("product_id"), product.id).await?;
+    let bases = catalog::products_by(conn, &edge_products("product_id"), &[product.id]).await?;
     if product.is_extension() && bases.iter().any(Product::is_extension) {
         return Ok(());
     }
@@ -747,7 +799,7 @@ async fn check_base_products(
             names(&bases)
         )));
     }
-    let roots = distinct(products_by(conn, &edge_products("root_product_id"), product.id).await?);
+    let roots = distinct(catalog::products_by(conn, &edge_products("root_product_id"), &[product.id]).await?);
     if !has_any(&roots) {
         let system_base = activated.iter().find(|p| p.is_base()).map(Product::friendly_name).unwrap_or_default();
         let name = product.friendly_name();

@@ -122,6 +122,16 @@ module RmtRs
     SYSTEMS = "Api::Connect::V3::Systems::SystemsController"
     SERVICES = "ServicesController"
     ACTIVATIONS = "Api::Connect::V3::Systems::ActivationsController"
+    MIGRATION_ENGINE = "app/models/migration_engine.rb"
+    MIGRATION_ANSWERS = [
+      *%i[generate online_migrations offline_migrations migration_targets add_migration_extras add_python2_module
+          sort_migrations sort_migration].map { |method| ["MigrationEngine", method, MIGRATION_ENGINE] },
+      *%i[available_for? mirror? friendly_name].map { |method| ["Product", method, "app/models/product.rb"] },
+      ["Product.singleton_class", :modules_for_migration, "app/models/product.rb"],
+      ["V3::UpgradePathItemSerializer", :available, "app/serializers/v3/upgrade_path_item_serializer.rb"],
+      *%i[migration_paths_as_json installed_products product_from_hash].map { |m| [PRODUCTS, m, PRODUCTS_SOURCE] }
+    ].freeze
+
     ACTIONS = [
       Action.new(controller: ANNOUNCE, action: "announce_system", handler: :rmt_rs_announce, flavor: :rmt,
                  source: ANNOUNCE_SOURCE, callbacks: [], models: %w[System Profile SystemProfile]),
@@ -138,6 +148,14 @@ module RmtRs
       Action.new(controller: PRODUCTS, action: "show", handler: :rmt_rs_show, flavor: :pubcloud,
                  source: PRODUCTS_SOURCE, callbacks: PUBCLOUD_PRODUCTS_CALLBACKS,
                  optional: PUBCLOUD_PRODUCTS_OPTIONAL, models: %w[System Activation]),
+      # Migration paths (read-only): RMT's MigrationEngine and the serializer
+      # of a path's products shape the answer.
+      *%i[rmt pubcloud].product(%w[migrations offline_migrations]).map do |flavor, action|
+        Action.new(controller: PRODUCTS, action: action, handler: :"rmt_rs_#{action}", flavor: flavor,
+                   source: PRODUCTS_SOURCE, callbacks: flavor == :rmt ? PRODUCTS_CALLBACKS : PUBCLOUD_PRODUCTS_CALLBACKS,
+                   optional: flavor == :rmt ? nil : PUBCLOUD_PRODUCTS_OPTIONAL, models: %w[System],
+                   answers: MIGRATION_ANSWERS)
+      end,
       # API v4 only: product deactivation and synchronization.
       Action.new(controller: V4_PRODUCTS, action: "destroy", handler: :rmt_rs_deactivate, flavor: :rmt,
                  source: V4_PRODUCTS_SOURCE, callbacks: PRODUCTS_CALLBACKS, models: %w[System Activation]),

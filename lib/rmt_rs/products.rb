@@ -5,7 +5,9 @@ module RmtRs
   module Products
     # The request parameters RMT's products controller reads (the core's
     # products::REQUEST_PARAMS).
-    PARAMS = %w[identifier version arch token payload].freeze
+    PARAMS = %w[identifier version arch token payload installed_products target_base_product].freeze
+    # The fields RMT reads of a product a migration request lists.
+    LISTED_FIELDS = %w[identifier version arch release_type].freeze
 
     module_function
 
@@ -58,6 +60,38 @@ module RmtRs
       listed = products.map { |product| product.to_h.slice("identifier", "version", "arch") }
       answered(:product_request, "synchronize", caller(login, password, system_token, user_agent, system_tokens),
                { "products" => listed }, base_url.to_s, nil)
+    end
+
+    # What RMT's `POST /connect/systems/products/migrations` does: the same
+    # authentication, then the online migration paths of the products listed
+    # in params["installed_products"] (Hashes of identifier, version, arch and
+    # optionally release_type), as RMT's MigrationEngine finds them: a JSON
+    # list of paths, each a list of products, base first.
+    def migrations(login:, password:, params:, base_url: "", system_token: nil, user_agent: nil, system_tokens: true,
+                   cloud: nil, &identify)
+      call("migrations", login, password, params, base_url, system_token, user_agent, system_tokens, cloud, &identify)
+    end
+
+    # What RMT's `POST /connect/systems/products/offline_migrations` does:
+    # the offline paths to params["target_base_product"].
+    def offline_migrations(login:, password:, params:, base_url: "", system_token: nil, user_agent: nil,
+                           system_tokens: true, cloud: nil, &identify)
+      call("offline_migrations", login, password, params, base_url, system_token, user_agent, system_tokens, cloud,
+           &identify)
+    end
+
+    # Whether RMT's migration actions read `params` as RmtRs does: no legacy
+    # payload, a list of installed products (or none), products named by text.
+    # Anything else makes RMT's actions fail (500) or read the payload, so
+    # RMT's own path answers it.
+    def migration_request?(params, offline:)
+      named = ->(product) { product.is_a?(Hash) && LISTED_FIELDS.all? { |f| [NilClass, String].include?(product[f].class) } }
+      installed = params["installed_products"]
+      return false if params.key?("payload")
+      return false unless installed.nil? ? !params.key?("installed_products") : installed.is_a?(Array)
+      return false unless installed.to_a.all? { |item| !item.is_a?(Hash) || named.call(item) }
+
+      !offline || !params.key?("target_base_product") || named.call(params["target_base_product"])
     end
 
     # A public-cloud activation that passed authentication and RMT's checks:

@@ -114,9 +114,17 @@ module RmtRs
     # render notification as RMT's render would send it (the log's "Rendered
     # V3::ServiceSerializer with …" line): with `serializer`, the name of the
     # serializer RMT renders the body with, or for a Hash rendered as is
-    # (RMT's errors) the Null serializer.
+    # (RMT's errors) the Null serializer; for JSON text RMT serialized
+    # `times` collections into itself, [serializer, times]: a notification for
+    # each, none for rendering the text.
     def self.serialized(serializer, &block)
       return yield unless defined?(::ActiveModelSerializers::Logging::RENDER_EVENT)
+
+      if serializer.is_a?(Array)
+        name, times = serializer
+        times.times { serialized(name) { nil } }
+        return yield
+      end
 
       payload = if serializer
                   { serializer: Object.const_get(serializer),
@@ -226,6 +234,21 @@ module RmtRs
 
     def rmt_rs_deactivate(flavor)
       rmt_rs_products(:deactivate, flavor)
+    end
+
+    def rmt_rs_migrations(flavor)
+      rmt_rs_migration_paths(:migrations, flavor)
+    end
+
+    def rmt_rs_offline_migrations(flavor)
+      rmt_rs_migration_paths(:offline_migrations, flavor)
+    end
+
+    def rmt_rs_migration_paths(action, flavor)
+      offline = action == :offline_migrations
+      return FALL_BACK unless RmtRs::Products.migration_request?(params.to_unsafe_h, offline: offline)
+
+      rmt_rs_products(action, flavor)
     end
 
     def rmt_rs_synchronize(_flavor)

@@ -61,6 +61,31 @@ module ParityHelpers
     end
   end
 
+  # Runs `steps` (which send requests and return the last response) on both
+  # paths, each from a freshly announced system (announced as SUSEConnect
+  # announces, `announce` added to the body) with its credentials set.
+  def as_new_system(accept: V4, hwinfo: { cpus: 2, arch: "x86_64" }, announce: {}, &steps)
+    RmtRs::Parity.on_both_paths do
+      %w[Authorization System-Token].each { |name| header name, nil }
+      header "Accept", accept
+      header "User-Agent", "SUSEConnect/1.14.0"
+      post "/connect/subscriptions/systems", { hostname: "vm", hwinfo: hwinfo }.merge(announce).to_json,
+           "CONTENT_TYPE" => "application/json"
+      @credentials = JSON.parse(last_response.body)
+      basic_authorize @credentials["login"], @credentials["password"]
+      instance_exec(&steps)
+      last_response
+    end
+  end
+
+  # The outcomes (answers and rows) and RMT's log lines the same on RmtRs's
+  # path as on RMT's; RMT's outcome.
+  def expect_same(outcomes)
+    expect(outcomes[:rust]).to eq(outcomes[:ruby])
+    expect(RmtRs::Parity.logs[:rust]).to eq(RmtRs::Parity.logs[:ruby])
+    outcomes[:ruby]
+  end
+
   # With the fast lane in the app (RMT_RS_FAST_LANE=1 at boot): its outcome
   # is the controller path's, and it answered the requests of `actions`
   # itself (`answered`) or left them to Rails. Its log is RMT's own where RMT

@@ -9,29 +9,12 @@ RSpec.describe "POST and GET /connect/systems/products: RmtRs against RMT's Ruby
 
   SERVER_APPS = { identifier: "sle-module-server-applications", version: "15.6", arch: "x86_64" }.freeze
 
-  # Runs `steps` (which send requests and return the last response) on both
-  # paths, each from a freshly announced system with its credentials set.
-  def on_both(accept: ParityHelpers::V4, hwinfo: { cpus: 2, arch: "x86_64" }, &steps)
-    RmtRs::Parity.on_both_paths do
-      %w[Authorization System-Token].each { |name| header name, nil }
-      header "Accept", accept
-      header "User-Agent", "SUSEConnect/1.14.0"
-      post "/connect/subscriptions/systems", { hostname: "vm", hwinfo: hwinfo }.to_json, "CONTENT_TYPE" => "application/json"
-      @credentials = JSON.parse(last_response.body)
-      basic_authorize @credentials["login"], @credentials["password"]
-      instance_exec(&steps)
-      last_response
-    end
-  end
-
   # Outcomes and RMT's log lines the same on every path; `fast_lane`: whether
   # the fast lane (when the run has it) answers the products requests itself.
   def expect_parity(fast_lane: true, **options, &steps)
-    outcomes = on_both(**options, &steps)
-    expect(outcomes[:rust]).to eq(outcomes[:ruby])
-    expect(RmtRs::Parity.logs[:rust]).to eq(RmtRs::Parity.logs[:ruby])
+    outcomes = as_new_system(**options, &steps)
     expect_fast_lane(outcomes, answered: fast_lane, actions: %w[activate show])
-    outcomes[:ruby]
+    expect_same(outcomes)
   end
 
   describe "activate" do
@@ -336,7 +319,7 @@ RSpec.describe "POST and GET /connect/systems/products: RmtRs against RMT's Ruby
   end
 
   it "starts from an empty hwinfo for a system announced without one, where RMT fails with 500" do
-    outcomes = on_both(hwinfo: nil) { activate(SLES) }
+    outcomes = as_new_system(hwinfo: nil) { activate(SLES) }
     expect(outcomes[:ruby][:status]).to eq(500) # NoMethodError: JSON.parse("null").symbolize_keys
     expect(outcomes[:rust][:status]).to eq(201)
     expect(outcomes[:rust][:systems].first["system_information"]).to eq('{"user_agent":"SUSEConnect/1.14.0"}')

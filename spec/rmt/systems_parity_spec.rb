@@ -13,25 +13,14 @@ RSpec.describe "PUT and DELETE /connect/systems: RmtRs against RMT's Ruby path",
 
   # Announces (with `profiles`), activates SLES with a token, then runs `steps`.
   def on_both(accept: ParityHelpers::V4, profiles: PROFILES, token: "", &steps)
-    RmtRs::Parity.on_both_paths do
-      %w[Authorization System-Token].each { |name| header name, nil }
-      header "Accept", accept
-      header "User-Agent", "SUSEConnect/1.14.0"
-      post "/connect/subscriptions/systems", { hostname: "vm", hwinfo: { cpus: 2, arch: "x86_64" },
-                                               system_profiles: profiles }.to_json, "CONTENT_TYPE" => "application/json"
-      credentials = JSON.parse(last_response.body)
-      basic_authorize credentials["login"], credentials["password"]
+    as_new_system(accept: accept, announce: { system_profiles: profiles }) do
       activate(SLES, token: token) unless token.nil?
       instance_exec(&steps)
-      last_response
     end
   end
 
   def expect_parity(**options, &steps)
-    outcomes = on_both(**options, &steps)
-    expect(outcomes[:rust]).to eq(outcomes[:ruby])
-    expect(RmtRs::Parity.logs[:rust]).to eq(RmtRs::Parity.logs[:ruby])
-    outcomes[:ruby]
+    expect_same(on_both(**options, &steps))
   end
 
   # connect-ng's keepalive body; `token` as for `activate`.

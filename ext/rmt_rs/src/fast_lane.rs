@@ -104,7 +104,7 @@ fn rack_answer(ruby: &Ruby, answer: Answer) -> RArray {
         ruby.into_value(answer.body),
         ruby.into_value(headers),
         ruby.into_value(crate::log_lines(answer.log)),
-        ruby.into_value(answer.serializer),
+        crate::rendering(ruby, answer.rendering),
     ])
 }
 

@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use magnus::{function, prelude::*, Error, RArray, Ruby};
 use rmt_rs_core::announce::PaygInstance;
-use rmt_rs_core::answer::LogLevel;
+use rmt_rs_core::answer::{LogLevel, Rendering};
 use rmt_rs_core::engine::ProcessEngine;
+use rmt_rs_core::migrations;
 use rmt_rs_core::products::{Outcome, Ticket};
 use rmt_rs_core::services::{self, ServiceRequest};
 use rmt_rs_core::systems::{self, SystemUpdate};
@@ -109,9 +110,11 @@ enum Action {
     Show,
     Deactivate,
     Synchronize,
+    Migrations(migrations::Kind),
 }
 
-/// A products request; `action` is "activate", "show", "destroy" or "synchronize", `cloud` nil outside
+/// A products request; `action` is "activate", "show", "destroy", "synchronize", "migrations" or
+/// "offline_migrations", `cloud` nil outside
 /// the public cloud, else `[identifiers, wait_for_peers]` (identifiers nil or
 /// `[[system_id, identifier_or_nil], ...]`). Answers one of
 /// `["answer", status, json_body, token_header, created_activation, [[level, line], ...], serializer_or_nil,
@@ -132,10 +135,15 @@ fn product_request(
         "show" => Action::Show,
         "destroy" => Action::Deactivate,
         "synchronize" => Action::Synchronize,
+        "migrations" => Action::Migrations(migrations::Kind::Online),
+        "offline_migrations" => Action::Migrations(migrations::Kind::Offline),
         other => {
             return Err(Error::new(
                 ruby.exception_arg_error(),
-                format!("unknown products action {other:?}: activate, show, destroy or synchronize"),
+                format!(
+                    "unknown products action {other:?}: activate, show, destroy, synchronize, migrations or \
+                     offline_migrations"
+                ),
             ))
         }
     };
@@ -158,6 +166,9 @@ fn product_request(
                 Action::Show => products::show(engine.pool(), engine.catalog_cache(), &request).await,
                 Action::Deactivate => products::deactivate(engine.pool(), engine.catalog_cache(), &request).await,
                 Action::Synchronize => products::synchronize(engine.pool(), engine.catalog_cache(), &request).await,
+                Action::Migrations(kind) => {
+                    products::migrations(engine.pool(), engine.catalog_cache(), &request, kind).await
+                }
             }
         })
     })?;
@@ -273,9 +284,20 @@ fn answer_array(ruby: &Ruby, answer: Answer) -> RArray {
         token_header(ruby, answer.token_header, answer.system_token),
         ruby.into_value(answer.created_activation),
         ruby.into_value(log_lines(answer.log)),
-        ruby.into_value(answer.serializer),
+        rendering(ruby, answer.rendering),
         ruby.into_value(answer.headers.into_iter().map(|(name, value)| (name.to_string(), value)).collect::<Vec<_>>()),
     ])
+}
+
+/// How RMT renders the body, as Ruby's `Rendering.serialized` takes it: the
+/// serializer's name, nil for a Hash rendered as is, or `[serializer, times]`
+/// for JSON text built from `times` serialized collections.
+pub(crate) fn rendering(ruby: &Ruby, rendering: Rendering) -> magnus::Value {
+    match rendering {
+        Rendering::Serializer(name) => ruby.into_value(name),
+        Rendering::AsIs => ruby.qnil().as_value(),
+        Rendering::Text { serializer, times } => ruby.into_value((serializer, times)),
+    }
 }
 
 /// `[[level, line], ...]`: the logger's method name and the line.

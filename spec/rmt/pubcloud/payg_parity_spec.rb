@@ -210,6 +210,20 @@ RSpec.describe "The public-cloud PAYG flow: RmtRs against RMT with its engines",
   end
 
   describe "product tree" do
+    it "offers the instance's migrations, authenticated as scc_proxy authenticates" do
+      Catalog.insert_product(db, 2700, "SLES", "SUSE Linux Enterprise Server", "base", "7261", false, "15 SP7",
+                             { version: "15.7" })
+      db.query("INSERT INTO product_predecessors (product_id, predecessor_id, kind) VALUES (2700, 2600, 0)")
+      expect(RmtRs::Ownership.handler(Api::Connect::V4::Systems::ProductsController, "migrations"))
+        .to eq([:rmt_rs_migrations, :pubcloud])
+      result = expect_parity do
+        activate(SLES)
+        post "/connect/systems/products/migrations", { installed_products: [SLES] }.to_json,
+             "CONTENT_TYPE" => "application/json"
+      end
+      expect([result[:status], result[:body].map { |path| path.map { |p| p["version"] } }]).to eq([200, [["15.7"]]])
+    end
+
     it "answers the activated product with susecloud URLs and the extensions' own free" do
       result = expect_parity do
         activate(SLES)
