@@ -38,6 +38,10 @@ pub enum Rendering {
     /// JSON text RMT builds itself, serializing `times` collections with
     /// this serializer first (one notification each; rendering text sends none).
     Text { serializer: &'static str, times: usize },
+    /// A serializer RMT builds itself and renders (`respond_with
+    /// CollectionSerializer.new(…)`): reported as the Null serializer with it
+    /// as the adapter.
+    Prebuilt(&'static str),
 }
 
 /// The level of a line RMT logs.
@@ -97,6 +101,11 @@ impl Answer {
         };
         let rendering = Rendering::Text { serializer, times };
         Answer::new(status, to_rails_json(Some(collections)), rendering, None, false)
+    }
+
+    /// A collection RMT serializes with a serializer it builds itself.
+    pub(crate) fn prebuilt(status: u16, body: &Value, serializer: &'static str) -> Answer {
+        Answer::new(status, to_rails_json(Some(body)), Rendering::Prebuilt(serializer), None, false)
     }
 
     /// An XML document RMT renders (`render xml:`).

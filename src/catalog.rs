@@ -141,13 +141,14 @@ pub struct Repository {
     pub enabled: bool,
     pub autorefresh: bool,
     pub mirroring_enabled: bool,
+    pub installer_updates: bool,
     /// Mirroring enabled and mirrored at least once (RMT's `only_fully_mirrored`).
     pub fully_mirrored: bool,
     pub local_path: String,
 }
 
 const REPOSITORY_COLUMNS: &str = "repositories.id, repositories.scc_id, repositories.name, repositories.description, \
-    repositories.enabled, repositories.autorefresh, repositories.mirroring_enabled, \
+    repositories.enabled, repositories.autorefresh, repositories.mirroring_enabled, repositories.installer_updates, \
     (repositories.mirroring_enabled AND repositories.last_mirrored_at IS NOT NULL) AS fully_mirrored, \
     repositories.local_path";
 
@@ -166,6 +167,7 @@ impl Repository {
             enabled: row.try_get("enabled")?,
             autorefresh: row.try_get("autorefresh")?,
             mirroring_enabled: row.try_get("mirroring_enabled")?,
+            installer_updates: row.try_get("installer_updates")?,
             fully_mirrored: row.try_get::<i64, _>("fully_mirrored")? != 0,
             local_path: row.try_get("local_path")?,
         })
@@ -342,7 +344,7 @@ impl Tree {
     }
 }
 
-fn repository_json(repository: &Repository, base_url: &str, flavor: Flavor) -> Value {
+pub(crate) fn repository_json(repository: &Repository, base_url: &str, flavor: Flavor) -> Value {
     Value::Object(vec![
         ("id".into(), Value::Integer(repository.id.to_string())),
         ("name".into(), Value::String(repository.name.clone())),

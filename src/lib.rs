@@ -19,6 +19,7 @@ pub mod fast_lane;
 pub mod flavor;
 pub mod fork;
 pub mod migrations;
+pub mod product_listings;
 pub mod products;
 pub mod profiles;
 pub mod rails_json;

@@ -585,7 +585,7 @@ fn param<'a>(params: &'a [(String, Value)], name: &str) -> Option<&'a Value> {
 
 /// RMT's `require_params`: the keys must be there (in the legacy `payload`
 /// JSON string when one is sent), empty or not.
-fn require_params(params: &[(String, Value)], keys: &[&str]) -> Result<()> {
+pub(crate) fn require_params(params: &[(String, Value)], keys: &[&str]) -> Result<()> {
     let payload_keys: Option<Vec<String>> = match param(params, "payload") {
         Some(Value::String(text)) => match serde_json::from_str::<serde_json::Value>(text) {
             Ok(serde_json::Value::Object(map)) => Some(map.keys().cloned().collect()),

@@ -122,6 +122,8 @@ module RmtRs
     SYSTEMS = "Api::Connect::V3::Systems::SystemsController"
     SERVICES = "ServicesController"
     ACTIVATIONS = "Api::Connect::V3::Systems::ActivationsController"
+    SUBSCRIPTION_PRODUCTS = "Api::Connect::V4::Subscriptions::ProductsController"
+    INSTALLER = "Api::Connect::V4::Repositories::InstallerController"
     MIGRATION_ENGINE = "app/models/migration_engine.rb"
     MIGRATION_ANSWERS = [
       *%i[generate online_migrations offline_migrations migration_targets add_migration_extras add_python2_module
@@ -155,6 +157,17 @@ module RmtRs
                    source: PRODUCTS_SOURCE, callbacks: flavor == :rmt ? PRODUCTS_CALLBACKS : PUBCLOUD_PRODUCTS_CALLBACKS,
                    optional: flavor == :rmt ? nil : PUBCLOUD_PRODUCTS_OPTIONAL, models: %w[System],
                    answers: MIGRATION_ANSWERS)
+      end,
+      # API v4 only: the product listings (read-only) of a registration code
+      # and of the installer.
+      *%i[rmt pubcloud].flat_map do |flavor|
+        [Action.new(controller: SUBSCRIPTION_PRODUCTS, action: "index", handler: :rmt_rs_subscription_products,
+                    flavor: flavor, source: "#{CONNECT}/v4/subscriptions/products_controller.rb",
+                    callbacks: [[:before, :authenticate_with_token, "#{CONNECT}/base_controller.rb"]], models: [],
+                    answers: [[SUBSCRIPTION_PRODUCTS, :product_query_params, "#{CONNECT}/v4/subscriptions/products_controller.rb"]]),
+         Action.new(controller: INSTALLER, action: "index", handler: :rmt_rs_installer_repositories, flavor: flavor,
+                    source: "#{CONNECT}/v4/repositories/installer_controller.rb", callbacks: [], models: [],
+                    answers: [[INSTALLER, :product_params, "#{CONNECT}/v4/repositories/installer_controller.rb"]])]
       end,
       # API v4 only: product deactivation and synchronization.
       Action.new(controller: V4_PRODUCTS, action: "destroy", handler: :rmt_rs_deactivate, flavor: :rmt,

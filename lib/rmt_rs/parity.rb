@@ -162,8 +162,9 @@ module RmtRs
     # Times and durations by rule, generated logins, tokens and ids by
     # format; RmtRs's own figure in Rails' "Completed" line (its time, which
     # RMT's path does not have) left out. RMT writes the password of unknown
-    # credentials into its log, RmtRs never does: that line compares with the
-    # password as RmtRs writes it.
+    # credentials into its log, and the registration code a listing is
+    # authenticated with, RmtRs never does: those lines compare with the
+    # credential as RmtRs writes it.
     def normalised_log(line)
       line.gsub(/ at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}/, " at <time>")
           .gsub(/\d+(\.\d+)?ms/, "<ms>")
@@ -174,6 +175,8 @@ module RmtRs
           .gsub(/\bID \d+/, "ID <id>")
           .gsub(/ on system \d+\z/, " on system <id>")
           .sub(/\A(Could not find system with login \\".*\\" and password \\").*(\\")\z/, '\\1[FILTERED]\\2')
+          .sub(/\A((?:Token authentication with (?:invalid|not activated) regcode|Authenticated with token):? ').*('\z)/,
+               '\\1[FILTERED]\\2')
     end
 
     # A system's credentials by format; the row ids in it and in an

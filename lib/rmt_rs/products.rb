@@ -85,13 +85,36 @@ module RmtRs
     # Anything else makes RMT's actions fail (500) or read the payload, so
     # RMT's own path answers it.
     def migration_request?(params, offline:)
-      named = ->(product) { product.is_a?(Hash) && LISTED_FIELDS.all? { |f| [NilClass, String].include?(product[f].class) } }
       installed = params["installed_products"]
       return false if params.key?("payload")
       return false unless installed.nil? ? !params.key?("installed_products") : installed.is_a?(Array)
-      return false unless installed.to_a.all? { |item| !item.is_a?(Hash) || named.call(item) }
+      return false unless installed.to_a.all? { |item| !item.is_a?(Hash) || named_by_text?(item) }
 
-      !offline || !params.key?("target_base_product") || named.call(params["target_base_product"])
+      !offline || !params.key?("target_base_product") || named_by_text?(params["target_base_product"])
+    end
+
+    # Whether `product` (a Hash) names a product by text: the fields RMT reads
+    # are Strings or nil (RMT's `permit` drops lists and objects, and fails on
+    # numbers where it cleans up the version).
+    def named_by_text?(product)
+      product.is_a?(Hash) && LISTED_FIELDS.all? { |field| [NilClass, String].include?(product[field].class) }
+    end
+
+    # What RMT's `GET /connect/subscriptions/products` (API v4) does: the
+    # subscription of `regcode` (RMT's 401s for an unknown or not activated
+    # one), its products narrowed by identifier, version, arch and release_type
+    # in `params`, each with its extension tree. `cloud`: RMT runs with its
+    # public-cloud engines (their URLs and `free`).
+    def subscription_products(regcode:, params:, base_url:, cloud: false)
+      answered(:product_listing, "subscription_products", regcode.to_s, params.to_h.slice(*LISTED_FIELDS), base_url.to_s,
+               cloud)
+    end
+
+    # What RMT's `GET /connect/repositories/installer` (API v4) does: the
+    # mirrored installer-update repositories of the product `params` names,
+    # RMT's 422s for missing parameters and an unknown product.
+    def installer_repositories(params:, base_url:, cloud: false)
+      answered(:product_listing, "installer_repositories", nil, params.to_h.slice(*LISTED_FIELDS), base_url.to_s, cloud)
     end
 
     # A public-cloud activation that passed authentication and RMT's checks:

@@ -115,18 +115,22 @@ module RmtRs
     # V3::ServiceSerializer with …" line): with `serializer`, the name of the
     # serializer RMT renders the body with, or for a Hash rendered as is
     # (RMT's errors) the Null serializer; for JSON text RMT serialized
-    # `times` collections into itself, [serializer, times]: a notification for
-    # each, none for rendering the text.
+    # `times` collections into itself, ["text", serializer, times]: a
+    # notification for each, none for rendering the text; for a serializer RMT
+    # builds itself, ["prebuilt", serializer]: the Null serializer with it as
+    # the adapter.
     def self.serialized(serializer, &block)
       return yield unless defined?(::ActiveModelSerializers::Logging::RENDER_EVENT)
 
-      if serializer.is_a?(Array)
-        name, times = serializer
+      kind, name, times = serializer
+      if kind == "text"
         times.times { serialized(name) { nil } }
         return yield
       end
 
-      payload = if serializer
+      payload = if kind == "prebuilt"
+                  { serializer: ::ActiveModel::Serializer::Null, adapter: Object.const_get(name).allocate }
+                elsif serializer
                   { serializer: Object.const_get(serializer),
                     adapter: ::ActiveModelSerializers::Adapter.configured_adapter.allocate }
                 else
@@ -249,6 +253,41 @@ module RmtRs
       return FALL_BACK unless RmtRs::Products.migration_request?(params.to_unsafe_h, offline: offline)
 
       rmt_rs_products(action, flavor)
+    end
+
+    def rmt_rs_subscription_products(flavor)
+      sent = params.to_unsafe_h
+      return FALL_BACK unless RmtRs::Products.named_by_text?(sent)
+
+      regcode = rmt_rs_regcode
+      return unless regcode
+
+      render_rmt_rs do
+        RmtRs::Products.subscription_products(regcode: regcode, params: sent, base_url: request.base_url,
+                                              cloud: flavor == :pubcloud)
+      end
+    end
+
+    def rmt_rs_installer_repositories(flavor)
+      sent = params.to_unsafe_h
+      # RMT's require_params reads a legacy payload; its path answers that.
+      return FALL_BACK if sent.key?("payload") || !RmtRs::Products.named_by_text?(sent)
+
+      render_rmt_rs do
+        RmtRs::Products.installer_repositories(params: sent, base_url: request.base_url, cloud: flavor == :pubcloud)
+      end
+    end
+
+    # The registration code of an `Authorization: Token token=…` header, or
+    # nil once Rails' challenge for a missing one is rendered (as RMT's
+    # authenticate_with_token renders it).
+    def rmt_rs_regcode
+      token, = ActionController::HttpAuthentication::Token.token_and_options(request)
+      return token if token.present?
+
+      ActiveSupport::Notifications.instrument("halted_callback.action_controller", filter: :authenticate_with_token)
+      request_http_token_authentication
+      nil
     end
 
     def rmt_rs_synchronize(_flavor)

@@ -7,7 +7,7 @@ module RmtRs
   # sharing tells its peers); `log`, the lines RMT's action logs while
   # answering, as [level, line] (level a Logger method: "info", "error");
   # `serializer`, the name of the serializer RMT renders the
-  # body with (nil: a Hash rendered as is; [name, times]: JSON text RMT built
-  # from `times` collections it serialized with `name`).
+  # body with (nil: a Hash rendered as is; otherwise as
+  # RmtRs::Rendering.serialized takes it).
   Response = Struct.new(:status, :body, :headers, :created_activation, :log, :serializer, keyword_init: true)
 end

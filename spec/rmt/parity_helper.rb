@@ -78,6 +78,17 @@ module ParityHelpers
     end
   end
 
+  # The controllers and actions RmtRs answered while the block ran (the
+  # others were RMT's own), as ["Controller#action", ...].
+  def answered_by_rmt_rs
+    actions = []
+    listener = lambda do |*, payload|
+      actions << "#{payload[:controller]}##{payload[:action]}" if payload[:rmt_rs_runtime]&.positive?
+    end
+    ActiveSupport::Notifications.subscribed(listener, "process_action.action_controller") { yield }
+    actions
+  end
+
   # The outcomes (answers and rows) and RMT's log lines the same on RmtRs's
   # path as on RMT's; RMT's outcome.
   def expect_same(outcomes)

@@ -15,6 +15,7 @@ use rmt_rs_core::announce::PaygInstance;
 use rmt_rs_core::answer::{LogLevel, Rendering};
 use rmt_rs_core::engine::ProcessEngine;
 use rmt_rs_core::migrations;
+use rmt_rs_core::product_listings::{self, ListingRequest};
 use rmt_rs_core::products::{Outcome, Ticket};
 use rmt_rs_core::services::{self, ServiceRequest};
 use rmt_rs_core::systems::{self, SystemUpdate};
@@ -250,6 +251,45 @@ fn service_index(ruby: &Ruby, caller: Option<CallerArgs>, base_url: String, id: 
     Ok(answer_array(ruby, answer))
 }
 
+/// One of API v4's product listings: "subscription_products" (the
+/// registration code's, `regcode` from the `Authorization: Token` header) or
+/// "installer_repositories" (`regcode` nil); `pubcloud` with RMT's
+/// public-cloud engines. Answers as `product_request` does.
+fn product_listing(
+    ruby: &Ruby,
+    listing: String,
+    regcode: Option<String>,
+    params: magnus::Value,
+    base_url: String,
+    pubcloud: bool,
+) -> Result<RArray, Error> {
+    let request = ListingRequest {
+        params: convert::hash_pairs(ruby, params, "params", &mut convert::Allowance::default())?,
+        base_url,
+        flavor: if pubcloud { Flavor::Pubcloud } else { Flavor::Rmt },
+    };
+    let answer = match (listing.as_str(), regcode) {
+        ("subscription_products", Some(regcode)) => released(ruby, |engine, cancel| {
+            let listed =
+                product_listings::subscription_products(engine.pool(), engine.catalog_cache(), &regcode, &request);
+            engine.run(cancel, listed)
+        })?,
+        ("installer_repositories", None) => released(ruby, |engine, cancel| {
+            engine.run(cancel, product_listings::installer_repositories(engine.pool(), &request))
+        })?,
+        (other, _) => {
+            return Err(Error::new(
+                ruby.exception_arg_error(),
+                format!(
+                    "unknown product listing {other:?} (or a registration code where it takes none): \
+                     subscription_products with one, installer_repositories without"
+                ),
+            ))
+        }
+    };
+    Ok(answer_array(ruby, answer))
+}
+
 /// The second step of a public-cloud activation: the ticket of its
 /// "checked" outcome; answers as `product_request` does.
 fn finish_activation(
@@ -290,13 +330,15 @@ fn answer_array(ruby: &Ruby, answer: Answer) -> RArray {
 }
 
 /// How RMT renders the body, as Ruby's `Rendering.serialized` takes it: the
-/// serializer's name, nil for a Hash rendered as is, or `[serializer, times]`
-/// for JSON text built from `times` serialized collections.
+/// serializer's name, nil for a Hash rendered as is, `["text", serializer, times]`
+/// for JSON text built from `times` serialized collections, `["prebuilt", serializer]` for a
+/// serializer RMT builds itself.
 pub(crate) fn rendering(ruby: &Ruby, rendering: Rendering) -> magnus::Value {
     match rendering {
         Rendering::Serializer(name) => ruby.into_value(name),
         Rendering::AsIs => ruby.qnil().as_value(),
-        Rendering::Text { serializer, times } => ruby.into_value((serializer, times)),
+        Rendering::Text { serializer, times } => ruby.into_value(("text", serializer, times)),
+        Rendering::Prebuilt(serializer) => ruby.into_value(("prebuilt", serializer)),
     }
 }
 
@@ -347,6 +389,7 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     native.define_singleton_method("deregister", function!(deregister, 1))?;
     native.define_singleton_method("activations", function!(activations, 2))?;
     native.define_singleton_method("legacy_repoindex", function!(legacy_repoindex, 2))?;
+    native.define_singleton_method("product_listing", function!(product_listing, 5))?;
     native.define_singleton_method("install_catalog_tracking", function!(install_catalog_tracking, 0))?;
     // The input limits, for the Ruby side's documentation and specs.
     native.const_set("MAX_ENTRIES", convert::MAX_ENTRIES)?;

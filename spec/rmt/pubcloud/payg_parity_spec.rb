@@ -224,6 +224,18 @@ RSpec.describe "The public-cloud PAYG flow: RmtRs against RMT with its engines",
       expect([result[:status], result[:body].map { |path| path.map { |p| p["version"] } }]).to eq([200, [["15.7"]]])
     end
 
+    it "lists a registration code's products with the engines' URLs and the extensions' own free" do
+      expect(RmtRs::Ownership.handler(Api::Connect::V4::Subscriptions::ProductsController, "index"))
+        .to eq([:rmt_rs_subscription_products, :pubcloud])
+      result = expect_parity do
+        header "Authorization", 'Token token="SLES-REGCODE"'
+        get "/connect/subscriptions/products"
+      end
+      expect(result[:status]).to eq(200)
+      expect(result[:body].find { |p| p["identifier"] == "sle-ha" }["free"]).to be(false)
+      expect(result[:body].first["repositories"].first["url"]).to start_with("plugin:/susecloud?credentials=&path=/repo/")
+    end
+
     it "answers the activated product with susecloud URLs and the extensions' own free" do
       result = expect_parity do
         activate(SLES)
