@@ -16,9 +16,9 @@ pub struct Answer {
     /// is empty when the system has no token): authentication found the
     /// system and the client sent the header with tokens enabled.
     pub token_header: bool,
-    /// Whether an activation was created (registration sharing tells its
-    /// peers about created ones).
-    pub created_activation: bool,
+    /// Whether an activation was created or removed (registration sharing
+    /// tells its peers about the system then).
+    pub activations_changed: bool,
     /// Other headers RMT sets (`X-System-Profiles-Action: clear-cache`).
     pub headers: Vec<(&'static str, String)>,
     /// The lines RMT's action logs at info level or above while answering
@@ -131,7 +131,7 @@ impl Answer {
             body,
             system_token,
             token_header,
-            created_activation: false,
+            activations_changed: false,
             headers: Vec::new(),
             log: Vec::new(),
             rendering,

@@ -28,8 +28,8 @@ use crate::transaction::{self, Attempt, Work};
 use crate::value::{StringColumn, Value};
 
 /// The request parameters RMT's products controller reads.
-pub const REQUEST_PARAMS: [&str; 7] =
-    ["identifier", "version", "arch", "token", "payload", "installed_products", "target_base_product"];
+pub const REQUEST_PARAMS: [&str; 8] =
+    ["identifier", "version", "arch", "token", "payload", "installed_products", "target_base_product", "products"];
 
 /// A request to the products endpoints. `params` holds the request parameters
 /// RMT reads ([`REQUEST_PARAMS`]) as sent.
@@ -396,7 +396,7 @@ async fn write_and_answer(
     let tree = cache.tree(conn, product).await?;
     let body = tree.service_json(ticket.service_id, product.id, base_url, flavor)?;
     let token = refreshed_token(conn, ticket.system_id, ticket.refresh_token, fresh_token, now).await?;
-    Ok(Answer { created_activation: created, ..Answer::ok(201, &body, "V3::ServiceSerializer", token) })
+    Ok(Answer { activations_changed: created, ..Answer::ok(201, &body, "V3::ServiceSerializer", token) })
 }
 
 /// An action after authentication: the system it acts for, the token it
@@ -453,7 +453,8 @@ async fn deactivated(conn: &mut MySqlConnection, acting: &Acting<'_>) -> Result<
     let tree = cache.tree(conn, &product).await?;
     let body = tree.service_json(service_id, product.id, &request.base_url, request.flavor)?;
     let token = refreshed_token(conn, system.id, system.token_header, fresh_token, now).await?;
-    Ok(Answer::ok(200, &body, "V3::ServiceSerializer", token)
+    let answer = Answer::ok(200, &body, "V3::ServiceSerializer", token);
+    Ok(Answer { activations_changed: true, ..answer }
         .logged(format!("Product '{}' deactivated", product.friendly_name())))
 }
 
@@ -486,7 +487,7 @@ async fn synchronized(conn: &mut MySqlConnection, acting: &Acting<'_>) -> Result
             kept.push(id as u64);
         }
     }
-    let mut log = Vec::new();
+    let (mut log, mut removed) = (Vec::new(), false);
     for product in activated_products(conn, system.id).await?.into_iter().filter(|p| !kept.contains(&p.id)) {
         let activation: Option<(i64,)> = sqlx::query_as(
             "SELECT activations.id FROM activations INNER JOIN services ON services.id = activations.service_id \
@@ -499,6 +500,7 @@ async fn synchronized(conn: &mut MySqlConnection, acting: &Acting<'_>) -> Result
         if let Some((id,)) = activation {
             sqlx::query("DELETE FROM activations WHERE id = ?").bind(id).execute(&mut *conn).await?;
             reset_scc_sync(conn, system.id, now).await?;
+            removed = true;
         }
         log.push(format!("Product '{}' de-activated on system {}", product.friendly_name(), system.id));
     }
@@ -508,6 +510,7 @@ async fn synchronized(conn: &mut MySqlConnection, acting: &Acting<'_>) -> Result
     }
     let token = refreshed_token(conn, system.id, system.token_header, fresh_token, now).await?;
     let mut answer = Answer::ok(200, &Value::Array(body), "ActiveModel::Serializer::CollectionSerializer", token);
+    answer.activations_changed = removed;
     for line in log {
         answer = answer.logged(line);
     }

@@ -92,7 +92,7 @@ async fn activation_stops_for_the_engines_checks_and_finishes_with_susecloud_url
     let cache = CatalogCache::default();
     let answer =
         products::finish_activation(&pool, &cache, &checked.ticket, "http://rmt.test", Flavor::Pubcloud).await.unwrap();
-    assert_eq!((answer.status, answer.created_activation), (201, true));
+    assert_eq!((answer.status, answer.activations_changed), (201, true));
     let body: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
     assert_eq!(body["url"], "plugin:/susecloud?credentials=Base_OS_x86_64&path=/services/1");
     assert_eq!(body["product"]["repositories"][0]["url"], "plugin:/susecloud?credentials=&path=/repo/base/");
@@ -103,7 +103,7 @@ async fn activation_stops_for_the_engines_checks_and_finishes_with_susecloud_url
 
     let again =
         products::finish_activation(&pool, &cache, &checked.ticket, "http://rmt.test", Flavor::Pubcloud).await.unwrap();
-    assert_eq!((again.status, again.created_activation), (201, false), "found, not created again");
+    assert_eq!((again.status, again.activations_changed), (201, false), "found, not created again");
     assert_eq!(support::count(&pool, "activations").await, 1);
 }
 

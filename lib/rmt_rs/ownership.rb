@@ -174,6 +174,12 @@ module RmtRs
                  source: V4_PRODUCTS_SOURCE, callbacks: PRODUCTS_CALLBACKS, models: %w[System Activation]),
       Action.new(controller: V4_PRODUCTS, action: "synchronize", handler: :rmt_rs_synchronize, flavor: :rmt,
                  source: V4_PRODUCTS_SOURCE, callbacks: PRODUCTS_CALLBACKS, models: %w[System Activation]),
+      # With the engines, synchronization changes only by scc_proxy's
+      # authentication (RmtRs's) and registration sharing's callback on the
+      # activations it removes (which RmtRs runs after its commit, for the system).
+      Action.new(controller: V4_PRODUCTS, action: "synchronize", handler: :rmt_rs_synchronize, flavor: :pubcloud,
+                 source: V4_PRODUCTS_SOURCE, callbacks: PUBCLOUD_PRODUCTS_CALLBACKS,
+                 optional: PUBCLOUD_PRODUCTS_OPTIONAL, models: %w[System Activation]),
       # With the engines (data export after an update, scc_proxy and the
       # registry on deregistration) these stay RMT's for now.
       Action.new(controller: SYSTEMS, action: "update", handler: :rmt_rs_update, flavor: :rmt,

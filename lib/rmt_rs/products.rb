@@ -5,7 +5,7 @@ module RmtRs
   module Products
     # The request parameters RMT's products controller reads (the core's
     # products::REQUEST_PARAMS).
-    PARAMS = %w[identifier version arch token payload installed_products target_base_product].freeze
+    PARAMS = %w[identifier version arch token payload installed_products target_base_product products].freeze
     # The fields RMT reads of a product a migration request lists.
     LISTED_FIELDS = %w[identifier version arch release_type].freeze
 
@@ -54,12 +54,11 @@ module RmtRs
 
     # What RMT's `POST /connect/systems/products/synchronize` (API v4) does:
     # the same authentication, then the activations of the system's products
-    # missing from `products` (Hashes of identifier, version, arch) removed,
-    # and the system's products answered, their URLs under `base_url`.
-    def synchronize(login:, password:, products:, base_url:, system_token: nil, user_agent: nil, system_tokens: true)
-      listed = products.map { |product| product.to_h.slice("identifier", "version", "arch") }
-      answered(:product_request, "synchronize", caller(login, password, system_token, user_agent, system_tokens),
-               { "products" => listed }, base_url.to_s, nil)
+    # missing from params["products"] (Hashes of identifier, version, arch)
+    # removed, and the system's products answered, their URLs under `base_url`.
+    def synchronize(login:, password:, params:, base_url:, system_token: nil, user_agent: nil, system_tokens: true,
+                    cloud: nil, &identify)
+      call("synchronize", login, password, params, base_url, system_token, user_agent, system_tokens, cloud, &identify)
     end
 
     # What RMT's `POST /connect/systems/products/migrations` does: the same
@@ -170,7 +169,7 @@ module RmtRs
         headers = headers.to_h
         # RMT sets the header to the system's token, nil when it has none.
         headers["System-Token"] = token.first if token
-        Response.new(status: status, body: body, headers: headers, created_activation: created, log: log,
+        Response.new(status: status, body: body, headers: headers, activations_changed: created, log: log,
                      serializer: serializer)
       when "checked"
         _, system, product, token, ticket = result

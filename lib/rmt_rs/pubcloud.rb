@@ -62,10 +62,10 @@ module RmtRs
       record.share_registration if record.respond_to?(:share_registration)
     end
 
-    # The announced system as RMT's record, for `share` (with what System's
-    # after_initialize reads).
-    def announced_system(body)
-      ::System.instantiate(body.slice("id", "login", "password").merge("registered_at" => nil))
+    # A system as RMT's record, for `share`, from its id, login and password
+    # (what sharing and System's after_initialize read).
+    def system_record(attributes)
+      ::System.instantiate(attributes.slice("id", "login", "password").merge("registered_at" => nil))
     end
 
     # An activation of `system` RmtRs created, for `share` (its system at hand,

@@ -212,7 +212,7 @@ module RmtRs
         RmtRs::Registration.announce_system(hostname: params[:hostname], hwinfo: hwinfo&.to_h,
                                             system_profiles: profiles&.to_h, payg: payg).tap do |answer|
           logger.info("System '#{params[:hostname]}' announced")
-          RmtRs::Pubcloud.share(RmtRs::Pubcloud.announced_system(answer.body)) if payg
+          RmtRs::Pubcloud.share(RmtRs::Pubcloud.system_record(answer.body)) if payg
         end
       end
     end
@@ -290,24 +290,14 @@ module RmtRs
       nil
     end
 
-    def rmt_rs_synchronize(_flavor)
+    def rmt_rs_synchronize(flavor)
       listed = params.to_unsafe_h["products"]
       # RMT's `params.require(:products)` and its lookups answer anything but
       # a list of products named by text (400s, 500s): RMT's own path does.
-      fields = %w[identifier version arch]
-      return FALL_BACK unless listed.is_a?(Array) && listed.any? &&
-                              listed.all? { |p| p.is_a?(Hash) && fields.all? { |f| p[f].nil? || p[f].is_a?(String) } }
-
-      login, password, token = rmt_rs_credentials
-      return unless login
+      return FALL_BACK unless listed.is_a?(Array) && listed.any? && listed.all? { |p| RmtRs::Products.named_by_text?(p) }
 
       # RMT renders these URLs under scheme and host only (no port).
-      base_url = URI::HTTP.build(scheme: request.scheme, host: request.host).to_s
-      render_rmt_rs do
-        RmtRs::Products.synchronize(login: login, password: password, products: listed, base_url: base_url,
-                                    system_token: token, user_agent: request.user_agent,
-                                    system_tokens: rmt_rs_system_tokens?)
-      end
+      rmt_rs_products(:synchronize, flavor, base_url: URI::HTTP.build(scheme: request.scheme, host: request.host).to_s)
     end
 
     # The basic credentials and the System-Token header (nil when absent), or
@@ -408,20 +398,27 @@ module RmtRs
       render xml: answer.body, status: answer.status
     end
 
-    def rmt_rs_products(action, flavor)
+    def rmt_rs_products(action, flavor, base_url: request.base_url)
       login, password, token = rmt_rs_credentials
       return unless login
 
       cloud = flavor == :pubcloud ? { wait_for_peers: RmtRs::Pubcloud.wait_for_peers? } : nil
       outcome = rmt_rs_answer do
         RmtRs::Products.public_send(action, login: login, password: password, params: params.to_unsafe_h,
-                                            base_url: request.base_url, system_token: token,
+                                            base_url: base_url, system_token: token,
                                             user_agent: request.user_agent,
                                             system_tokens: rmt_rs_system_tokens?, cloud: cloud) do |wanted|
           RmtRs::Pubcloud.identify(wanted, login, logger)
         end
       end
-      outcome.is_a?(RmtRs::Products::Checked) ? rmt_rs_engine_checks(outcome) : render_answer(outcome)
+      return rmt_rs_engine_checks(outcome) if outcome.is_a?(RmtRs::Products::Checked)
+
+      render_answer(outcome)
+      # registration_sharing's callback on the activations RmtRs removed.
+      changed = outcome.respond_to?(:activations_changed) && outcome.activations_changed
+      return unless changed && flavor == :pubcloud
+
+      RmtRs::Pubcloud.share(RmtRs::Pubcloud.system_record("id" => nil, "login" => login, "password" => password))
     end
 
     # The engines' activation checks on RMT's records of what RmtRs checked,
@@ -437,7 +434,7 @@ module RmtRs
       end
       render_rmt_rs do
         RmtRs::Products.finish(checked, base_url: request.base_url).tap do |answer|
-          if answer.created_activation
+          if answer.activations_changed
             RmtRs::Pubcloud.share(RmtRs::Pubcloud.created_activation(@system, checked.service_id))
           end
         end

@@ -118,7 +118,7 @@ enum Action {
 /// "offline_migrations", `cloud` nil outside
 /// the public cloud, else `[identifiers, wait_for_peers]` (identifiers nil or
 /// `[[system_id, identifier_or_nil], ...]`). Answers one of
-/// `["answer", status, json_body, token_header, created_activation, [[level, line], ...], serializer_or_nil,
+/// `["answer", status, json_body, token_header, activations_changed, [[level, line], ...], serializer_or_nil,
 /// [[header, value], ...]]` (other headers than `System-Token`),
 /// `["identify", [[system_id, instance_data_or_nil], ...]]` or
 /// `["checked", system_attributes, product_attributes, token_header, ticket]`;
@@ -322,7 +322,7 @@ fn answer_array(ruby: &Ruby, answer: Answer) -> RArray {
         ruby.into_value(answer.status),
         ruby.into_value(answer.body),
         token_header(ruby, answer.token_header, answer.system_token),
-        ruby.into_value(answer.created_activation),
+        ruby.into_value(answer.activations_changed),
         ruby.into_value(log_lines(answer.log)),
         rendering(ruby, answer.rendering),
         ruby.into_value(answer.headers.into_iter().map(|(name, value)| (name.to_string(), value)).collect::<Vec<_>>()),

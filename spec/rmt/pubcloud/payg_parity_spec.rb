@@ -74,6 +74,15 @@ RSpec.describe "The public-cloud PAYG flow: RmtRs against RMT with its engines",
     outcomes[:ruby].merge(files: files[:ruby])
   end
 
+  # Registration sharing with one peer, its notes under sharing_dir.
+  def share_with_peer
+    sharing = Config::Options.new.merge!(peers: ["peer.example.org"], data_dir: sharing_dir)
+    allow(Settings).to receive(:[]).and_call_original
+    allow(Settings).to receive(:[]).with(:regsharing).and_return(sharing)
+    allow(Settings).to receive(:dig).and_call_original
+    allow(Settings).to receive(:dig).with(:regsharing, :peers).and_return(sharing[:peers])
+  end
+
   # registercloudguest's announce: SUSEConnect with the instance data and no
   # registration code.
   def announce(instance_data, regcode: "")
@@ -199,12 +208,23 @@ RSpec.describe "The public-cloud PAYG flow: RmtRs against RMT with its engines",
     end
 
     it "tells registration sharing's peers about the system and its activations" do
-      sharing = Config::Options.new.merge!(peers: ["peer.example.org"], data_dir: sharing_dir)
-      allow(Settings).to receive(:[]).and_call_original
-      allow(Settings).to receive(:[]).with(:regsharing).and_return(sharing)
-      allow(Settings).to receive(:dig).and_call_original
-      allow(Settings).to receive(:dig).with(:regsharing, :peers).and_return(sharing[:peers])
+      share_with_peer
       result = expect_parity { activate(SLES, token: "") }
+      expect(result[:files][:shared]).to eq(["/peer.example.org", "/peer.example.org/i-0a1b2c3d"])
+    end
+
+    it "synchronizes the instance's products and tells the peers about the activation it removed" do
+      share_with_peer
+      expect(RmtRs::Ownership.handler(Api::Connect::V4::Systems::ProductsController, "synchronize"))
+        .to eq([:rmt_rs_synchronize, :pubcloud])
+      result = expect_parity do
+        activate(SLES, token: "")
+        activate(BASESYSTEM, token: @token)
+        FileUtils.rm_rf(Dir.glob("#{sharing_dir}/*"))
+        header "System-Token", @token
+        post "/connect/systems/products/synchronize", { products: [SLES] }.to_json, "CONTENT_TYPE" => "application/json"
+      end
+      expect([result[:status], result[:activations].size]).to eq([200, 1])
       expect(result[:files][:shared]).to eq(["/peer.example.org", "/peer.example.org/i-0a1b2c3d"])
     end
   end
