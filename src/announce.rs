@@ -10,6 +10,7 @@ use crate::clock::Timestamp;
 use crate::credentials::{generate_login, generate_password};
 use crate::engine;
 use crate::error::{Error, Result};
+use crate::login_claims;
 use crate::profiles::{self, Partition};
 use crate::rails_json::to_rails_json;
 use crate::transaction::{self, Attempt, Work};
@@ -206,14 +207,21 @@ async fn insert_registration(
     // The schema has no unique index on `login` alone. Checking after the insert
     // with a locking read closes the race RMT's check-then-insert leaves open: a
     // concurrent uncommitted holder of the same login makes this read wait, and two
-    // such transactions deadlock, so at most one of them ever commits.
+    // such transactions deadlock, so at most one of them ever commits. On a
+    // Galera cluster the login's claim slot does the same across nodes, and the
+    // login is checked again after the claim: a registration another node
+    // committed before it shows there (Galera would certify this one as having
+    // seen it).
     if row.unique_login {
-        let holders: Vec<(i64,)> = sqlx::query_as("SELECT id FROM systems WHERE login = ? FOR UPDATE")
-            .bind(&row.login)
-            .fetch_all(&mut *conn)
-            .await?;
-        if holders.iter().any(|(holder,)| *holder as u64 != id) {
+        let (taken, galera) = login_holders(conn, &row.login, id).await?;
+        if taken {
             return Ok(None);
+        }
+        if galera {
+            login_claims::claim(conn, &row.login).await?;
+            if login_holders(conn, &row.login, id).await?.0 {
+                return Ok(None);
+            }
         }
     }
 
@@ -223,6 +231,17 @@ async fn insert_registration(
     }
     link_profiles(conn, id, &profile_ids, row.now).await?;
     Ok(Some(id))
+}
+
+/// Whether another system than `id` holds `login` (read with locks), and
+/// whether the server is a Galera node.
+async fn login_holders(conn: &mut MySqlConnection, login: &str, id: u64) -> Result<(bool, bool)> {
+    let holders: Vec<(i64, i64)> = sqlx::query_as("SELECT id, @@wsrep_on + 0 FROM systems WHERE login = ? FOR UPDATE")
+        .bind(login)
+        .fetch_all(&mut *conn)
+        .await?;
+    let taken = holders.iter().any(|(holder, _)| *holder as u64 != id);
+    Ok((taken, holders.iter().any(|(_, galera)| *galera != 0)))
 }
 
 /// One `system_profiles` row per profile, in one statement.

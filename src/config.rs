@@ -116,19 +116,33 @@ impl DatabaseConfig {
     /// Pool settings. Every connection runs in strict mode, as Rails' mysql2
     /// adapter does (so bad values fail instead of being truncated), and at READ
     /// COMMITTED, so the login check's locking read takes no gap locks and
-    /// concurrent registrations never block each other.
+    /// concurrent registrations never block each other. On a Galera node, its
+    /// reads wait for the writes the cluster committed before them
+    /// (`wsrep_sync_wait`): a client's next request may reach another node than
+    /// the one that answered its last (a new system token, an activation), and
+    /// must find what that answer wrote; and the login claim slots exist
+    /// ([`crate::login_claims`]).
     pub fn pool_options(&self) -> MySqlPoolOptions {
         MySqlPoolOptions::new().max_connections(self.pool.max(1)).acquire_timeout(self.timeout).after_connect(
             |conn, _meta| {
                 Box::pin(async move {
                     conn.execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')").await?;
                     conn.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED").await?;
+                    let (galera,): (i64,) = sqlx::query_as("SELECT @@wsrep_on + 0").fetch_one(&mut *conn).await?;
+                    if galera != 0 {
+                        conn.execute(format!("SET SESSION wsrep_sync_wait = {GALERA_SYNC_WAIT}").as_str()).await?;
+                        crate::login_claims::install_if_missing(conn).await?;
+                    }
                     Ok(())
                 })
             },
         )
     }
 }
+
+/// `wsrep_sync_wait` on a Galera node: reads (SELECT, SHOW, BEGIN) wait
+/// until the node has applied what the cluster committed before them.
+pub const GALERA_SYNC_WAIT: u8 = 1;
 
 impl fmt::Debug for DatabaseConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -18,6 +18,7 @@ pub mod error;
 pub mod fast_lane;
 pub mod flavor;
 pub mod fork;
+pub mod login_claims;
 pub mod migrations;
 pub mod product_listings;
 pub mod products;
