@@ -16,28 +16,35 @@
 -- Rows of closed connections are folded into the base row (connection_id 0) by
 -- RmtRs (`catalog_cache::compact`), keeping the sum, so the table stays small.
 --
+-- A row's key is its connection's id on its server, under the server's own
+-- number (CRC-32 of host and port) in the upper 32 bits: on a Galera cluster
+-- every node counts connections from 1, and two nodes' writers sharing a row
+-- would make Galera refuse one of RMT's transactions (a certification conflict);
+-- each node also folds only its own closed connections' rows. (An install before
+-- this keyed rows by the connection id alone: those rows fold as before.)
+--
 -- Install: bundle exec rake rmt_rs:catalog_tracking:install (or run this file):
--- idempotent, and it moves an install of the shared-row design
--- (rmt_rs_catalog_versions) to this one. Remove: db/catalog_tracking_uninstall.sql.
+-- idempotent (it replaces the triggers of an earlier install), and it moves an
+-- install of the shared-row design (rmt_rs_catalog_versions) to this one. Remove: db/catalog_tracking_uninstall.sql.
 CREATE TABLE IF NOT EXISTS rmt_rs_catalog_changes (
   connection_id bigint unsigned NOT NULL PRIMARY KEY,
   changes bigint unsigned NOT NULL
 ) ENGINE = InnoDB;
-CREATE TRIGGER IF NOT EXISTS rmt_rs_catalog_products_ai AFTER INSERT ON products FOR EACH ROW INSERT INTO rmt_rs_catalog_changes (connection_id, changes) VALUES (CONNECTION_ID(), 1) ON DUPLICATE KEY UPDATE changes = changes + 1;
-CREATE TRIGGER IF NOT EXISTS rmt_rs_catalog_products_au AFTER UPDATE ON products FOR EACH ROW INSERT INTO rmt_rs_catalog_changes (connection_id, changes) VALUES (CONNECTION_ID(), 1) ON DUPLICATE KEY UPDATE changes = changes + 1;
-CREATE TRIGGER IF NOT EXISTS rmt_rs_catalog_products_ad AFTER DELETE ON products FOR EACH ROW INSERT INTO rmt_rs_catalog_changes (connection_id, changes) VALUES (CONNECTION_ID(), 1) ON DUPLICATE KEY UPDATE changes = changes + 1;
-CREATE TRIGGER IF NOT EXISTS rmt_rs_catalog_products_extensions_ai AFTER INSERT ON products_extensions FOR EACH ROW INSERT INTO rmt_rs_catalog_changes (connection_id, changes) VALUES (CONNECTION_ID(), 1) ON DUPLICATE KEY UPDATE changes = changes + 1;
-CREATE TRIGGER IF NOT EXISTS rmt_rs_catalog_products_extensions_au AFTER UPDATE ON products_extensions FOR EACH ROW INSERT INTO rmt_rs_catalog_changes (connection_id, changes) VALUES (CONNECTION_ID(), 1) ON DUPLICATE KEY UPDATE changes = changes + 1;
-CREATE TRIGGER IF NOT EXISTS rmt_rs_catalog_products_extensions_ad AFTER DELETE ON products_extensions FOR EACH ROW INSERT INTO rmt_rs_catalog_changes (connection_id, changes) VALUES (CONNECTION_ID(), 1) ON DUPLICATE KEY UPDATE changes = changes + 1;
-CREATE TRIGGER IF NOT EXISTS rmt_rs_catalog_services_ai AFTER INSERT ON services FOR EACH ROW INSERT INTO rmt_rs_catalog_changes (connection_id, changes) VALUES (CONNECTION_ID(), 1) ON DUPLICATE KEY UPDATE changes = changes + 1;
-CREATE TRIGGER IF NOT EXISTS rmt_rs_catalog_services_au AFTER UPDATE ON services FOR EACH ROW INSERT INTO rmt_rs_catalog_changes (connection_id, changes) VALUES (CONNECTION_ID(), 1) ON DUPLICATE KEY UPDATE changes = changes + 1;
-CREATE TRIGGER IF NOT EXISTS rmt_rs_catalog_services_ad AFTER DELETE ON services FOR EACH ROW INSERT INTO rmt_rs_catalog_changes (connection_id, changes) VALUES (CONNECTION_ID(), 1) ON DUPLICATE KEY UPDATE changes = changes + 1;
-CREATE TRIGGER IF NOT EXISTS rmt_rs_catalog_repositories_ai AFTER INSERT ON repositories FOR EACH ROW INSERT INTO rmt_rs_catalog_changes (connection_id, changes) VALUES (CONNECTION_ID(), 1) ON DUPLICATE KEY UPDATE changes = changes + 1;
-CREATE TRIGGER IF NOT EXISTS rmt_rs_catalog_repositories_au AFTER UPDATE ON repositories FOR EACH ROW INSERT INTO rmt_rs_catalog_changes (connection_id, changes) VALUES (CONNECTION_ID(), 1) ON DUPLICATE KEY UPDATE changes = changes + 1;
-CREATE TRIGGER IF NOT EXISTS rmt_rs_catalog_repositories_ad AFTER DELETE ON repositories FOR EACH ROW INSERT INTO rmt_rs_catalog_changes (connection_id, changes) VALUES (CONNECTION_ID(), 1) ON DUPLICATE KEY UPDATE changes = changes + 1;
-CREATE TRIGGER IF NOT EXISTS rmt_rs_catalog_repositories_services_ai AFTER INSERT ON repositories_services FOR EACH ROW INSERT INTO rmt_rs_catalog_changes (connection_id, changes) VALUES (CONNECTION_ID(), 1) ON DUPLICATE KEY UPDATE changes = changes + 1;
-CREATE TRIGGER IF NOT EXISTS rmt_rs_catalog_repositories_services_au AFTER UPDATE ON repositories_services FOR EACH ROW INSERT INTO rmt_rs_catalog_changes (connection_id, changes) VALUES (CONNECTION_ID(), 1) ON DUPLICATE KEY UPDATE changes = changes + 1;
-CREATE TRIGGER IF NOT EXISTS rmt_rs_catalog_repositories_services_ad AFTER DELETE ON repositories_services FOR EACH ROW INSERT INTO rmt_rs_catalog_changes (connection_id, changes) VALUES (CONNECTION_ID(), 1) ON DUPLICATE KEY UPDATE changes = changes + 1;
+CREATE OR REPLACE TRIGGER rmt_rs_catalog_products_ai AFTER INSERT ON products FOR EACH ROW INSERT INTO rmt_rs_catalog_changes (connection_id, changes) VALUES ((CRC32(CONCAT(@@hostname, ':', @@port)) << 32) | (CONNECTION_ID() & 4294967295), 1) ON DUPLICATE KEY UPDATE changes = changes + 1;
+CREATE OR REPLACE TRIGGER rmt_rs_catalog_products_au AFTER UPDATE ON products FOR EACH ROW INSERT INTO rmt_rs_catalog_changes (connection_id, changes) VALUES ((CRC32(CONCAT(@@hostname, ':', @@port)) << 32) | (CONNECTION_ID() & 4294967295), 1) ON DUPLICATE KEY UPDATE changes = changes + 1;
+CREATE OR REPLACE TRIGGER rmt_rs_catalog_products_ad AFTER DELETE ON products FOR EACH ROW INSERT INTO rmt_rs_catalog_changes (connection_id, changes) VALUES ((CRC32(CONCAT(@@hostname, ':', @@port)) << 32) | (CONNECTION_ID() & 4294967295), 1) ON DUPLICATE KEY UPDATE changes = changes + 1;
+CREATE OR REPLACE TRIGGER rmt_rs_catalog_products_extensions_ai AFTER INSERT ON products_extensions FOR EACH ROW INSERT INTO rmt_rs_catalog_changes (connection_id, changes) VALUES ((CRC32(CONCAT(@@hostname, ':', @@port)) << 32) | (CONNECTION_ID() & 4294967295), 1) ON DUPLICATE KEY UPDATE changes = changes + 1;
+CREATE OR REPLACE TRIGGER rmt_rs_catalog_products_extensions_au AFTER UPDATE ON products_extensions FOR EACH ROW INSERT INTO rmt_rs_catalog_changes (connection_id, changes) VALUES ((CRC32(CONCAT(@@hostname, ':', @@port)) << 32) | (CONNECTION_ID() & 4294967295), 1) ON DUPLICATE KEY UPDATE changes = changes + 1;
+CREATE OR REPLACE TRIGGER rmt_rs_catalog_products_extensions_ad AFTER DELETE ON products_extensions FOR EACH ROW INSERT INTO rmt_rs_catalog_changes (connection_id, changes) VALUES ((CRC32(CONCAT(@@hostname, ':', @@port)) << 32) | (CONNECTION_ID() & 4294967295), 1) ON DUPLICATE KEY UPDATE changes = changes + 1;
+CREATE OR REPLACE TRIGGER rmt_rs_catalog_services_ai AFTER INSERT ON services FOR EACH ROW INSERT INTO rmt_rs_catalog_changes (connection_id, changes) VALUES ((CRC32(CONCAT(@@hostname, ':', @@port)) << 32) | (CONNECTION_ID() & 4294967295), 1) ON DUPLICATE KEY UPDATE changes = changes + 1;
+CREATE OR REPLACE TRIGGER rmt_rs_catalog_services_au AFTER UPDATE ON services FOR EACH ROW INSERT INTO rmt_rs_catalog_changes (connection_id, changes) VALUES ((CRC32(CONCAT(@@hostname, ':', @@port)) << 32) | (CONNECTION_ID() & 4294967295), 1) ON DUPLICATE KEY UPDATE changes = changes + 1;
+CREATE OR REPLACE TRIGGER rmt_rs_catalog_services_ad AFTER DELETE ON services FOR EACH ROW INSERT INTO rmt_rs_catalog_changes (connection_id, changes) VALUES ((CRC32(CONCAT(@@hostname, ':', @@port)) << 32) | (CONNECTION_ID() & 4294967295), 1) ON DUPLICATE KEY UPDATE changes = changes + 1;
+CREATE OR REPLACE TRIGGER rmt_rs_catalog_repositories_ai AFTER INSERT ON repositories FOR EACH ROW INSERT INTO rmt_rs_catalog_changes (connection_id, changes) VALUES ((CRC32(CONCAT(@@hostname, ':', @@port)) << 32) | (CONNECTION_ID() & 4294967295), 1) ON DUPLICATE KEY UPDATE changes = changes + 1;
+CREATE OR REPLACE TRIGGER rmt_rs_catalog_repositories_au AFTER UPDATE ON repositories FOR EACH ROW INSERT INTO rmt_rs_catalog_changes (connection_id, changes) VALUES ((CRC32(CONCAT(@@hostname, ':', @@port)) << 32) | (CONNECTION_ID() & 4294967295), 1) ON DUPLICATE KEY UPDATE changes = changes + 1;
+CREATE OR REPLACE TRIGGER rmt_rs_catalog_repositories_ad AFTER DELETE ON repositories FOR EACH ROW INSERT INTO rmt_rs_catalog_changes (connection_id, changes) VALUES ((CRC32(CONCAT(@@hostname, ':', @@port)) << 32) | (CONNECTION_ID() & 4294967295), 1) ON DUPLICATE KEY UPDATE changes = changes + 1;
+CREATE OR REPLACE TRIGGER rmt_rs_catalog_repositories_services_ai AFTER INSERT ON repositories_services FOR EACH ROW INSERT INTO rmt_rs_catalog_changes (connection_id, changes) VALUES ((CRC32(CONCAT(@@hostname, ':', @@port)) << 32) | (CONNECTION_ID() & 4294967295), 1) ON DUPLICATE KEY UPDATE changes = changes + 1;
+CREATE OR REPLACE TRIGGER rmt_rs_catalog_repositories_services_au AFTER UPDATE ON repositories_services FOR EACH ROW INSERT INTO rmt_rs_catalog_changes (connection_id, changes) VALUES ((CRC32(CONCAT(@@hostname, ':', @@port)) << 32) | (CONNECTION_ID() & 4294967295), 1) ON DUPLICATE KEY UPDATE changes = changes + 1;
+CREATE OR REPLACE TRIGGER rmt_rs_catalog_repositories_services_ad AFTER DELETE ON repositories_services FOR EACH ROW INSERT INTO rmt_rs_catalog_changes (connection_id, changes) VALUES ((CRC32(CONCAT(@@hostname, ':', @@port)) << 32) | (CONNECTION_ID() & 4294967295), 1) ON DUPLICATE KEY UPDATE changes = changes + 1;
 -- The base row goes in last: only then does RmtRs cache, every trigger being in
 -- place. It starts at the install time in microseconds, above any version an
 -- earlier install (uninstalled since) can have reached, so a process that

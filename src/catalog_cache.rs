@@ -122,6 +122,17 @@ pub async fn install_tracking(pool: &sqlx::MySqlPool) -> Result<()> {
     Ok(())
 }
 
+/// This server's number in the rows' keys (db/catalog_tracking.sql).
+const SERVER_NUMBER: &str = "SELECT CAST(CRC32(CONCAT(@@hostname, ':', @@port)) AS UNSIGNED)";
+
+/// Whether the row keyed `row` is of a connection of this server (`server`)
+/// that is gone, or of an earlier install's (keyed by the connection alone)
+/// whose connection is gone. Other nodes' rows are theirs to fold.
+fn closed_here(row: u64, server: u64, live: &[u64]) -> bool {
+    let (owner, connection) = (row >> 32, row & 0xffff_ffff);
+    (owner == server || owner == 0) && !live.contains(&connection)
+}
+
 /// Folds the rows of connections that are gone into the base row, in one
 /// transaction that keeps the sum, so readers see the same version before and
 /// after. Only rows of closed connections are taken, so no RMT writer waits for
@@ -134,12 +145,13 @@ pub async fn compact(pool: &sqlx::MySqlPool) -> Result<usize> {
     // taking a live row is harmless (see above), just not useful.
     let live: Vec<u64> =
         sqlx::query_scalar("SELECT CAST(ID AS UNSIGNED) FROM information_schema.PROCESSLIST").fetch_all(pool).await?;
+    let (server,): (u64,) = sqlx::query_as(SERVER_NUMBER).fetch_one(pool).await?;
     let rows: std::result::Result<Vec<u64>, sqlx::Error> =
         sqlx::query_scalar("SELECT connection_id FROM rmt_rs_catalog_changes WHERE connection_id > 0")
             .fetch_all(pool)
             .await;
     let gone: Vec<u64> = match rows {
-        Ok(rows) => rows.into_iter().filter(|id| !live.contains(id)).take(COMPACT_AT_MOST).collect(),
+        Ok(rows) => rows.into_iter().filter(|row| closed_here(*row, server, &live)).take(COMPACT_AT_MOST).collect(),
         Err(e) if Error::mariadb_code(&e) == Some(NO_SUCH_TABLE) => return Ok(0),
         Err(e) => return Err(e.into()),
     };
@@ -179,4 +191,20 @@ pub async fn compact(pool: &sqlx::MySqlPool) -> Result<usize> {
     }
     crate::engine::commit(tx).await?;
     Ok(locked.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::closed_here;
+
+    #[test]
+    fn a_node_folds_its_own_closed_rows_and_an_earlier_installs_never_another_nodes() {
+        let (here, there) = (0xabcd_u64, 0x1234_u64);
+        let live = [7_u64];
+        assert!(closed_here((here << 32) | 8, here, &live), "this node's, closed");
+        assert!(!closed_here((here << 32) | 7, here, &live), "this node's, live");
+        assert!(!closed_here((there << 32) | 8, here, &live), "another node's");
+        assert!(closed_here(8, here, &live), "an earlier install's, closed");
+        assert!(!closed_here(7, here, &live), "an earlier install's, live");
+    }
 }

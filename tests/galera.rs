@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rmt_rs_core::catalog_cache::CatalogCache;
+use rmt_rs_core::catalog::Product;
+use rmt_rs_core::catalog_cache::{self, CatalogCache};
 use rmt_rs_core::products;
 use rmt_rs_core::{announce::announce_system_with_logins, announce_system, AnnounceRequest, Caller, DatabaseConfig};
 use sqlx::mysql::MySqlPool;
@@ -210,4 +211,88 @@ async fn a_node_killed_mid_herd_and_rejoined_loses_no_acknowledged_registration(
         let missing: Vec<&String> = acknowledged.iter().filter(|login| !stored.contains(*login)).collect();
         assert!(missing.is_empty(), "acknowledged but lost: {missing:?}");
     }
+}
+
+/// A connection to `pool`'s node whose `CONNECTION_ID()` is `id`: connects
+/// until the node's counter reaches it (`None` once it is past).
+async fn connection_numbered(pool: &MySqlPool, id: u64) -> Option<sqlx::MySqlConnection> {
+    use sqlx::Connection;
+    loop {
+        let mut conn = sqlx::MySqlConnection::connect_with(&pool.connect_options()).await.unwrap();
+        let (current,): (u64,) = sqlx::query_as("SELECT CONNECTION_ID()").fetch_one(&mut conn).await.unwrap();
+        match current.cmp(&id) {
+            std::cmp::Ordering::Equal => return Some(conn),
+            std::cmp::Ordering::Greater => return None,
+            std::cmp::Ordering::Less => {}
+        }
+    }
+}
+
+/// One connection on each of the first two nodes with the same connection
+/// id, as RMT servers' connections have, each node numbering its own.
+async fn twin_connections(pools: &[MySqlPool]) -> (sqlx::MySqlConnection, sqlx::MySqlConnection) {
+    loop {
+        let mut highest = 0;
+        for pool in &pools[..2] {
+            let (id,): (u64,) = sqlx::query_as("SELECT CONNECTION_ID()").fetch_one(pool).await.unwrap();
+            highest = highest.max(id);
+        }
+        let target = highest + 5;
+        if let (Some(a), Some(b)) =
+            (connection_numbered(&pools[0], target).await, connection_numbered(&pools[1], target).await)
+        {
+            return (a, b);
+        }
+    }
+}
+
+async fn catalog_version(pool: &MySqlPool) -> u64 {
+    sqlx::query_as::<_, (u64,)>("SELECT CAST(SUM(changes) AS UNSIGNED) FROM rmt_rs_catalog_changes")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+        .0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs the Galera cluster: rake galera:test"]
+async fn catalog_tracking_counts_every_nodes_changes_without_refusing_rmts_writers() {
+    let pools = cluster("catalog").await;
+    catalog_cache::install_tracking(&pools[0]).await.expect("install tracking");
+    let before = catalog_version(&pools[2]).await;
+    // A mirror run on node 1 and one on node 2 stamp their own repositories
+    // through connections both nodes numbered alike; node 2 commits first.
+    let (mut first, mut second) = twin_connections(&pools).await;
+    let stamp = "UPDATE repositories SET last_mirrored_at = NOW(6) WHERE id = ";
+    first.execute("BEGIN").await.unwrap();
+    first.execute(format!("{stamp}10").as_str()).await.unwrap();
+    second.execute("BEGIN").await.unwrap();
+    second.execute(format!("{stamp}20").as_str()).await.unwrap();
+    second.execute("COMMIT").await.unwrap();
+    let committed = first.execute("COMMIT").await;
+    assert!(committed.is_ok(), "RMT's own catalog write refused for RmtRs's counting: {committed:?}");
+    assert_eq!(catalog_version(&pools[2]).await, before + 2, "both changes counted");
+
+    // A tree cached on node 3 is read again after node 1 renames its module.
+    let cache = CatalogCache::default();
+    let base: Product = {
+        let row = sqlx::query(&format!("SELECT {} FROM products WHERE id = 1", rmt_rs_core::catalog::PRODUCT_COLUMNS))
+            .fetch_one(&pools[2])
+            .await
+            .unwrap();
+        Product::from_row(&row).unwrap()
+    };
+    let module_name = |tree: &rmt_rs_core::catalog::Tree| {
+        let json = tree.product_json(1, "http://rmt", rmt_rs_core::Flavor::Rmt).unwrap();
+        json.get("extensions").and_then(|e| match e {
+            rmt_rs_core::Value::Array(list) => list.first().and_then(|m| m.get("name")).cloned(),
+            _ => None,
+        })
+    };
+    let mut conn = pools[2].acquire().await.unwrap();
+    let first = cache.tree(&mut conn, &base).await.unwrap();
+    assert_eq!(module_name(&first), Some(rmt_rs_core::Value::String("Tools Module".into())));
+    sqlx::query("UPDATE products SET name = 'Tools Module Renamed' WHERE id = 2").execute(&pools[0]).await.unwrap();
+    let again = cache.tree(&mut conn, &base).await.unwrap();
+    assert_eq!(module_name(&again), Some(rmt_rs_core::Value::String("Tools Module Renamed".into())));
 }
