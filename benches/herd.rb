@@ -121,6 +121,9 @@ RUNS = {
     ["hostile announces, 12 kinds, 1,200 over 10 s", %w[--mode herd --scenario hostile --instances 1200 --spread-ms 10000]],
     fault("MariaDB restarted", Faults.restart(after: 4))
   ],
+  # Several RMT servers on one Galera cluster (script/galera), one server per
+  # node behind one nginx, against one server on one node of the same cluster.
+  "galera" => [herd(200, 10), sweep("announce", 64, 1000)],
   "full" => [
     herd(1000, 60), herd(5000, 60), herd(10_000, 60), old_client(5000, 60), payg(1000, 60), payg(5000, 60),
     *[16, 64, 256, 1024].flat_map { |c| [sweep("announce", c, 3000), sweep("activation", c, 1000)] },
@@ -128,7 +131,7 @@ RUNS = {
     # The scaling table: one herd at other Puma sizes.
     *[[1, 5], [2, 5], [4, 5], [2, 16]].map { |workers, threads| scaled(2000, 60, workers, threads) }
   ]
-}.fetch(MODE) { abort "usage: benches/herd.rb [quick|full|faults]" }
+}.fetch(MODE) { abort "usage: benches/herd.rb [quick|full|faults|galera]" }
 # HERD_ONLY=regexp: only the runs whose label matches (while working on one).
 RUNS.select! { |label, _| label.match?(Regexp.new(ENV["HERD_ONLY"], Regexp::IGNORECASE)) } if ENV["HERD_ONLY"]
 # Faults mode runs everything three times (one figure per fault says little);
@@ -143,6 +146,8 @@ PATHS = {
   "RmtRs" => { rmt_rs: true },
   "RmtRs fast lane" => { rmt_rs: true, env: { "RMT_RS_FAST_LANE" => "1" }, engines: false }
 }.freeze
+# Galera mode compares RMT's path and RmtRs through RMT's controllers.
+PATHS_MEASURED = MODE == "galera" ? PATHS.reject { |_, path| path[:env] } : PATHS
 CEILING_REGISTRATIONS = MODE == "full" ? 5000 : 1000
 
 def mariadb_pid
@@ -263,6 +268,8 @@ end
 # Each group of runs on the server it needs: RMT alone at RMT's packaged Puma
 # size, RMT with its public-cloud engines, other Puma sizes.
 def measure(path_name, path)
+  return GALERA_NODES.flat_map { |nodes| measure_on_galera(path_name, path, nodes) } if MODE == "galera"
+
   RUNS.group_by { |run| run[3] || {} }.flat_map do |server, runs|
     next [] if server[:engines] && path[:engines] == false
 
@@ -281,15 +288,64 @@ def measure_on(path_name, path, runs, server_options)
   size = { workers: server_options.fetch(:workers, 2), threads: server_options.fetch(:threads, 5) }
   RmtServer.run(database: DATABASE, rmt_rs: rmt_rs, env: env, **size) do |server|
     Front.run(server.port, env.slice("RMT_ENGINES")) do |front|
-      measure_runs(path_name, runs, server, front, db, size)
+      measure_runs(path_name, runs, [server], front, db, size)
     end
   end
 ensure
   db&.close
 end
 
-def measure_runs(path_name, runs, server, front, db, size)
-  puma_pids = [server.pid, *server.worker_pids]
+# Galera mode: the cluster's three nodes (script/galera), and how many of
+# them get an RMT server (RMT's packaged Puma size each, on its own node,
+# behind one nginx that takes turns): 1, then 3.
+GALERA = File.join(ROOT, "script/galera")
+GALERA_NODES = [1, 3].freeze
+
+def galera_sockets
+  system(GALERA, "start", exception: true)
+  `#{GALERA} sockets`.strip.split(",")
+end
+
+def galera_pids
+  (1..3).map { |n| Integer(File.read(File.join(ROOT, "tmp/galera/node#{n}/mariadbd.pid")).strip) }
+end
+
+GALERA_NOTE = <<~MD.tr("\n", " ").strip
+  Galera mode: the database is a three-node MariaDB Galera cluster on this
+  machine (`script/galera`: durable, rsync state transfer, RmtRs's sessions with
+  `wsrep_sync_wait=1`). "1 node": one RMT server on node 1 (the other two nodes
+  still apply every write); "3 nodes": three RMT servers, one per node, each at
+  RMT's packaged size, behind one nginx that takes turns per request, so each
+  request of a registration reaches another server than the one before (a
+  failover at every step). MariaDB CPU is the three nodes' together. Everything
+  shares two cores: three servers cannot run faster than one here; the figures
+  show what a shared cluster costs per request and that nothing fails when a
+  client moves between servers, not how a region scales.
+MD
+
+def measure_on_galera(path_name, path, nodes)
+  sockets = galera_sockets
+  system({ "RMT_DB_SOCKET" => sockets.first }, RmtServer::SCRIPT, "database", DATABASE, exception: true,
+                                                                                      out: File::NULL)
+  db = Mysql2::Client.new(socket: sockets.first, username: "root", database: DATABASE, encoding: "utf8mb4")
+  env = { "RMT_RS_TIMINGS" => TIMINGS }.merge(path.fetch(:env, {}))
+  servers = sockets.first(nodes).each_with_index.map do |socket, i|
+    RmtServer.new(database: DATABASE, rmt_rs: path[:rmt_rs], env: env.merge("RMT_DB_SOCKET" => socket),
+                  log: File.join(ROOT, "tmp/rmt-#{path[:rmt_rs] ? 'rust' : 'ruby'}-node#{i + 1}.log"))
+  end
+  servers.each(&:start)
+  Front.run(servers.map(&:port).join(","), {}) do |front|
+    label = "#{path_name}, #{nodes} node#{'s' if nodes > 1}"
+    measure_runs(label, RUNS, servers, front, db, { workers: 2, threads: 5 }, db_pids: -> { galera_pids })
+  end
+ensure
+  servers&.each(&:stop)
+  db&.close
+end
+
+def measure_runs(path_name, runs, servers, front, db, size, db_pids: -> { [mariadb_pid] })
+  server = servers.first
+  puma_pids = servers.flat_map { |s| [s.pid, *s.worker_pids] }
   (0...REPEAT).to_a.product(runs).map do |round, (label, options, fault, _server, via)|
     DatabaseHelpers.clean_tables(db)
     Catalog.seed(db)
@@ -297,9 +353,9 @@ def measure_runs(path_name, runs, server, front, db, size)
     fleet = options.include?("--fleet") ? seed_fleet(db, FLEET, payg: options.include?("--payg")) : 0
     cpu_before = puma_pids.sum { |pid| ProcessStats.cpu_seconds(pid) }
     nginx_before = front.pids.sum { |pid| ProcessStats.cpu_seconds(pid) }
-    db_pid = mariadb_pid
-    db_cpu_before = ProcessStats.cpu_seconds(db_pid)
-    log_offset = File.size(server.rails_log)
+    db_pid = db_pids.call
+    db_cpu_before = db_pid.sum { |pid| ProcessStats.cpu_seconds(pid) }
+    log_offsets = servers.map { |s| File.size(s.rails_log) }
     FileUtils.rm_f(Dir["#{TIMINGS}.*"])
     fault_thread = Thread.new(&fault) if fault
     # A ceiling run goes to Puma straight, over plain HTTP.
@@ -312,12 +368,13 @@ def measure_runs(path_name, runs, server, front, db, size)
     observed = fault_thread&.value
     db = DatabaseHelpers.client(database: DATABASE) if fault # the fault may have cut the old session
     result.merge(
-      "server_errors" => server.errors_logged(log_offset),
+      "server_errors" => servers.zip(log_offsets).map { |s, offset| s.errors_logged(offset) }
+                               .reduce { |a, b| a.merge(b) { |_, x, y| x + y } },
       "path" => path_name, "run" => label, "round" => round, "puma" => size.transform_keys(&:to_s),
       "puma_cpu_s" => (puma_pids.sum { |pid| ProcessStats.cpu_seconds(pid) } - cpu_before).round(2),
       "nginx_cpu_s" => (front.pids.sum { |pid| ProcessStats.cpu_seconds(pid) } - nginx_before).round(2),
       # A restarted server is a new process: its CPU is not comparable.
-      "mariadb_cpu_s" => db_pid == mariadb_pid ? (ProcessStats.cpu_seconds(db_pid) - db_cpu_before).round(2) : nil,
+      "mariadb_cpu_s" => db_pid == db_pids.call ? (db_pid.sum { |pid| ProcessStats.cpu_seconds(pid) } - db_cpu_before).round(2) : nil,
       "fault_observed" => observed,
       "fleet" => fleet,
       "server_time" => server_time,
@@ -602,9 +659,9 @@ if ENV["HERD_RERENDER"]
 else
   abort "build the simulator first: cargo build --release --manifest-path benches/herd/Cargo.toml" unless File.executable?(HERD)
   started = Time.now
-  results = with_mariadb_for(MODE) { PATHS.flat_map { |name, path| measure(name, path) } }
+  results = with_mariadb_for(MODE) { PATHS_MEASURED.flat_map { |name, path| measure(name, path) } }
   results = results.sort_by.with_index { |r, i| [r["round"], RUNS.index { |label, _| label == r["run"] }, i] }
-  layers = MODE == "faults" ? nil : ceilings
+  layers = %w[faults galera].include?(MODE) ? nil : ceilings
   machine = "#{Etc.nprocessors} cores, #{(File.read('/proc/meminfo')[/MemTotal:\s+(\d+)/, 1].to_i / 1024.0 / 1024).round} GiB, " \
             "#{File.read('/etc/os-release')[/PRETTY_NAME="(.*)"/, 1]}, Ruby #{RUBY_VERSION}, " \
             "#{`mariadbd --version`.strip[/Ver \S+/]}"
@@ -642,6 +699,8 @@ report = <<~MD
   is each process group's CPU time over the run divided by the requests sent.
 
   #{faults_summary(results)}
+
+  #{MODE == 'galera' ? GALERA_NOTE : ''}
 
   #{table(first_round)}
 

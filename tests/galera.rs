@@ -116,6 +116,32 @@ where
         .collect()
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs the Galera cluster: rake galera:test"]
+async fn one_activation_sent_to_every_node_at_once_is_written_once_and_answered_everywhere() {
+    let pools = cluster("activation").await;
+    let cache = Arc::new(CatalogCache::default());
+    for _ in 0..40 {
+        let announced = announce_system(&pools[0], &AnnounceRequest::default()).await.unwrap();
+        let caller = Caller { login: announced.login, password: Some(announced.password), ..Caller::default() };
+        let tasks: Vec<_> = (0..6)
+            .map(|i| {
+                let (pool, cache, request) =
+                    (pools[i % 3].clone(), cache.clone(), support::product_request(&caller, "base-os"));
+                tokio::spawn(async move { products::activate(&pool, &cache, &request).await.map(|o| o.into_answer()) })
+            })
+            .collect();
+        for task in tasks {
+            let answer = task.await.unwrap().expect("answered").expect("an answer");
+            assert_eq!(answer.status, 201, "{}", answer.body);
+        }
+    }
+    // Each node: one activation per system, however many nodes wrote it at once.
+    for pool in &pools {
+        assert_eq!(scalar(pool, "SELECT COUNT(*) FROM activations").await, 40);
+    }
+}
+
 /// A SUSEConnect client with system tokens: announce, then activations, each
 /// request to the next node (a load balancer's round robin), each with the
 /// token the last answer gave.
