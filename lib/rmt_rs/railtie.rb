@@ -229,15 +229,23 @@ module RmtRs
     end
 
     def rmt_rs_activate(flavor)
-      rmt_rs_products(:activate, flavor)
+      rmt_rs_named_product? ? rmt_rs_products(:activate, flavor) : FALL_BACK
     end
 
     def rmt_rs_show(flavor)
-      rmt_rs_products(:show, flavor)
+      rmt_rs_named_product? ? rmt_rs_products(:show, flavor) : FALL_BACK
     end
 
     def rmt_rs_deactivate(flavor)
-      rmt_rs_products(:deactivate, flavor)
+      rmt_rs_named_product? ? rmt_rs_products(:deactivate, flavor) : FALL_BACK
+    end
+
+    # Whether the product is named by text (or not at all): RMT's `find_by`
+    # reads a list as `IN (…)` and fails on a version list or an object, so
+    # its own path answers those.
+    def rmt_rs_named_product?
+      sent = params.to_unsafe_h
+      %w[identifier version arch].none? { |field| sent[field].is_a?(Array) || sent[field].is_a?(Hash) }
     end
 
     def rmt_rs_migrations(flavor)

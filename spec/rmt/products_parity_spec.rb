@@ -284,6 +284,11 @@ RSpec.describe "POST and GET /connect/systems/products: RmtRs against RMT's Ruby
       expect_parity(accept: ParityHelpers::V3) { activate(SLES) && show(SLES) }
     end
 
+    it "leaves a product named by a list to RMT's path (its find_by reads it as IN)" do
+      result = expect_parity { activate(SLES) && show(SLES.merge(identifier: ["SLES"]), as: :query) }
+      expect(result[:status]).to eq(200)
+    end
+
     it "refuses a product that is not activated" do
       result = expect_parity { show(SLES) }
       expect(result[:body]["error"]).to eq(
