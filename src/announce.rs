@@ -213,11 +213,11 @@ async fn insert_registration(
     // committed before it shows there (Galera would certify this one as having
     // seen it).
     if row.unique_login {
-        let (taken, galera) = login_holders(conn, &row.login, id).await?;
+        let (taken, claims) = login_holders(conn, &row.login, id).await?;
         if taken {
             return Ok(None);
         }
-        if galera {
+        if claims {
             login_claims::claim(conn, &row.login).await?;
             if login_holders(conn, &row.login, id).await?.0 {
                 return Ok(None);
@@ -234,14 +234,12 @@ async fn insert_registration(
 }
 
 /// Whether another system than `id` holds `login` (read with locks), and
-/// whether the server is a Galera node.
+/// whether the session claims logins (a Galera node's, [`login_claims::ENABLED`]).
 async fn login_holders(conn: &mut MySqlConnection, login: &str, id: u64) -> Result<(bool, bool)> {
-    let holders: Vec<(i64, i64)> = sqlx::query_as("SELECT id, @@wsrep_on + 0 FROM systems WHERE login = ? FOR UPDATE")
-        .bind(login)
-        .fetch_all(&mut *conn)
-        .await?;
+    let sql = format!("SELECT id, {} IS NOT NULL FROM systems WHERE login = ? FOR UPDATE", login_claims::ENABLED);
+    let holders: Vec<(i64, i64)> = sqlx::query_as(&sql).bind(login).fetch_all(&mut *conn).await?;
     let taken = holders.iter().any(|(holder, _)| *holder as u64 != id);
-    Ok((taken, holders.iter().any(|(_, galera)| *galera != 0)))
+    Ok((taken, holders.iter().any(|(_, claims)| *claims != 0)))
 }
 
 /// One `system_profiles` row per profile, in one statement.

@@ -187,6 +187,51 @@ pub async fn products_with_ids(conn: &mut MySqlConnection, ids: &[u64]) -> Resul
     query.fetch_all(&mut *conn).await?.iter().map(Product::from_row).collect()
 }
 
+/// A product as a request names it for RMT's `Product.find_by`: per field,
+/// `None` when it is no condition (RMT's `permit` left out a field not sent),
+/// `Some(None)` to match NULL (sent as nil), else the text to match. The
+/// version matches as sent or cleaned up (RMT's `Product.clean_up_version`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProductName {
+    pub identifier: Option<Option<String>>,
+    pub version: Option<Option<String>>,
+    pub arch: Option<Option<String>>,
+    pub release_type: Option<Option<String>>,
+}
+
+/// RMT's `Product.find_by(…)` for `name`: the first product MariaDB finds.
+pub async fn find_product(conn: &mut MySqlConnection, name: &ProductName) -> Result<Option<Product>> {
+    let mut sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE TRUE");
+    let mut binds: Vec<String> = Vec::new();
+    let fields = [
+        ("identifier", &name.identifier),
+        ("version", &name.version),
+        ("arch", &name.arch),
+        ("release_type", &name.release_type),
+    ];
+    for (column, condition) in fields {
+        match condition {
+            None => {}
+            Some(None) => sql.push_str(&format!(" AND products.{column} IS NULL")),
+            Some(Some(text)) if column == "version" => {
+                let candidates = crate::products::version_candidates(text);
+                sql.push_str(&format!(" AND products.version IN ({})", placeholders(candidates.len())));
+                binds.extend(candidates);
+            }
+            Some(Some(text)) => {
+                sql.push_str(&format!(" AND products.{column} = ?"));
+                binds.push(text.clone());
+            }
+        }
+    }
+    sql.push_str(" LIMIT 1");
+    let mut query = sqlx::query(&sql);
+    for value in &binds {
+        query = query.bind(value);
+    }
+    query.fetch_optional(&mut *conn).await?.as_ref().map(Product::from_row).transpose()
+}
+
 /// The products `sql` selects with these values bound in order.
 pub async fn products_by(conn: &mut MySqlConnection, sql: &str, binds: &[u64]) -> Result<Vec<Product>> {
     let mut query = sqlx::query(sql);

@@ -122,8 +122,10 @@ pub async fn install_tracking(pool: &sqlx::MySqlPool) -> Result<()> {
     Ok(())
 }
 
-/// This server's number in the rows' keys (db/catalog_tracking.sql).
-const SERVER_NUMBER: &str = "SELECT CAST(CRC32(CONCAT(@@hostname, ':', @@port)) AS UNSIGNED)";
+/// This server's number in the rows' keys (db/catalog_tracking.sql) with
+/// each of its connections.
+const LIVE_CONNECTIONS: &str = "SELECT CAST(CRC32(CONCAT(@@hostname, ':', @@port)) AS UNSIGNED), \
+    CAST(ID AS UNSIGNED) FROM information_schema.PROCESSLIST";
 
 /// Whether the row keyed `row` is of a connection of this server (`server`)
 /// that is gone, or of an earlier install's (keyed by the connection alone)
@@ -143,9 +145,11 @@ fn closed_here(row: u64, server: u64, live: &[u64]) -> bool {
 pub async fn compact(pool: &sqlx::MySqlPool) -> Result<usize> {
     // Connections of other users are visible only with the PROCESS privilege;
     // taking a live row is harmless (see above), just not useful.
-    let live: Vec<u64> =
-        sqlx::query_scalar("SELECT CAST(ID AS UNSIGNED) FROM information_schema.PROCESSLIST").fetch_all(pool).await?;
-    let (server,): (u64,) = sqlx::query_as(SERVER_NUMBER).fetch_one(pool).await?;
+    // The server's number and its live connections in one statement: through
+    // a balancer, two statements could reach two nodes.
+    let listed: Vec<(u64, u64)> = sqlx::query_as(LIVE_CONNECTIONS).fetch_all(pool).await?;
+    let server = listed.first().map_or(0, |(server, _)| *server);
+    let live: Vec<u64> = listed.into_iter().map(|(_, id)| id).collect();
     let rows: std::result::Result<Vec<u64>, sqlx::Error> =
         sqlx::query_scalar("SELECT connection_id FROM rmt_rs_catalog_changes WHERE connection_id > 0")
             .fetch_all(pool)

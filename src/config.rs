@@ -128,10 +128,15 @@ impl DatabaseConfig {
                 Box::pin(async move {
                     conn.execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')").await?;
                     conn.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED").await?;
-                    let (galera,): (i64,) = sqlx::query_as("SELECT @@wsrep_on + 0").fetch_one(&mut *conn).await?;
-                    if galera != 0 {
+                    // Read where every server has it (a build without wsrep has no @@wsrep_on).
+                    let wsrep: Option<(String,)> = sqlx::query_as(
+                        "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES WHERE VARIABLE_NAME = 'WSREP_ON'",
+                    )
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                    if wsrep.is_some_and(|(on,)| on.eq_ignore_ascii_case("ON")) {
                         conn.execute(format!("SET SESSION wsrep_sync_wait = {GALERA_SYNC_WAIT}").as_str()).await?;
-                        crate::login_claims::install_if_missing(conn).await?;
+                        crate::login_claims::enable(conn).await;
                     }
                     Ok(())
                 })

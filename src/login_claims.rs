@@ -28,10 +28,24 @@ pub async fn claim(conn: &mut MySqlConnection, login: &str) -> Result<()> {
     Ok(())
 }
 
+/// The session variable that tells a registration to claim its login: set
+/// on a Galera node's connections once the slot table is there.
+pub const ENABLED: &str = "@rmt_rs_login_claims";
+
+/// On a Galera node's new connection: the slot table created if missing, and
+/// claims switched on for the session. A user without `CREATE` leaves them
+/// off, and registrations go on as on one server (drawn logins then rely on
+/// their 128 random bits across nodes).
+pub async fn enable(conn: &mut MySqlConnection) {
+    if install_if_missing(conn).await.is_ok() {
+        let _ = conn.execute(format!("SET {ENABLED} = 1").as_str()).await;
+    }
+}
+
 /// Creates the slot table when the database has none (once per database: a
 /// table that exists is not created again, which on Galera would pause the
 /// whole cluster for the DDL).
-pub async fn install_if_missing(conn: &mut MySqlConnection) -> std::result::Result<(), sqlx::Error> {
+async fn install_if_missing(conn: &mut MySqlConnection) -> std::result::Result<(), sqlx::Error> {
     let (found,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
     )

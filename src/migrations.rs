@@ -47,34 +47,21 @@ pub async fn offline(
     generate(conn, system, Some(target)).await
 }
 
-/// RMT's `product_from_hash`: the product the client names with
-/// identifier, version (cleaned up as RMT does), arch and, when it sends one,
-/// release type. Anything but an object names none (RMT rescues its error).
+/// RMT's `product_from_hash`: the product the client names with the fields
+/// it sends of identifier, arch and release type (RMT's `permit` leaves out
+/// the others) and the version (cleaned up; always a condition, as RMT sets
+/// it). Anything but an object names none (RMT rescues its error).
 pub async fn listed_product(conn: &mut MySqlConnection, listed: &Value) -> Result<Option<Product>> {
     let Value::Object(_) = listed else { return Ok(None) };
     let text = |key: &str| listed.get(key).and_then(|v| v.column_text(StringColumn::Varchar).ok().flatten());
-    let versions = text("version").map(|v| crate::products::version_candidates(&v));
-    let mut sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE products.identifier <=> ?");
-    match &versions {
-        None => sql.push_str(" AND products.version IS NULL"),
-        Some(list) => sql.push_str(&format!(" AND products.version IN ({})", catalog::placeholders(list.len()))),
-    }
-    sql.push_str(" AND products.arch <=> ?");
-    // Only a release type the client sends narrows the search (RMT permits what is there).
-    let release_type = listed.get("release_type").map(|_| text("release_type"));
-    if release_type.is_some() {
-        sql.push_str(" AND products.release_type <=> ?");
-    }
-    sql.push_str(" LIMIT 1");
-    let mut query = sqlx::query(&sql).bind(text("identifier"));
-    for version in versions.iter().flatten() {
-        query = query.bind(version);
-    }
-    query = query.bind(text("arch"));
-    if let Some(release_type) = release_type {
-        query = query.bind(release_type);
-    }
-    query.fetch_optional(&mut *conn).await?.as_ref().map(Product::from_row).transpose()
+    let sent = |key: &str| listed.get(key).map(|_| text(key));
+    let name = catalog::ProductName {
+        identifier: sent("identifier"),
+        version: Some(text("version")),
+        arch: sent("arch"),
+        release_type: sent("release_type"),
+    };
+    catalog::find_product(conn, &name).await
 }
 
 /// The migrations as RMT renders them: a list of paths, each a list of

@@ -100,22 +100,15 @@ pub async fn installer_repositories(pool: &MySqlPool, request: &ListingRequest) 
     let sent = fields(&request.params);
     let value = |name: &str| sent.iter().find(|(field, _)| *field == name).and_then(|(_, v)| v.clone());
     let release_type = value("release_type").filter(|v| !crate::value::is_blank_text(v));
-    let versions = value("version").map(|v| version_candidates(&v));
-    let version_condition = match &versions {
-        None => "products.version IS NULL".to_string(),
-        Some(list) => format!("products.version IN ({})", catalog::placeholders(list.len())),
+    let name = catalog::ProductName {
+        identifier: Some(value("identifier")),
+        version: Some(value("version")),
+        arch: Some(value("arch")),
+        release_type: Some(release_type.clone()),
     };
-    let sql = format!(
-        "SELECT {PRODUCT_COLUMNS} FROM products WHERE products.identifier <=> ? AND {version_condition} \
-         AND products.arch <=> ? AND products.release_type <=> ? LIMIT 1"
-    );
     let mut conn = pool.acquire().await?;
-    let mut query = sqlx::query(&sql).bind(value("identifier"));
-    for version in versions.iter().flatten() {
-        query = query.bind(version);
-    }
-    let row = query.bind(value("arch")).bind(release_type.clone()).fetch_optional(&mut *conn).await?;
-    let Some(product) = row.as_ref().map(Product::from_row).transpose()? else {
+    let versions = value("version").map(|v| version_candidates(&v));
+    let Some(product) = catalog::find_product(&mut conn, &name).await? else {
         // RMT names the product by the values it searched with, squished.
         let named: Vec<String> = std::iter::once(value("identifier"))
             .chain(versions.unwrap_or_default().into_iter().map(Some))

@@ -631,26 +631,13 @@ pub fn version_candidates(version: &str) -> Vec<String> {
 
 async fn require_product(conn: &mut MySqlConnection, params: &[(String, Value)]) -> Result<Product> {
     require_params(params, &["identifier", "version", "arch"])?;
-    let identifier = text_param(params, "identifier")?;
-    let arch = text_param(params, "arch")?;
-    let versions = text_param(params, "version")?.map(|v| version_candidates(&v));
-    let version_condition = match &versions {
-        None => "products.version IS NULL".to_string(),
-        Some(list) => format!("products.version IN ({})", catalog::placeholders(list.len())),
+    let name = catalog::ProductName {
+        identifier: Some(text_param(params, "identifier")?),
+        version: Some(text_param(params, "version")?),
+        arch: Some(text_param(params, "arch")?),
+        release_type: None,
     };
-    let sql = format!(
-        "SELECT {} FROM products WHERE products.identifier <=> ? AND {version_condition} AND products.arch <=> ? LIMIT 1",
-        catalog::PRODUCT_COLUMNS
-    );
-    let mut query = sqlx::query(&sql).bind(identifier);
-    for version in versions.iter().flatten() {
-        query = query.bind(version);
-    }
-    let row = query.bind(arch).fetch_optional(&mut *conn).await?;
-    match row {
-        Some(row) => Product::from_row(&row),
-        None => Err(Error::InvalidInput("No product found".into())),
-    }
+    catalog::find_product(conn, &name).await?.ok_or_else(|| Error::InvalidInput("No product found".into()))
 }
 
 /// The product's service, when all its enabled repositories are mirrored.

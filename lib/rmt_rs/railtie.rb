@@ -241,11 +241,10 @@ module RmtRs
     end
 
     # Whether the product is named by text (or not at all): RMT's `find_by`
-    # reads a list as `IN (…)` and fails on a version list or an object, so
-    # its own path answers those.
+    # reads a list as `IN (…)` and fails on a number, list or object for the
+    # version, so its own path answers those.
     def rmt_rs_named_product?
-      sent = params.to_unsafe_h
-      %w[identifier version arch].none? { |field| sent[field].is_a?(Array) || sent[field].is_a?(Hash) }
+      RmtRs::Products.named_by_text?(params.to_unsafe_h)
     end
 
     def rmt_rs_migrations(flavor)
