@@ -97,6 +97,8 @@ RSpec.describe "POST /connect/systems/products/(offline_)migrations: RmtRs again
       expect_parity { activate_sp5 && migrations(installed, as: :form) }
       expect_parity(accept: ParityHelpers::V3) { activate_sp5 && migrations(installed) }
       expect(paths(expect_parity { activate_sp5 && migrations([SP5.merge(version: "15.5-0")]) }).size).to eq(2)
+      # A field not sent is no condition (RMT's permit leaves it out): any arch.
+      expect(paths(expect_parity { activate_sp5 && migrations([SP5.except(:arch)]) }).size).to eq(2)
     end
 
     it "refuses what RMT refuses, with RMT's messages" do
