@@ -1,57 +1,25 @@
 //! RMT's `GET /connect/systems/activations`
 //! (`Systems::ActivationsController#index`): what `SUSEConnect --status` and
 //! migrations read. The system's activations as RMT's `V3::ActivationSerializer`
-//! renders them, each with its service and product tree.
+//! renders them, each with its service and product tree (authenticated and
+//! answered through the products endpoints' path: [`crate::products::activations`]).
 
-use sqlx::{MySqlConnection, MySqlPool, Row};
+use sqlx::{MySqlConnection, Row};
 
-use crate::answer::{Answer, LogLevel};
 use crate::catalog;
 use crate::catalog_cache::CatalogCache;
-use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::flavor::Flavor;
-use crate::system_auth::{self, Caller};
-use crate::transaction::{self, Attempt, Work};
 use crate::value::Value;
-
-/// The system's activations (200), or the refusal of its credentials.
-pub async fn list(pool: &MySqlPool, cache: &CatalogCache, caller: &Caller, base_url: &str) -> Result<Answer> {
-    transaction::run(pool, &mut Listing { cache, caller, base_url }).await
-}
-
-/// What it writes (authentication's) is found written when run again, so a
-/// lost COMMIT runs it again (the default `settle`).
-struct Listing<'a> {
-    cache: &'a CatalogCache,
-    caller: &'a Caller,
-    base_url: &'a str,
-}
-
-impl Work for Listing<'_> {
-    type Output = Answer;
-
-    async fn attempt(&mut self, conn: &mut MySqlConnection) -> Result<Attempt<Answer>> {
-        let system = match system_auth::authenticate(conn, self.caller, Timestamp::now()).await {
-            Ok(system) => system,
-            Err(e) => return Ok(Attempt::Commit(system_auth::refusal(e, self.caller)?)),
-        };
-        let body = activations_json(conn, self.cache, system.id, self.base_url).await?;
-        let token = system.token_header.then(|| system.system_token.clone()).flatten();
-        let mut answer = Answer::ok(200, &body, "ActiveModel::Serializer::CollectionSerializer", token)
-            .with_token_header(system.token_header);
-        answer.log.extend(system.log.map(|line| (LogLevel::Info, line)));
-        Ok(Attempt::Commit(answer))
-    }
-}
 
 /// `@system.activations` (in the order of RMT's query), each with its
 /// subscription's fields and its service.
-async fn activations_json(
+pub async fn activations_json(
     conn: &mut MySqlConnection,
     cache: &CatalogCache,
     system_id: u64,
     base_url: &str,
+    flavor: Flavor,
 ) -> Result<Value> {
     let rows = sqlx::query(
         "SELECT a.id, a.system_id, a.service_id, s.product_id, sub.regcode, sub.name, sub.status, \
@@ -71,7 +39,7 @@ async fn activations_json(
             .await?
             .pop()
             .ok_or_else(|| Error::Internal("An activated product vanished from the catalog".into()))?;
-        let service = cache.tree(conn, &product).await?.service_json(service_id, product_id, base_url, Flavor::Rmt)?;
+        let service = cache.tree(conn, &product).await?.service_json(service_id, product_id, base_url, flavor)?;
         let text = |column: &str| -> Result<Value> {
             Ok(row.try_get::<Option<String>, _>(column)?.map_or(Value::Null, Value::String))
         };

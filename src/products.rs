@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use sqlx::{MySqlConnection, MySqlPool};
 
+use crate::activations;
 use crate::answer::{Answer, LogLevel};
 use crate::catalog::{self, Product};
 use crate::catalog_cache::CatalogCache;
@@ -131,6 +132,12 @@ pub async fn migrations(
     authenticated(pool, cache, request, Step::Migrations(request, kind)).await
 }
 
+/// RMT's `GET /connect/systems/activations`: the system's activations as
+/// RMT's (or, with the engines, zypper_auth's) index renders them.
+pub async fn activations(pool: &MySqlPool, cache: &CatalogCache, request: &ProductRequest) -> Result<Outcome> {
+    authenticated(pool, cache, request, Step::Activations(request)).await
+}
+
 /// The product tree RMT answers for an activated product.
 pub async fn show(pool: &MySqlPool, cache: &CatalogCache, request: &ProductRequest) -> Result<Outcome> {
     authenticated(pool, cache, request, Step::Show(request)).await
@@ -156,6 +163,7 @@ enum Step<'a> {
     Deactivate(&'a ProductRequest),
     Synchronize(&'a ProductRequest),
     Migrations(&'a ProductRequest, migrations::Kind),
+    Activations(&'a ProductRequest),
     Finish { ticket: &'a Ticket, base_url: &'a str, flavor: Flavor },
 }
 
@@ -239,6 +247,7 @@ async fn respond(
         | Step::Show(request)
         | Step::Deactivate(request)
         | Step::Synchronize(request)
+        | Step::Activations(request)
         | Step::Migrations(request, _) => *request,
         Step::Finish { ticket, base_url, flavor } => {
             let products = catalog::products_with_ids(conn, &[ticket.product_id]).await?;
@@ -292,6 +301,12 @@ async fn authenticated_step(
         Step::Migrations(_, kind) => migrated(conn, &acting, *kind)
             .await
             .map(|answer| Answer { system_token: token_header.clone(), ..answer }.with_token_header(sent)),
+        Step::Activations(_) => {
+            activations::activations_json(conn, cache, system.id, &request.base_url, request.flavor).await.map(|body| {
+                Answer::ok(200, &body, "ActiveModel::Serializer::CollectionSerializer", token_header.clone())
+                    .with_token_header(sent)
+            })
+        }
         Step::Show(_) => show_checked(conn, cache, request, system)
             .await
             .map(|body| Answer::ok(200, &body, "V3::ProductSerializer", token_header.clone()).with_token_header(sent)),

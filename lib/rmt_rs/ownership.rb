@@ -36,6 +36,7 @@ module RmtRs
     ZYPPER_AUTH = "engines/zypper_auth/lib/zypper_auth/engine.rb"
     DATA_EXPORT = "engines/data_export/lib/data_export/engine.rb"
     REGISTRATION_SHARING = "engines/registration_sharing/lib/registration_sharing/engine.rb"
+    REGISTRY = "engines/registry/lib/registry/engine.rb"
 
     # [kind, name, file defining the method] of every callback of RMT 2.28's
     # products controllers (V4 declares refresh_system_token again, same method).
@@ -191,6 +192,14 @@ module RmtRs
       Action.new(controller: ACTIVATIONS, action: "index", handler: :rmt_rs_activations, flavor: :rmt,
                  source: ACTIVATIONS_SOURCE,
                  callbacks: [[:before, :authenticate_system, "app/controllers/application_controller.rb"]],
+                 models: %w[System],
+                 answers: [["V3::ActivationSerializer", :type, "app/serializers/v3/activation_serializer.rb"]]),
+      # With the engines: zypper_auth's index (RMT's, for its URLs),
+      # scc_proxy's authentication, and registry's cache refresh, which only
+      # runs with X-Instance-Data (RMT's path answers those requests).
+      Action.new(controller: ACTIVATIONS, action: "index", handler: :rmt_rs_activations, flavor: :pubcloud,
+                 source: ZYPPER_AUTH,
+                 callbacks: [[:before, :authenticate_system, SCC_PROXY], [:before, :refresh_auth_cache, REGISTRY]],
                  models: %w[System],
                  answers: [["V3::ActivationSerializer", :type, "app/serializers/v3/activation_serializer.rb"]]),
       # zypper's service refresh and SMT's legacy service, with RMT's

@@ -341,14 +341,12 @@ module RmtRs
       end
     end
 
-    def rmt_rs_activations(_flavor)
-      login, password, token = rmt_rs_credentials
-      return unless login
+    def rmt_rs_activations(flavor)
+      # With the engines, registry's refresh of its cache verifies the instance
+      # (the provider is Ruby) when the client sends its data: RMT's path does that.
+      return FALL_BACK if flavor == :pubcloud && request.headers["X-Instance-Data"]
 
-      render_rmt_rs do
-        RmtRs::Systems.activations(login: login, password: password, base_url: request.base_url, system_token: token,
-                                   user_agent: request.user_agent, system_tokens: rmt_rs_system_tokens?)
-      end
+      rmt_rs_products(:activations, flavor, api: RmtRs::Systems)
     end
 
     def rmt_rs_deregister(_flavor)
@@ -405,13 +403,13 @@ module RmtRs
       render xml: answer.body, status: answer.status
     end
 
-    def rmt_rs_products(action, flavor, base_url: request.base_url)
+    def rmt_rs_products(action, flavor, base_url: request.base_url, api: RmtRs::Products)
       login, password, token = rmt_rs_credentials
       return unless login
 
       cloud = flavor == :pubcloud ? { wait_for_peers: RmtRs::Pubcloud.wait_for_peers? } : nil
       outcome = rmt_rs_answer do
-        RmtRs::Products.public_send(action, login: login, password: password, params: params.to_unsafe_h,
+        api.public_send(action, login: login, password: password, params: params.to_unsafe_h,
                                             base_url: base_url, system_token: token,
                                             user_agent: request.user_agent,
                                             system_tokens: rmt_rs_system_tokens?, cloud: cloud) do |wanted|

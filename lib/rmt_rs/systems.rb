@@ -35,9 +35,13 @@ module RmtRs
     # subscription's fields and their service and product tree.
     #
     # Returns a Response whose body is RMT's JSON as a String, or RMT's refusal.
-    def activations(login:, password:, base_url:, system_token: nil, user_agent: nil, system_tokens: true)
-      Products.answered(:activations, Products.caller(login, password, system_token, user_agent, system_tokens),
-                        base_url.to_s)
+    # `cloud` and the block as for RmtRs::Products.activate (RMT with its
+    # public-cloud engines: scc_proxy's authentication, zypper_auth's URLs);
+    # `params` is not read.
+    def activations(login:, password:, base_url:, system_token: nil, user_agent: nil, system_tokens: true, params: nil,
+                    cloud: nil, &identify)
+      Products.call("activations", login, password, params, base_url, system_token, user_agent, system_tokens, cloud,
+                    &identify)
     end
 
     # What RMT's `DELETE /connect/systems` does: the system authenticated as

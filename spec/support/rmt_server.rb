@@ -54,7 +54,10 @@ class RmtServer
 
   # The exceptions RMT logged since `since` bytes into its log, by class.
   def errors_logged(since = 0)
-    File.read(log).byteslice(since..).to_s.scan(/FATAL -- : (?:\[[^\]]*\] )*([A-Z]\w*(?:::\w+)+) \(/).flatten.tally
+    # The class follows the tags on the FATAL line, or (Rails' multi-line
+    # report) starts the next line.
+    File.read(log).byteslice(since..).to_s
+        .scan(/FATAL -- : (?:\[[^\]]*\] )*\s*\n?([A-Z]\w*(?:::\w+)+) \(/).flatten.tally
   end
 
   def stop

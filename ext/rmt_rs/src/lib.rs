@@ -112,10 +112,11 @@ enum Action {
     Deactivate,
     Synchronize,
     Migrations(migrations::Kind),
+    Activations,
 }
 
-/// A products request; `action` is "activate", "show", "destroy", "synchronize", "migrations" or
-/// "offline_migrations", `cloud` nil outside
+/// A products request; `action` is "activate", "show", "destroy", "synchronize", "migrations",
+/// "offline_migrations" or "activations", `cloud` nil outside
 /// the public cloud, else `[identifiers, wait_for_peers]` (identifiers nil or
 /// `[[system_id, identifier_or_nil], ...]`). Answers one of
 /// `["answer", status, json_body, token_header, activations_changed, [[level, line], ...], serializer_or_nil,
@@ -138,12 +139,13 @@ fn product_request(
         "synchronize" => Action::Synchronize,
         "migrations" => Action::Migrations(migrations::Kind::Online),
         "offline_migrations" => Action::Migrations(migrations::Kind::Offline),
+        "activations" => Action::Activations,
         other => {
             return Err(Error::new(
                 ruby.exception_arg_error(),
                 format!(
-                    "unknown products action {other:?}: activate, show, destroy, synchronize, migrations or \
-                     offline_migrations"
+                    "unknown products action {other:?}: activate, show, destroy, synchronize, migrations, \
+                     offline_migrations or activations"
                 ),
             ))
         }
@@ -167,6 +169,7 @@ fn product_request(
                 Action::Show => products::show(engine.pool(), engine.catalog_cache(), &request).await,
                 Action::Deactivate => products::deactivate(engine.pool(), engine.catalog_cache(), &request).await,
                 Action::Synchronize => products::synchronize(engine.pool(), engine.catalog_cache(), &request).await,
+                Action::Activations => products::activations(engine.pool(), engine.catalog_cache(), &request).await,
                 Action::Migrations(kind) => {
                     products::migrations(engine.pool(), engine.catalog_cache(), &request, kind).await
                 }
@@ -229,15 +232,6 @@ fn legacy_repoindex(ruby: &Ruby, caller: CallerArgs, base_url: String) -> Result
 fn deregister(ruby: &Ruby, caller: CallerArgs) -> Result<RArray, Error> {
     let caller = from_args(caller);
     let answer = released(ruby, |engine, cancel| engine.run(cancel, systems::deregister(engine.pool(), &caller)))?;
-    Ok(answer_array(ruby, answer))
-}
-
-/// RMT's `GET /connect/systems/activations`. Answers as `product_request` does.
-fn activations(ruby: &Ruby, caller: CallerArgs, base_url: String) -> Result<RArray, Error> {
-    let caller = from_args(caller);
-    let answer = released(ruby, |engine, cancel| {
-        engine.run(cancel, rmt_rs_core::activations::list(engine.pool(), engine.catalog_cache(), &caller, &base_url))
-    })?;
     Ok(answer_array(ruby, answer))
 }
 
@@ -387,7 +381,6 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     native.define_singleton_method("system_update", function!(system_update, 3))?;
     native.define_singleton_method("service_index", function!(service_index, 3))?;
     native.define_singleton_method("deregister", function!(deregister, 1))?;
-    native.define_singleton_method("activations", function!(activations, 2))?;
     native.define_singleton_method("legacy_repoindex", function!(legacy_repoindex, 2))?;
     native.define_singleton_method("product_listing", function!(product_listing, 5))?;
     native.define_singleton_method("install_catalog_tracking", function!(install_catalog_tracking, 0))?;

@@ -244,6 +244,22 @@ RSpec.describe "The public-cloud PAYG flow: RmtRs against RMT with its engines",
       expect([result[:status], result[:body].map { |path| path.map { |p| p["version"] } }]).to eq([200, [["15.7"]]])
     end
 
+    it "lists the instance's activations with susecloud URLs, and leaves a request with instance data to RMT" do
+      result = nil
+      answered = answered_by_rmt_rs do
+        result = expect_parity do
+          activate(SLES)
+          header "X-Instance-Data", nil # SUSEConnect --status sends none
+          get "/connect/systems/activations"
+        end
+      end
+      expect(result[:status]).to eq(200)
+      expect(result[:body].first["service"]["url"]).to start_with("plugin:/susecloud?credentials=")
+      expect(answered).to include("Api::Connect::V4::Systems::ActivationsController#index")
+      answered = answered_by_rmt_rs { expect_parity { activate(SLES) && get("/connect/systems/activations") } }
+      expect(answered).not_to include("Api::Connect::V4::Systems::ActivationsController#index")
+    end
+
     it "lists a registration code's products with the engines' URLs and the extensions' own free" do
       expect(RmtRs::Ownership.handler(Api::Connect::V4::Subscriptions::ProductsController, "index"))
         .to eq([:rmt_rs_subscription_products, :pubcloud])
