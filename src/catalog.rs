@@ -199,33 +199,56 @@ pub struct ProductName {
     pub release_type: Option<Option<String>>,
 }
 
-/// RMT's `Product.find_by(…)` for `name`: the first product MariaDB finds.
-pub async fn find_product(conn: &mut MySqlConnection, name: &ProductName) -> Result<Option<Product>> {
-    let mut sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE TRUE");
-    let mut binds: Vec<String> = Vec::new();
-    let fields = [
-        ("identifier", &name.identifier),
-        ("version", &name.version),
-        ("arch", &name.arch),
-        ("release_type", &name.release_type),
-    ];
-    for (column, condition) in fields {
-        match condition {
-            None => {}
-            Some(None) => sql.push_str(&format!(" AND products.{column} IS NULL")),
-            Some(Some(text)) if column == "version" => {
-                let candidates = crate::products::version_candidates(text);
-                sql.push_str(&format!(" AND products.version IN ({})", placeholders(candidates.len())));
-                binds.extend(candidates);
-            }
-            Some(Some(text)) => {
-                sql.push_str(&format!(" AND products.{column} = ?"));
-                binds.push(text.clone());
+impl ProductName {
+    /// The fields sent with a value, as `find_by` narrows a search: ` AND …`
+    /// conditions on `products` and the values to bind, in order.
+    pub fn conditions(&self) -> (String, Vec<String>) {
+        let (mut sql, mut binds) = (String::new(), Vec::new());
+        let fields = [
+            ("identifier", &self.identifier),
+            ("version", &self.version),
+            ("arch", &self.arch),
+            ("release_type", &self.release_type),
+        ];
+        for (column, condition) in fields {
+            match condition {
+                None => {}
+                Some(None) => sql.push_str(&format!(" AND products.{column} IS NULL")),
+                Some(Some(text)) if column == "version" => {
+                    let candidates = crate::products::version_candidates(text);
+                    sql.push_str(&format!(" AND products.version IN ({})", placeholders(candidates.len())));
+                    binds.extend(candidates);
+                }
+                Some(Some(text)) => {
+                    sql.push_str(&format!(" AND products.{column} = ?"));
+                    binds.push(text.clone());
+                }
             }
         }
+        (sql, binds)
     }
-    sql.push_str(" LIMIT 1");
+}
+
+/// RMT's `Product.find_by(…)` for `name`, or with `system` its
+/// `@system.products.find_by(…)`: the first product MariaDB finds.
+pub async fn find_product(
+    conn: &mut MySqlConnection,
+    name: &ProductName,
+    system: Option<u64>,
+) -> Result<Option<Product>> {
+    let (conditions, binds) = name.conditions();
+    let sql = match system {
+        None => format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE TRUE{conditions} LIMIT 1"),
+        Some(_) => format!(
+            "SELECT DISTINCT {PRODUCT_COLUMNS} FROM products INNER JOIN services ON products.id = services.product_id \
+             INNER JOIN activations ON services.id = activations.service_id \
+             WHERE activations.system_id = ?{conditions} LIMIT 1"
+        ),
+    };
     let mut query = sqlx::query(&sql);
+    if let Some(system) = system {
+        query = query.bind(system as i64);
+    }
     for value in &binds {
         query = query.bind(value);
     }

@@ -61,7 +61,7 @@ pub async fn listed_product(conn: &mut MySqlConnection, listed: &Value) -> Resul
         arch: sent("arch"),
         release_type: sent("release_type"),
     };
-    catalog::find_product(conn, &name).await
+    catalog::find_product(conn, &name, None).await
 }
 
 /// The migrations as RMT renders them: a list of paths, each a list of

@@ -54,23 +54,22 @@ pub async fn subscription_products(
             .logged(format!("Token authentication with not activated regcode: '{FILTERED}'")));
     }
     // `where(...)` of the fields sent with a value (`compact`).
-    let mut sql = format!(
-        "SELECT {PRODUCT_COLUMNS} FROM products INNER JOIN subscription_product_classes \
-         ON products.product_class = subscription_product_classes.product_class \
-         WHERE subscription_product_classes.subscription_id = ?"
-    );
-    let mut binds = Vec::new();
+    let sent = |value: Option<String>| value.map(Some);
+    let mut name = catalog::ProductName::default();
     for (field, value) in fields(&request.params) {
-        let Some(value) = value else { continue };
-        if field == "version" {
-            let versions = version_candidates(&value);
-            sql.push_str(&format!(" AND products.version IN ({})", catalog::placeholders(versions.len())));
-            binds.extend(versions);
-        } else {
-            sql.push_str(&format!(" AND products.{field} = ?"));
-            binds.push(value);
+        match field {
+            "identifier" => name.identifier = sent(value),
+            "version" => name.version = sent(value),
+            "arch" => name.arch = sent(value),
+            _ => name.release_type = sent(value),
         }
     }
+    let (conditions, binds) = name.conditions();
+    let sql = format!(
+        "SELECT {PRODUCT_COLUMNS} FROM products INNER JOIN subscription_product_classes \
+         ON products.product_class = subscription_product_classes.product_class \
+         WHERE subscription_product_classes.subscription_id = ?{conditions}"
+    );
     let mut query = sqlx::query(&sql).bind(subscription_id);
     for value in &binds {
         query = query.bind(value);
@@ -108,7 +107,7 @@ pub async fn installer_repositories(pool: &MySqlPool, request: &ListingRequest) 
     };
     let mut conn = pool.acquire().await?;
     let versions = value("version").map(|v| version_candidates(&v));
-    let Some(product) = catalog::find_product(&mut conn, &name).await? else {
+    let Some(product) = catalog::find_product(&mut conn, &name, None).await? else {
         // RMT names the product by the values it searched with, squished.
         let named: Vec<String> = std::iter::once(value("identifier"))
             .chain(versions.unwrap_or_default().into_iter().map(Some))

@@ -483,23 +483,14 @@ async fn synchronized(conn: &mut MySqlConnection, acting: &Acting<'_>) -> Result
     let mut kept = Vec::with_capacity(listed.len());
     for item in listed {
         let text = |key: &str| item.get(key).and_then(|v| v.column_text(StringColumn::Varchar).ok().flatten());
-        let versions = text("version").map(|v| version_candidates(&v));
-        let version_condition = match &versions {
-            None => "products.version IS NULL".to_string(),
-            Some(list) => format!("products.version IN ({})", catalog::placeholders(list.len())),
+        let name = catalog::ProductName {
+            identifier: Some(text("identifier")),
+            version: Some(text("version")),
+            arch: Some(text("arch")),
+            release_type: None,
         };
-        let sql = format!(
-            "SELECT DISTINCT products.id FROM products INNER JOIN services ON products.id = services.product_id \
-             INNER JOIN activations ON services.id = activations.service_id \
-             WHERE activations.system_id = ? AND products.identifier <=> ? AND {version_condition} \
-             AND products.arch <=> ? LIMIT 1"
-        );
-        let mut query = sqlx::query_as::<_, (i64,)>(&sql).bind(system.id as i64).bind(text("identifier"));
-        for version in versions.iter().flatten() {
-            query = query.bind(version);
-        }
-        if let Some((id,)) = query.bind(text("arch")).fetch_optional(&mut *conn).await? {
-            kept.push(id as u64);
+        if let Some(product) = catalog::find_product(conn, &name, Some(system.id)).await? {
+            kept.push(product.id);
         }
     }
     let (mut log, mut removed) = (Vec::new(), false);
@@ -652,7 +643,7 @@ async fn require_product(conn: &mut MySqlConnection, params: &[(String, Value)])
         arch: Some(text_param(params, "arch")?),
         release_type: None,
     };
-    catalog::find_product(conn, &name).await?.ok_or_else(|| Error::InvalidInput("No product found".into()))
+    catalog::find_product(conn, &name, None).await?.ok_or_else(|| Error::InvalidInput("No product found".into()))
 }
 
 /// The product's service, when all its enabled repositories are mirrored.

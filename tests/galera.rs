@@ -25,8 +25,13 @@ fn galera(args: &[&str]) {
     assert!(status.success(), "script/galera {args:?}");
 }
 
-/// One pool per node, on a fresh database with the schema and the test catalog.
-async fn cluster(name: &str) -> Vec<MySqlPool> {
+/// The tests take turns on the cluster: one kills a node.
+static CLUSTER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// One pool per node, on a fresh database with the schema and the test
+/// catalog, and the cluster to this test alone while the guard lives.
+async fn cluster(name: &str) -> (tokio::sync::MutexGuard<'static, ()>, Vec<MySqlPool>) {
+    let turn = CLUSTER.lock().await;
     galera(&["start"]);
     let sockets = std::env::var("RMT_RS_GALERA_SOCKETS")
         .expect("RMT_RS_GALERA_SOCKETS: the cluster's sockets (rake galera:test starts it and sets them)");
@@ -56,7 +61,7 @@ async fn cluster(name: &str) -> Vec<MySqlPool> {
     for config in &configs[1..] {
         pools.push(support::pool(config).await);
     }
-    pools
+    (turn, pools)
 }
 
 async fn scalar(pool: &MySqlPool, sql: &str) -> i64 {
@@ -66,7 +71,7 @@ async fn scalar(pool: &MySqlPool, sql: &str) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs the Galera cluster: rake galera:test"]
 async fn a_login_drawn_on_two_nodes_at_once_goes_to_one_system() {
-    let pools = cluster("logins").await;
+    let (_turn, pools) = cluster("logins").await;
     const ROUNDS: usize = 150;
     for round in 0..ROUNDS {
         // Every node draws the same login first; a node that finds it taken draws again.
@@ -119,7 +124,7 @@ where
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs the Galera cluster: rake galera:test"]
 async fn one_activation_sent_to_every_node_at_once_is_written_once_and_answered_everywhere() {
-    let pools = cluster("activation").await;
+    let (_turn, pools) = cluster("activation").await;
     let cache = Arc::new(CatalogCache::default());
     for _ in 0..40 {
         let announced = announce_system(&pools[0], &AnnounceRequest::default()).await.unwrap();
@@ -167,7 +172,7 @@ async fn hopping_client(pools: Vec<MySqlPool>, first: usize) -> rmt_rs_core::Res
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs the Galera cluster: rake galera:test"]
 async fn clients_hopping_between_nodes_each_stay_one_system_with_one_activation_per_product() {
-    let pools = cluster("herd").await;
+    let (_turn, pools) = cluster("herd").await;
     const CLIENTS: usize = 1_000;
     let failed = Arc::new(AtomicUsize::new(0));
     let tasks = herd(CLIENTS, |client| {
@@ -198,7 +203,7 @@ async fn clients_hopping_between_nodes_each_stay_one_system_with_one_activation_
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs the Galera cluster: rake galera:test"]
 async fn a_node_killed_mid_herd_and_rejoined_loses_no_acknowledged_registration() {
-    let pools = cluster("failover").await;
+    let (_turn, pools) = cluster("failover").await;
     const CLIENTS: usize = 600;
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
     let refused = Arc::new(AtomicUsize::new(0));
@@ -283,7 +288,7 @@ async fn catalog_version(pool: &MySqlPool) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs the Galera cluster: rake galera:test"]
 async fn catalog_tracking_counts_every_nodes_changes_without_refusing_rmts_writers() {
-    let pools = cluster("catalog").await;
+    let (_turn, pools) = cluster("catalog").await;
     catalog_cache::install_tracking(&pools[0]).await.expect("install tracking");
     let before = catalog_version(&pools[2]).await;
     // A mirror run on node 1 and one on node 2 stamp their own repositories
