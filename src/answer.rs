@@ -26,6 +26,9 @@ pub struct Answer {
     pub log: Vec<(LogLevel, String)>,
     /// How RMT renders the body (the request log's "Rendered … with …" lines).
     pub rendering: Rendering,
+    /// The system the request authenticated as, for the host's after-actions
+    /// (the public-cloud engines' data export reads its record).
+    pub system_id: Option<u64>,
 }
 
 /// How RMT renders an answer's body, as ActiveModelSerializers reports it.
@@ -135,6 +138,7 @@ impl Answer {
             headers: Vec::new(),
             log: Vec::new(),
             rendering,
+            system_id: None,
         }
     }
 

@@ -25,6 +25,7 @@ use crate::error::{code, Error, Result, NO_LONGER_EXISTS};
 use crate::flavor::Flavor;
 use crate::migrations;
 use crate::system_auth::{self, Authenticated, Caller, Found};
+use crate::systems::{self, SystemUpdate};
 use crate::transaction::{self, Attempt, Work};
 use crate::value::{StringColumn, Value};
 
@@ -156,19 +157,21 @@ pub async fn finish_activation(
     outcome.into_answer().ok_or_else(|| Error::Internal("An activation ended without an answer".into()))
 }
 
-/// What a transaction of this module does.
-enum Step<'a> {
+/// What a transaction of this module does: the products endpoints' actions,
+/// and the others that authenticate the same way (a system's update).
+pub(crate) enum Step<'a> {
     Activate(&'a ProductRequest),
     Show(&'a ProductRequest),
     Deactivate(&'a ProductRequest),
     Synchronize(&'a ProductRequest),
     Migrations(&'a ProductRequest, migrations::Kind),
     Activations(&'a ProductRequest),
+    Update(&'a ProductRequest, &'a SystemUpdate),
     Finish { ticket: &'a Ticket, base_url: &'a str, flavor: Flavor },
 }
 
 /// Runs `step` again while scc_proxy waits for a sibling's registration.
-async fn authenticated(
+pub(crate) async fn authenticated(
     pool: &MySqlPool,
     cache: &CatalogCache,
     request: &ProductRequest,
@@ -248,6 +251,7 @@ async fn respond(
         | Step::Deactivate(request)
         | Step::Synchronize(request)
         | Step::Activations(request)
+        | Step::Update(request, _)
         | Step::Migrations(request, _) => *request,
         Step::Finish { ticket, base_url, flavor } => {
             let products = catalog::products_with_ids(conn, &[ticket.product_id]).await?;
@@ -271,13 +275,16 @@ async fn respond(
         Err(outcome) => return Ok(outcome),
     };
     let outcome = authenticated_step(conn, cache, step, request, &system, token_header, fresh_token, now).await?;
-    Ok(match (outcome, system.log) {
-        // Authentication logs before the action answers, whatever it answers.
-        (Outcome::Answer(mut answer), Some(line)) => {
-            answer.log.insert(0, (LogLevel::Info, line));
+    Ok(match outcome {
+        Outcome::Answer(mut answer) => {
+            // Authentication logs before the action answers, whatever it answers.
+            if let Some(line) = system.log {
+                answer.log.insert(0, (LogLevel::Info, line));
+            }
+            answer.system_id = Some(system.id);
             Outcome::Answer(answer)
         }
-        (outcome, _) => outcome,
+        outcome => outcome,
     })
 }
 
@@ -310,6 +317,7 @@ async fn authenticated_step(
         Step::Show(_) => show_checked(conn, cache, request, system)
             .await
             .map(|body| Answer::ok(200, &body, "V3::ProductSerializer", token_header.clone()).with_token_header(sent)),
+        Step::Update(_, update) => systems::updated(conn, system, update, fresh_token, now).await,
         Step::Activate(_) => return activated(conn, &acting, token_header).await,
         Step::Finish { .. } => Err(Error::Internal("A finished activation authenticates no one".into())),
     };
@@ -894,7 +902,7 @@ async fn reset_scc_sync(conn: &mut MySqlConnection, system_id: u64, now: Timesta
 /// A new system token after an activation, for clients that use tokens.
 /// RMT's `refresh_system_token` after an action, for a client that sent
 /// `System-Token` (`refresh`): the fresh token written, and answered.
-async fn refreshed_token(
+pub(crate) async fn refreshed_token(
     conn: &mut MySqlConnection,
     system_id: u64,
     refresh: bool,

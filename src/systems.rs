@@ -8,18 +8,20 @@
 use sqlx::{MySqlConnection, MySqlPool, Row};
 
 use crate::answer::{Answer, LogLevel};
+use crate::catalog_cache::CatalogCache;
 use crate::clock::Timestamp;
 use crate::engine;
 use crate::error::{Error, Result};
+use crate::products::{self, Outcome, ProductRequest, Step};
 use crate::profiles::{self, CompleteProfile, Partition};
-use crate::system_auth::{self, Caller, SystemColumn};
+use crate::system_auth::{self, Authenticated, Caller};
 use crate::transaction::{self, Attempt, Work};
 use crate::value::{StringColumn, Value};
 
-/// An update as the controller hands it over.
+/// An update's input as the controller hands it over (who sends it, and
+/// from which app flavor, is the [`ProductRequest`] beside it).
 #[derive(Debug, Clone, Default)]
 pub struct SystemUpdate {
-    pub caller: Caller,
     /// `params[:hostname]`, cast to the column's text (`None` clears it, as in RMT).
     pub hostname: Option<String>,
     /// `params.permit(hwinfo: {})[:hwinfo]`: `None` when absent or not a hash.
@@ -30,11 +32,16 @@ pub struct SystemUpdate {
     pub online_at: Option<Value>,
 }
 
-/// RMT's update; refusals (401, 422) are answers.
-pub async fn update(pool: &MySqlPool, request: &SystemUpdate) -> Result<Answer> {
-    let mut work =
-        Update { request, checked: checked(request), fresh_token: uuid::Uuid::new_v4().to_string(), written: None };
-    transaction::run(pool, &mut work).await
+/// RMT's update, authenticated as the products endpoints authenticate (with
+/// the public-cloud engines, scc_proxy's authentication: [`Outcome::Identify`]
+/// may come first); refusals (401, 422) are answers.
+pub async fn update(
+    pool: &MySqlPool,
+    cache: &CatalogCache,
+    request: &ProductRequest,
+    update: &SystemUpdate,
+) -> Result<Outcome> {
+    products::authenticated(pool, cache, request, Step::Update(request, update)).await
 }
 
 /// RMT's deregistration: the system destroyed with its activations,
@@ -159,9 +166,9 @@ struct Checked {
 
 /// The request's input, or why it cannot be written. RMT fails with a 500
 /// on these (after writing what came before), RmtRs refuses them whole (422).
-fn checked(request: &SystemUpdate) -> std::result::Result<Checked, String> {
+fn checked(update: &SystemUpdate) -> std::result::Result<Checked, String> {
     let (mut uptimes, mut malformed) = (Vec::new(), Vec::new());
-    match &request.online_at {
+    match &update.online_at {
         Some(entries @ Value::Array(items)) if entries.is_present() => {
             for item in items {
                 let Value::String(entry) = item else { return Err("online_at entries must be strings".into()) };
@@ -174,11 +181,11 @@ fn checked(request: &SystemUpdate) -> std::result::Result<Checked, String> {
         Some(other) if other.is_present() => return Err("online_at must be a list of \"day:hours\" entries".into()),
         _ => {}
     }
-    let profiles = match &request.system_profiles {
+    let profiles = match &update.system_profiles {
         Some(pairs) => Some(profiles::partition(pairs).map_err(|e| e.to_string())?),
         None => None,
     };
-    let Some(hwinfo) = request.hwinfo.clone() else { return Err("hwinfo is missing or not an object".into()) };
+    let Some(hwinfo) = update.hwinfo.clone() else { return Err("hwinfo is missing or not an object".into()) };
     Ok(Checked { uptimes, malformed, profiles, hwinfo })
 }
 
@@ -216,96 +223,50 @@ fn days_in_month(year: u32, month: u32) -> u32 {
     }
 }
 
-struct Update<'a> {
-    request: &'a SystemUpdate,
-    checked: std::result::Result<Checked, String>,
-    /// Drawn before the transaction: a run again hands out the same one.
-    fresh_token: String,
-    /// The system and the hwinfo JSON the last attempt wrote, to tell
-    /// whether a COMMIT whose answer was lost was written.
-    written: Option<(u64, String)>,
-}
-
-impl Work for Update<'_> {
-    type Output = Answer;
-
-    async fn attempt(&mut self, conn: &mut MySqlConnection) -> Result<Attempt<Answer>> {
-        let now = Timestamp::now();
-        let caller = &self.request.caller;
-        let system = match system_auth::authenticate(conn, caller, now).await {
-            Ok(system) => system,
-            Err(e) => return Ok(Attempt::Commit(system_auth::refusal(e, caller)?)),
-        };
-        let token = system.token_header.then(|| system.system_token.clone()).flatten();
-        let mut log: Vec<(LogLevel, String)> = system.log.iter().map(|line| (LogLevel::Info, line.clone())).collect();
-        let checked = match &self.checked {
-            Ok(checked) => checked,
-            Err(message) => {
-                let mut answer = Answer::error(422, message, token).with_token_header(system.token_header);
-                answer.log = log;
-                return Ok(Attempt::Commit(answer));
-            }
-        };
-        for (day, hours) in &checked.uptimes {
-            record_uptime(conn, system.id, day, hours, now).await?;
-        }
-        log.extend(checked.malformed.iter().map(|line| (LogLevel::Error, line.clone())));
-        let mut clear_cache = false;
-        if let Some(partition) = &checked.profiles {
-            let known = known_incomplete(conn, &partition.incomplete).await?;
-            let unknown = partition.incomplete.iter().any(|(kind, _)| !known.iter().any(|k| k.profile_type == *kind));
-            clear_cache = !partition.invalid.is_empty() || unknown;
-            let aggregated: Vec<&CompleteProfile> = partition.complete.iter().chain(known.iter()).collect();
-            if !aggregated.is_empty() {
-                let mut ids = Vec::with_capacity(aggregated.len());
-                for profile in aggregated {
-                    ids.push(profiles::find_or_create(conn, profile, now).await?);
-                }
-                replace_profiles(conn, system.id, &ids, now).await?;
-            }
-        }
-        let stored = stored_information(conn, system.id).await?;
-        let information = system_auth::with_hwinfo(stored.as_deref(), &checked.hwinfo)?;
-        save(conn, system.id, self.request.hostname.as_deref(), &information, now).await?;
-        let hostname = self.request.hostname.as_deref().unwrap_or_default();
-        log.push((LogLevel::Info, format!("Updated system information for host '{hostname}'")));
-        self.written = Some((system.id, information));
-        // RMT's `refresh_system_token` after the update.
-        let token = match system.token_header {
-            true => {
-                system_auth::update_system(conn, system.id, SystemColumn::SystemToken, &self.fresh_token, now).await?;
-                Some(self.fresh_token.clone())
-            }
-            false => None,
-        };
-        let mut answer = Answer::no_content(token, system.token_header);
-        if clear_cache {
-            answer.headers.push(("X-System-Profiles-Action", "clear-cache".into()));
-        }
-        answer.log = log;
-        Ok(Attempt::Commit(answer))
+/// RMT's `update` action for the authenticated `system`: the uptimes, the
+/// profiles, hostname and hwinfo written, then RMT's `refresh_system_token`
+/// for a client that sent `System-Token`. Input RMT cannot store is refused
+/// (422) before anything is written. Run again after a lost COMMIT it writes
+/// the same (the products' settle reads a handed-out token back).
+pub(crate) async fn updated(
+    conn: &mut MySqlConnection,
+    system: &Authenticated,
+    update: &SystemUpdate,
+    fresh_token: &str,
+    now: Timestamp,
+) -> Result<Answer> {
+    let checked = checked(update).map_err(Error::InvalidInput)?;
+    for (day, hours) in &checked.uptimes {
+        record_uptime(conn, system.id, day, hours, now).await?;
     }
-
-    /// Written when the system holds what the attempt wrote (its hwinfo JSON,
-    /// and the new token when one was handed out): the client must get that
-    /// token, and run again with the old one the update would register a
-    /// duplicate system. Not written, it runs again.
-    async fn settle(&mut self, pool: &MySqlPool, answer: Answer, lost: Error) -> Result<Option<Answer>> {
-        let Some((id, information)) = self.written.clone() else { return Ok(None) };
-        let found = engine::read_back(engine::READ_BACK_WINDOW, lost, || {
-            sqlx::query_as::<_, (Option<Vec<u8>>, Option<String>)>(
-                "SELECT system_information, system_token FROM systems WHERE id = ?",
-            )
-            .bind(id as i64)
-            .fetch_optional(pool)
-        })
-        .await?;
-        let written = found.is_some_and(|(stored, token)| {
-            stored.as_deref() == Some(information.as_bytes())
-                && (!answer.token_header || answer.system_token.is_none() || token == answer.system_token)
-        });
-        Ok(written.then_some(answer))
+    let mut log: Vec<(LogLevel, String)> =
+        checked.malformed.iter().map(|line| (LogLevel::Error, line.clone())).collect();
+    let mut clear_cache = false;
+    if let Some(partition) = &checked.profiles {
+        let known = known_incomplete(conn, &partition.incomplete).await?;
+        let unknown = partition.incomplete.iter().any(|(kind, _)| !known.iter().any(|k| k.profile_type == *kind));
+        clear_cache = !partition.invalid.is_empty() || unknown;
+        let aggregated: Vec<&CompleteProfile> = partition.complete.iter().chain(known.iter()).collect();
+        if !aggregated.is_empty() {
+            let mut ids = Vec::with_capacity(aggregated.len());
+            for profile in aggregated {
+                ids.push(profiles::find_or_create(conn, profile, now).await?);
+            }
+            replace_profiles(conn, system.id, &ids, now).await?;
+        }
     }
+    let stored = stored_information(conn, system.id).await?;
+    let information = system_auth::with_hwinfo(stored.as_deref(), &checked.hwinfo)?;
+    save(conn, system.id, update.hostname.as_deref(), &information, now).await?;
+    let hostname = update.hostname.as_deref().unwrap_or_default();
+    log.push((LogLevel::Info, format!("Updated system information for host '{hostname}'")));
+    let token = products::refreshed_token(conn, system.id, system.token_header, fresh_token, now).await?;
+    let mut answer = Answer::no_content(token, system.token_header);
+    if clear_cache {
+        answer.headers.push(("X-System-Profiles-Action", "clear-cache".into()));
+    }
+    answer.log = log;
+    Ok(answer)
 }
 
 /// RMT's `update_system_uptime`: the day's row updated, or created.

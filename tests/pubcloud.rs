@@ -7,6 +7,7 @@ mod support;
 use rmt_rs_core::announce::PaygInstance;
 use rmt_rs_core::catalog_cache::CatalogCache;
 use rmt_rs_core::products::{self, Checked, Outcome};
+use rmt_rs_core::systems::{self, SystemUpdate};
 use rmt_rs_core::{announce_system, AnnounceRequest, Caller, Flavor, ProductRequest, Value};
 use sqlx::mysql::MySqlPool;
 
@@ -150,4 +151,30 @@ async fn refusals_come_before_the_engines_checks_as_in_rmt() {
         answer(products::activate(&pool, &CatalogCache::default(), &request(&caller, "tools")).await.unwrap());
     assert_eq!(refused.status, 422, "{}", refused.body);
     assert!(refused.body.contains("requires one of these products to be activated first"), "{}", refused.body);
+}
+
+#[tokio::test]
+async fn an_update_authenticates_as_scc_proxy_does_and_stores_no_user_agent() {
+    let pool = catalog("cloud_update").await;
+    let caller = Caller { user_agent: Some("SUSEConnect/1.14".into()), ..payg(&pool, None).await };
+    let update = SystemUpdate { hostname: Some("renamed".into()), hwinfo: Some(vec![]), ..SystemUpdate::default() };
+    let mut request = request(&caller, "base-os");
+    let cache = CatalogCache::default();
+    let wanted = match systems::update(&pool, &cache, &request, &update).await.unwrap() {
+        Outcome::Identify(wanted) => wanted,
+        other => panic!("no identifiers asked for: {other:?}"),
+    };
+    request.identifiers = Some(vec![(wanted[0].0, Some("i-found".into()))]);
+    let answer = systems::update(&pool, &cache, &request, &update).await.unwrap().into_answer().expect("answered");
+    assert_eq!((answer.status, answer.system_id), (204, Some(wanted[0].0)));
+    let (token, hostname, information): (Option<String>, Option<String>, Option<String>) =
+        sqlx::query_as("SELECT system_token, hostname, CONVERT(system_information USING utf8mb4) FROM systems")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    // scc_proxy's authentication stores no user agent (RMT's does).
+    assert_eq!(
+        (token.as_deref(), hostname.as_deref(), information.as_deref()),
+        (Some("i-found"), Some("renamed"), Some("{}"))
+    );
 }

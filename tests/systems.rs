@@ -5,7 +5,10 @@
 mod support;
 
 use rmt_rs_core::announce::AnnounceRequest;
+use rmt_rs_core::answer::Answer;
+use rmt_rs_core::catalog_cache::CatalogCache;
 use rmt_rs_core::engine::{with_commit_faults, CommitFault};
+use rmt_rs_core::products::ProductRequest;
 use rmt_rs_core::systems::{self, SystemUpdate};
 use rmt_rs_core::{announce_system, Caller, Value};
 use sqlx::mysql::MySqlPool;
@@ -39,14 +42,22 @@ async fn registered(pool: &MySqlPool) -> Caller {
     }
 }
 
-fn keepalive(caller: &Caller) -> SystemUpdate {
+/// SUSEConnect's keepalive: hostname, hwinfo, profiles (one by its
+/// identifier only) and the day's uptime.
+fn keepalive() -> SystemUpdate {
     SystemUpdate {
-        caller: caller.clone(),
         hostname: Some("vm2".into()),
         hwinfo: Some(vec![("cpus".into(), Value::Integer("4".into())), ("mem".into(), Value::Integer("8".into()))]),
         system_profiles: Some(vec![("mod_list".into(), profile("m1", None)), ("cpu".into(), profile("c1", Some("4")))]),
         online_at: Some(Value::Array(vec![Value::String("2026-11-24:000000000000111111111111".into())])),
     }
+}
+
+/// The update `caller` sends, as RMT (without the public-cloud engines) answers it.
+async fn update(pool: &MySqlPool, caller: &Caller, update: &SystemUpdate) -> Answer {
+    let request = ProductRequest { caller: caller.clone(), ..ProductRequest::default() };
+    let outcome = systems::update(pool, &CatalogCache::default(), &request, update).await.unwrap();
+    outcome.into_answer().expect("an answer")
 }
 
 async fn text(pool: &MySqlPool, sql: &str) -> String {
@@ -58,7 +69,7 @@ async fn text(pool: &MySqlPool, sql: &str) -> String {
 async fn a_keepalive_writes_what_rmt_writes_and_hands_out_a_new_token() {
     let pool = pool("systems_keepalive").await;
     let caller = registered(&pool).await;
-    let answer = systems::update(&pool, &keepalive(&caller)).await.unwrap();
+    let answer = update(&pool, &caller, &keepalive()).await;
     assert_eq!((answer.status, answer.body.as_str()), (204, ""));
     let token = answer.system_token.clone().expect("a new token");
     assert_eq!(text(&pool, "SELECT system_token FROM systems").await, token);
@@ -78,9 +89,9 @@ async fn a_keepalive_writes_what_rmt_writes_and_hands_out_a_new_token() {
     assert!(answer.log.iter().any(|(_, line)| line == "Updated system information for host 'vm2'"));
 
     // The next keepalive with the token it got: the same system, the day's hours updated.
-    let mut next = keepalive(&Caller { system_token: Some(token), ..caller });
+    let mut next = keepalive();
     next.online_at = Some(Value::Array(vec![Value::String("2026-11-24:111111111111111111111111".into())]));
-    assert_eq!(systems::update(&pool, &next).await.unwrap().status, 204);
+    assert_eq!(update(&pool, &Caller { system_token: Some(token), ..caller }, &next).await.status, 204);
     assert_eq!((support::count(&pool, "systems").await, support::count(&pool, "system_uptimes").await), (1, 1));
     assert_eq!(
         text(&pool, "SELECT CAST(online_at_hours AS CHAR) FROM system_uptimes").await,
@@ -93,10 +104,10 @@ async fn refusals_write_nothing_of_the_update() {
     let pool = pool("systems_refusals").await;
     let caller = registered(&pool).await;
     let unknown = Caller { password: Some("wrong".into()), ..caller.clone() };
-    let answer = systems::update(&pool, &keepalive(&unknown)).await.unwrap();
+    let answer = update(&pool, &unknown, &keepalive()).await;
     assert_eq!(answer.status, 401);
     assert!(answer.log.iter().any(|(_, line)| line.ends_with(r#"and password \"[FILTERED]\""#)));
-    let answer = systems::update(&pool, &SystemUpdate { hwinfo: None, ..keepalive(&caller) }).await.unwrap();
+    let answer = update(&pool, &caller, &SystemUpdate { hwinfo: None, ..keepalive() }).await;
     assert_eq!(answer.status, 422);
     assert_eq!(support::count(&pool, "system_uptimes").await, 0);
     assert_eq!(text(&pool, "SELECT COALESCE(hostname, '') FROM systems").await, "");
@@ -108,19 +119,15 @@ async fn refusals_write_nothing_of_the_update() {
 async fn a_keepalive_whose_commit_answer_is_lost_is_settled_by_what_is_stored() {
     let pool = pool("systems_lost_commit").await;
     let caller = registered(&pool).await;
-    let answer = with_commit_faults([CommitFault::LostAfterWriting], systems::update(&pool, &keepalive(&caller)))
-        .await
-        .expect("written: answered as written");
+    // Answered as written: `update` unwraps the Result.
+    let answer = with_commit_faults([CommitFault::LostAfterWriting], update(&pool, &caller, &keepalive())).await;
     assert_eq!(answer.status, 204);
     assert_eq!(Some(text(&pool, "SELECT system_token FROM systems").await), answer.system_token);
     assert_eq!(support::count(&pool, "systems").await, 1, "run again, the old token would have made a duplicate");
 
-    let answer = with_commit_faults(
-        [CommitFault::LostBeforeWriting],
-        systems::update(&pool, &keepalive(&Caller { system_token: answer.system_token.clone(), ..caller })),
-    )
-    .await
-    .expect("not written: run again");
+    let caller = Caller { system_token: answer.system_token.clone(), ..caller };
+    // Not written: run again.
+    let answer = with_commit_faults([CommitFault::LostBeforeWriting], update(&pool, &caller, &keepalive())).await;
     assert_eq!(answer.status, 204);
     assert_eq!(Some(text(&pool, "SELECT system_token FROM systems").await), answer.system_token);
     assert_eq!(support::count(&pool, "systems").await, 1);
@@ -140,10 +147,7 @@ async fn a_deregistration_destroys_the_system_and_only_profiles_no_system_links(
         .execute(&pool)
         .await
         .unwrap();
-    assert_eq!(
-        systems::update(&pool, &keepalive(&Caller { system_token: None, ..caller.clone() })).await.unwrap().status,
-        204
-    );
+    assert_eq!(update(&pool, &Caller { system_token: None, ..caller.clone() }, &keepalive()).await.status, 204);
 
     let answer = systems::deregister(&pool, &Caller { system_token: None, ..caller.clone() }).await.unwrap();
     assert_eq!(answer.status, 204);

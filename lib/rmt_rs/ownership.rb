@@ -72,6 +72,13 @@ module RmtRs
       [:before, :verify_base_product_upgrade, INSTANCE_VERIFICATION],
       [:before, :scc_upgrade, SCC_PROXY]
     ]).freeze
+    # The systems controllers' with the engines: scc_proxy's authentication,
+    # data export after an update, and deregistration's callbacks.
+    PUBCLOUD_SYSTEMS_CALLBACKS = ([[:before, :authenticate_system, SCC_PROXY]] + SYSTEMS_CALLBACKS.drop(1) + [
+      [:after, :export_rmt_data, DATA_EXPORT],
+      [:before, :scc_deregistration, SCC_PROXY],
+      [:before, :remove_auth_cache, REGISTRY]
+    ]).freeze
     # V4 only: before `destroy`.
     PUBCLOUD_PRODUCTS_OPTIONAL = [[:before, :scc_deactivate_product, SCC_PROXY]].freeze
 
@@ -181,10 +188,15 @@ module RmtRs
       Action.new(controller: V4_PRODUCTS, action: "synchronize", handler: :rmt_rs_synchronize, flavor: :pubcloud,
                  source: V4_PRODUCTS_SOURCE, callbacks: PUBCLOUD_PRODUCTS_CALLBACKS,
                  optional: PUBCLOUD_PRODUCTS_OPTIONAL, models: %w[System Activation]),
-      # With the engines (data export after an update, scc_proxy and the
-      # registry on deregistration) these stay RMT's for now.
       Action.new(controller: SYSTEMS, action: "update", handler: :rmt_rs_update, flavor: :rmt,
                  source: SYSTEMS_SOURCE, callbacks: SYSTEMS_CALLBACKS,
+                 models: %w[System Profile SystemProfile SystemUptime]),
+      # With the engines, an update changes by scc_proxy's authentication
+      # (RmtRs's) and data export's after_action (run on its conditions after
+      # RmtRs's answer). Deregistration stays RMT's there (scc_proxy
+      # deregisters BYOS systems from SCC, the registry drops its cache).
+      Action.new(controller: SYSTEMS, action: "update", handler: :rmt_rs_update, flavor: :pubcloud,
+                 source: SYSTEMS_SOURCE, callbacks: PUBCLOUD_SYSTEMS_CALLBACKS,
                  models: %w[System Profile SystemProfile SystemUptime]),
       Action.new(controller: SYSTEMS, action: "deregister", handler: :rmt_rs_deregister, flavor: :rmt,
                  source: SYSTEMS_SOURCE, callbacks: SYSTEMS_CALLBACKS,

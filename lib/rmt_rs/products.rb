@@ -131,17 +131,24 @@ module RmtRs
       outcome(Runtime.measure { Native.finish_activation(checked.ticket, base_url.to_s) })
     end
 
-    def call(action, login, password, params, base_url, system_token, user_agent, system_tokens, cloud) # rubocop:disable Metrics/ParameterLists
-      raise NotConfigured, "RmtRs is not configured: call RmtRs.configure first" unless Native.configured?
-
-      request = lambda do |identifiers|
-        Runtime.measure do
-          Native.product_request(action, caller(login, password, system_token, user_agent, system_tokens),
-                                 wanted(params), base_url.to_s, cloud && [identifiers, cloud.fetch(:wait_for_peers, false)])
-        end
+    def call(action, login, password, params, base_url, system_token, user_agent, system_tokens, cloud, &identify) # rubocop:disable Metrics/ParameterLists
+      identified(cloud, identify) do |cloud_args|
+        Native.product_request(action, caller(login, password, system_token, user_agent, system_tokens),
+                               wanted(params), base_url.to_s, cloud_args)
       end
-      result = request.call(nil)
-      result = request.call(yield(result[1])) if result.first == "identify"
+    end
+
+    # The outcome of the binding's call the block makes with `cloud` as the
+    # binding takes it (nil outside the public cloud, else [identifiers,
+    # wait_for_peers]), timed: with the engines, asked again with the
+    # instance identifiers `identify` finds when the first call asks for them.
+    def identified(cloud, identify)
+      configured!
+      ask = lambda do |identifiers|
+        Runtime.measure { yield(cloud && [identifiers, cloud.fetch(:wait_for_peers, false)]) }
+      end
+      result = ask.call(nil)
+      result = ask.call(identify.call(result[1])) if result.first == "identify"
       outcome(result)
     end
 
@@ -155,9 +162,12 @@ module RmtRs
     # The binding's `method` with `args`, timed, as a Response: how every
     # endpoint past activation and the tree calls into Rust.
     def answered(method, *args)
-      raise NotConfigured, "RmtRs is not configured: call RmtRs.configure first" unless Native.configured?
-
+      configured!
       outcome(Runtime.measure { Native.public_send(method, *args) })
+    end
+
+    def configured!
+      raise NotConfigured, "RmtRs is not configured: call RmtRs.configure first" unless Native.configured?
     end
 
     # The binding's answer as a Response (or a Checked), for every endpoint
@@ -165,12 +175,12 @@ module RmtRs
     def outcome(result)
       case result.first
       when "answer"
-        _, status, body, token, created, log, serializer, headers = result
+        _, status, body, token, created, log, serializer, headers, system_id = result
         headers = headers.to_h
         # RMT sets the header to the system's token, nil when it has none.
         headers["System-Token"] = token.first if token
         Response.new(status: status, body: body, headers: headers, activations_changed: created, log: log,
-                     serializer: serializer)
+                     serializer: serializer, system_id: system_id)
       when "checked"
         _, system, product, token, ticket = result
         Checked.new(system: system, product: product, token_header: token, ticket: ticket)

@@ -42,6 +42,18 @@ module RmtRs
       []
     end
 
+    # Runs `controller`'s after_action `name` of the current action when its
+    # conditions (`only:`, `if:`, `unless:`) hold, as Rails would after the
+    # action: for the engines' after_actions on what RmtRs answered.
+    def after_action(controller, name)
+      controller.class._process_action_callbacks.each do |callback|
+        next unless callback.kind == :after && callback.filter == name
+        next unless callback.send(:conditions_lambdas).all? { |condition| condition.call(controller, nil) }
+
+        controller.send(name)
+      end
+    end
+
     # Whether data_export has a handler to send activations to (RMT ships an
     # example one; SUSE's regions install theirs).
     def data_export?

@@ -324,7 +324,7 @@ module RmtRs
       [login, password, request.headers.key?("System-Token") ? request.headers["System-Token"].to_s : nil]
     end
 
-    def rmt_rs_update(_flavor)
+    def rmt_rs_update(flavor)
       login, password, token = rmt_rs_credentials
       return unless login
 
@@ -334,11 +334,31 @@ module RmtRs
                  else
                    RmtRs::Systems::NOT_SENT
                  end
-      render_rmt_rs do
+      answer = rmt_rs_answer do
         RmtRs::Systems.update(login: login, password: password, hwinfo: params.permit(hwinfo: {})[:hwinfo]&.to_h,
                               hostname: sent["hostname"], system_profiles: profiles, online_at: sent["online_at"],
-                              system_token: token, user_agent: request.user_agent, system_tokens: rmt_rs_system_tokens?)
+                              system_token: token, user_agent: request.user_agent, system_tokens: rmt_rs_system_tokens?,
+                              cloud: rmt_rs_cloud(flavor)) do |wanted|
+          RmtRs::Pubcloud.identify(wanted, login, logger)
+        end
       end
+      render_answer(answer)
+      return unless flavor == :pubcloud && answer.respond_to?(:system_id) && RmtRs::Pubcloud.data_export?
+
+      @system = ::System.find_by(id: answer.system_id)
+      rmt_rs_data_export
+    end
+
+    # data_export's after_action of this action on its own conditions (the
+    # engine reads @system, the system RmtRs answered for).
+    def rmt_rs_data_export
+      RmtRs::Pubcloud.after_action(self, :export_rmt_data) if @system
+    end
+
+    # What the binding takes for the app's flavor: nil for RMT, the engines'
+    # settings for RMT with its public-cloud engines.
+    def rmt_rs_cloud(flavor)
+      flavor == :pubcloud ? { wait_for_peers: RmtRs::Pubcloud.wait_for_peers? } : nil
     end
 
     def rmt_rs_activations(flavor)
@@ -407,12 +427,11 @@ module RmtRs
       login, password, token = rmt_rs_credentials
       return unless login
 
-      cloud = flavor == :pubcloud ? { wait_for_peers: RmtRs::Pubcloud.wait_for_peers? } : nil
       outcome = rmt_rs_answer do
         api.public_send(action, login: login, password: password, params: params.to_unsafe_h,
                                             base_url: base_url, system_token: token,
                                             user_agent: request.user_agent,
-                                            system_tokens: rmt_rs_system_tokens?, cloud: cloud) do |wanted|
+                                            system_tokens: rmt_rs_system_tokens?, cloud: rmt_rs_cloud(flavor)) do |wanted|
           RmtRs::Pubcloud.identify(wanted, login, logger)
         end
       end
@@ -444,8 +463,7 @@ module RmtRs
           end
         end
       end
-      # data_export's after_action, on its own condition.
-      export_rmt_data if RmtRs::Pubcloud.data_export? && response.successful? && !@system.byos?
+      rmt_rs_data_export
     end
 
     # RMT's own switch (`connect_api.disable_system_tokens`), through RMT's own

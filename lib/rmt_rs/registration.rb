@@ -27,7 +27,7 @@ module RmtRs
     def announce_system(hostname: nil, hwinfo: nil, system_profiles: nil, payg: nil)
       ensure_hash!(hwinfo, :hwinfo)
       ensure_hash!(system_profiles, :system_profiles)
-      raise NotConfigured, "RmtRs is not configured: call RmtRs.configure first" unless Native.configured?
+      Products.configured!
 
       instance = payg && [column_text(payg[:identifier], :varchar), column_text(payg[:instance_data], :text)]
       id, login, password, clear_cache = Runtime.measure do

@@ -8,6 +8,8 @@ module RmtRs
   # answering, as [level, line] (level a Logger method: "info", "error");
   # `serializer`, the name of the serializer RMT renders the
   # body with (nil: a Hash rendered as is; otherwise as
-  # RmtRs::Rendering.serialized takes it).
-  Response = Struct.new(:status, :body, :headers, :activations_changed, :log, :serializer, keyword_init: true)
+  # RmtRs::Rendering.serialized takes it); `system_id`, the system the request
+  # authenticated as (nil when none), for the engines' after-actions.
+  Response = Struct.new(:status, :body, :headers, :activations_changed, :log, :serializer, :system_id,
+                        keyword_init: true)
 end

@@ -21,13 +21,17 @@ module RmtRs
     # system_profiles - Hash of profile_type => {identifier, data}, or NOT_SENT
     # online_at       - Array of "YYYY-MM-DD:hours" Strings, or nil
     #
+    # `cloud` and the block as for RmtRs::Products.activate (RMT with its
+    # public-cloud engines: scc_proxy's authentication).
+    #
     # Returns a Response: 204 without a body, or RMT's refusal (401, 422).
     def update(login:, password:, hwinfo:, hostname: nil, system_profiles: NOT_SENT, online_at: nil,
-               system_token: nil, user_agent: nil, system_tokens: true)
+               system_token: nil, user_agent: nil, system_tokens: true, cloud: nil, &identify)
       input = { "hwinfo" => hwinfo, "online_at" => online_at }
       input["system_profiles"] = Registration.stored_profiles(system_profiles) unless system_profiles.equal?(NOT_SENT)
-      Products.answered(:system_update, Products.caller(login, password, system_token, user_agent, system_tokens),
-                        Registration.column_text(hostname, :varchar), input)
+      caller = Products.caller(login, password, system_token, user_agent, system_tokens)
+      hostname = Registration.column_text(hostname, :varchar)
+      Products.identified(cloud, identify) { |cloud_args| Native.system_update(caller, hostname, input, cloud_args) }
     end
 
     # What RMT's `GET /connect/systems/activations` answers (SUSEConnect's

@@ -120,7 +120,8 @@ enum Action {
 /// the public cloud, else `[identifiers, wait_for_peers]` (identifiers nil or
 /// `[[system_id, identifier_or_nil], ...]`). Answers one of
 /// `["answer", status, json_body, token_header, activations_changed, [[level, line], ...], serializer_or_nil,
-/// [[header, value], ...]]` (other headers than `System-Token`),
+/// [[header, value], ...], system_id_or_nil]` (other headers than `System-Token`; the system
+/// the request authenticated as),
 /// `["identify", [[system_id, instance_data_or_nil], ...]]` or
 /// `["checked", system_attributes, product_attributes, token_header, ticket]`;
 /// `token_header` is nil when RMT sets no `System-Token` header, else `[token_or_nil]`.
@@ -150,18 +151,8 @@ fn product_request(
             ))
         }
     };
-    let (flavor, identifiers, wait_for_peers) = match cloud {
-        Some((identifiers, wait)) => (Flavor::Pubcloud, identifiers, wait),
-        None => (Flavor::Rmt, None, false),
-    };
-    let request = ProductRequest {
-        caller: from_args(caller),
-        params: convert::hash_pairs(ruby, params, "params", &mut convert::Allowance::default())?,
-        base_url,
-        flavor,
-        identifiers,
-        wait_for_peers,
-    };
+    let params = convert::hash_pairs(ruby, params, "params", &mut convert::Allowance::default())?;
+    let request = connect_request(caller, params, base_url, cloud);
     let outcome = released(ruby, |engine, cancel| {
         engine.run(cancel, async {
             match action {
@@ -176,6 +167,26 @@ fn product_request(
             }
         })
     })?;
+    outcome_array(ruby, outcome)
+}
+
+/// Who calls and from which app flavor, for the endpoints that authenticate
+/// a system: `cloud` nil outside the public cloud, else `[identifiers, wait_for_peers]`.
+fn connect_request(
+    caller: CallerArgs,
+    params: Vec<(String, Value)>,
+    base_url: String,
+    cloud: Option<(Option<Identifiers>, bool)>,
+) -> ProductRequest {
+    let (flavor, identifiers, wait_for_peers) = match cloud {
+        Some((identifiers, wait)) => (Flavor::Pubcloud, identifiers, wait),
+        None => (Flavor::Rmt, None, false),
+    };
+    ProductRequest { caller: from_args(caller), params, base_url, flavor, identifiers, wait_for_peers }
+}
+
+/// An outcome as `product_request` answers it.
+fn outcome_array(ruby: &Ruby, outcome: Outcome) -> Result<RArray, Error> {
     match outcome {
         Outcome::Answer(answer) => Ok(answer_array(ruby, answer)),
         Outcome::Identify(wanted) => {
@@ -197,12 +208,13 @@ fn product_request(
 
 /// RMT's `PUT /connect/systems`. `input` holds `"hwinfo"` (a Hash or nil),
 /// `"online_at"` as sent, and `"system_profiles"` only when it was sent.
-/// Answers as `product_request` does.
+/// `cloud` and the answer as for `product_request`.
 fn system_update(
     ruby: &Ruby,
     caller: CallerArgs,
     hostname: Option<String>,
     input: magnus::Value,
+    cloud: Option<(Option<Identifiers>, bool)>,
 ) -> Result<RArray, Error> {
     let mut pairs = convert::hash_pairs(ruby, input, "params", &mut convert::Allowance::default())?;
     let mut take = |key: &str| pairs.iter().position(|(k, _)| k == key).map(|at| pairs.remove(at).1);
@@ -214,9 +226,12 @@ fn system_update(
     // Sent but not a hash: RMT's `permit` drops it and it updates no profile.
     let system_profiles = take("system_profiles").map(|value| as_pairs(Some(value)).unwrap_or_default());
     let online_at = take("online_at");
-    let request = SystemUpdate { caller: from_args(caller), hostname, hwinfo, system_profiles, online_at };
-    let answer = released(ruby, |engine, cancel| engine.run(cancel, systems::update(engine.pool(), &request)))?;
-    Ok(answer_array(ruby, answer))
+    let update = SystemUpdate { hostname, hwinfo, system_profiles, online_at };
+    let request = connect_request(caller, Vec::new(), String::new(), cloud);
+    let outcome = released(ruby, |engine, cancel| {
+        engine.run(cancel, systems::update(engine.pool(), engine.catalog_cache(), &request, &update))
+    })?;
+    outcome_array(ruby, outcome)
 }
 
 /// RMT's legacy `GET /repo/repoindex.xml`. Answers as `service_index` does.
@@ -320,6 +335,7 @@ fn answer_array(ruby: &Ruby, answer: Answer) -> RArray {
         ruby.into_value(log_lines(answer.log)),
         rendering(ruby, answer.rendering),
         ruby.into_value(answer.headers.into_iter().map(|(name, value)| (name.to_string(), value)).collect::<Vec<_>>()),
+        ruby.into_value(answer.system_id),
     ])
 }
 
@@ -378,7 +394,7 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     native.define_singleton_method("announce_system", function!(announce, 4))?;
     native.define_singleton_method("product_request", function!(product_request, 5))?;
     native.define_singleton_method("finish_activation", function!(finish_activation, 2))?;
-    native.define_singleton_method("system_update", function!(system_update, 3))?;
+    native.define_singleton_method("system_update", function!(system_update, 4))?;
     native.define_singleton_method("service_index", function!(service_index, 3))?;
     native.define_singleton_method("deregister", function!(deregister, 1))?;
     native.define_singleton_method("legacy_repoindex", function!(legacy_repoindex, 2))?;

@@ -27,7 +27,7 @@ RSpec.describe RmtRs::Ownership do
     expect(reasons).to eq([])
     left = described_class.report.select { |controller, action, _| plain_rmt_only?(controller, action) }
     expect(left.map { |controller, action, _| [controller.name, action] })
-      .to include(["Api::Connect::V3::Systems::SystemsController", "update"], %w[ServicesController show])
+      .to include(["Api::Connect::V3::Systems::SystemsController", "deregister"], %w[ServicesController show])
     expect(left.map(&:last)).to all(match(/\Acallbacks RmtRs does not know: |\Aits action is defined in engines/))
     expect(described_class.handler(ServicesController, "show")).to be_nil
     products = [Api::Connect::V3::Systems::ProductsController, Api::Connect::V4::Systems::ProductsController]
@@ -37,6 +37,8 @@ RSpec.describe RmtRs::Ownership do
       .to eq([:rmt_rs_announce, :pubcloud])
     expect(described_class.handler(Api::Connect::V3::Systems::ActivationsController, "index"))
       .to eq([:rmt_rs_activations, :pubcloud])
+    expect(described_class.handler(Api::Connect::V3::Systems::SystemsController, "update"))
+      .to eq([:rmt_rs_update, :pubcloud])
   end
 
   it "leaves activation to RMT when an engine it does not know adds a check, and says so" do

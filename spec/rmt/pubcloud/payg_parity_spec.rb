@@ -229,6 +229,51 @@ RSpec.describe "The public-cloud PAYG flow: RmtRs against RMT with its engines",
     end
   end
 
+  describe "keepalive" do
+    # SUSEConnect's keepalive (registercloudguest sends one before each module).
+    def keepalive(token:)
+      header "System-Token", token
+      put "/connect/systems", { hostname: "ip-10-0-0-2", hwinfo: HWINFO.merge(cpus: 4),
+                                online_at: ["2026-11-24:000000000000111111111111"],
+                                system_profiles: { mod_list: { identifier: "m1", data: "kernel" } } }.to_json,
+          "CONTENT_TYPE" => "application/json"
+    end
+
+    it "updates the instance, authenticated as scc_proxy authenticates, and hands its products to data export" do
+      expect(RmtRs::Ownership.handler(Api::Connect::V3::Systems::SystemsController, "update"))
+        .to eq([:rmt_rs_update, :pubcloud])
+      result = nil
+      answered = answered_by_rmt_rs do
+        result = expect_parity do
+          activate(SLES, token: "")
+          # Data export takes a system seen over 90 s after its registration.
+          ActiveRecord::Base.connection.execute("UPDATE systems SET registered_at = '2026-01-01 00:00:00'")
+          keepalive(token: @token)
+        end
+      end
+      expect(answered).to include("Api::Connect::V4::Systems::SystemsController#update")
+      expect([result[:status], result[:systems].first["hostname"], result[:files][:exported]])
+        .to eq([204, "ip-10-0-0-2", ["SUSE Linux Enterprise Server", "SLES/15.6/x86_64"]]) # activation, update
+    end
+
+    it "gives a system without token its instance identifier" do
+      result = expect_parity do
+        activate(SLES, token: "")
+        ActiveRecord::Base.connection.execute("UPDATE systems SET system_token = NULL")
+        keepalive(token: nil)
+      end
+      expect([result[:status], result[:systems].first["system_token"]]).to eq([204, "i-0a1b2c3d"])
+    end
+
+    it "refuses unknown credentials and an update RMT cannot store as RMT does" do
+      result = expect_parity do
+        basic_authorize "SCC_unknown", "nope"
+        keepalive(token: "")
+      end
+      expect(result[:status]).to eq(401)
+    end
+  end
+
   describe "product tree" do
     it "offers the instance's migrations, authenticated as scc_proxy authenticates" do
       Catalog.insert_product(db, 2700, "SLES", "SUSE Linux Enterprise Server", "base", "7261", false, "15 SP7",
