@@ -45,6 +45,8 @@ pub enum Rendering {
     /// CollectionSerializer.new(…)`): reported as the Null serializer with it
     /// as the adapter.
     Prebuilt(&'static str),
+    /// Plain text (`render plain:`): nothing serialized.
+    Plain,
 }
 
 /// The level of a line RMT logs.
@@ -114,6 +116,11 @@ impl Answer {
     /// An XML document RMT renders (`render xml:`).
     pub(crate) fn xml(status: u16, body: String) -> Answer {
         Answer::new(status, body, Rendering::AsIs, None, false)
+    }
+
+    /// Plain text (`render plain:`), as strict_authentication refuses.
+    pub(crate) fn plain(status: u16, body: &str) -> Answer {
+        Answer::new(status, body.to_string(), Rendering::Plain, None, false)
     }
 
     /// RMT's `head :no_content` (an update), with the `System-Token` header

@@ -24,6 +24,7 @@ use crate::engine;
 use crate::error::{code, Error, Result, NO_LONGER_EXISTS};
 use crate::flavor::Flavor;
 use crate::migrations;
+use crate::services;
 use crate::system_auth::{self, Authenticated, Caller, Found};
 use crate::systems::{self, SystemUpdate};
 use crate::transaction::{self, Attempt, Work};
@@ -60,6 +61,10 @@ pub enum Outcome {
     /// Public cloud: the activation passed RMT's checks; the engines' checks
     /// are next, then [`finish_activation`].
     Checked(Box<Checked>),
+    /// Public cloud: this answer goes out once the engines' checks on this
+    /// system (its columns) pass (zypper_auth's instance verification of a
+    /// service refresh).
+    Verify(Box<Answer>, Vec<(String, Value)>),
 }
 
 impl Outcome {
@@ -68,6 +73,17 @@ impl Outcome {
         match self {
             Outcome::Answer(answer) => Some(answer),
             _ => None,
+        }
+    }
+
+    /// The outcome's answer with the `System-Token` header authentication
+    /// set (`sent`: the client sent one, tokens enabled; `token` the system's).
+    fn with_token_header(self, token: Option<String>, sent: bool) -> Outcome {
+        let set = |answer: Answer| Answer { system_token: token.clone(), ..answer }.with_token_header(sent);
+        match self {
+            Outcome::Answer(answer) if sent => Outcome::Answer(set(answer)),
+            Outcome::Verify(answer, system) if sent => Outcome::Verify(Box::new(set(*answer)), system),
+            outcome => outcome,
         }
     }
 }
@@ -167,7 +183,13 @@ pub(crate) enum Step<'a> {
     Migrations(&'a ProductRequest, migrations::Kind),
     Activations(&'a ProductRequest),
     Update(&'a ProductRequest, &'a SystemUpdate),
-    Finish { ticket: &'a Ticket, base_url: &'a str, flavor: Flavor },
+    /// A service's repository index with the engines: the service id as routed.
+    ServiceIndex(&'a ProductRequest, &'a str),
+    Finish {
+        ticket: &'a Ticket,
+        base_url: &'a str,
+        flavor: Flavor,
+    },
 }
 
 /// Runs `step` again while scc_proxy waits for a sibling's registration.
@@ -252,6 +274,7 @@ async fn respond(
         | Step::Synchronize(request)
         | Step::Activations(request)
         | Step::Update(request, _)
+        | Step::ServiceIndex(request, _)
         | Step::Migrations(request, _) => *request,
         Step::Finish { ticket, base_url, flavor } => {
             let products = catalog::products_with_ids(conn, &[ticket.product_id]).await?;
@@ -318,6 +341,10 @@ async fn authenticated_step(
             .await
             .map(|body| Answer::ok(200, &body, "V3::ProductSerializer", token_header.clone()).with_token_header(sent)),
         Step::Update(_, update) => systems::updated(conn, system, update, fresh_token, now).await,
+        Step::ServiceIndex(_, id) => {
+            let outcome = services::verified_index(conn, request, id).await?;
+            return Ok(outcome.with_token_header(token_header, sent));
+        }
         Step::Activate(_) => return activated(conn, &acting, token_header).await,
         Step::Finish { .. } => Err(Error::Internal("A finished activation authenticates no one".into())),
     };

@@ -8,9 +8,12 @@
 use sqlx::{MySqlConnection, MySqlPool, Row};
 
 use crate::answer::{Answer, LogLevel};
+use crate::catalog::{self, Product};
+use crate::catalog_cache::CatalogCache;
 use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::flavor::Flavor;
+use crate::products::{self, Outcome, ProductRequest, Step};
 use crate::system_auth::{self, Caller};
 use crate::transaction::{self, Attempt, Work};
 use crate::urls;
@@ -53,7 +56,7 @@ impl Work for Refresh<'_> {
             }
         }
         let mut answer = match ruby_to_i(&self.request.id) {
-            Some(id) => index(conn, id, &self.request.base_url).await?,
+            Some(id) => index(conn, id, &self.request.base_url, Flavor::Rmt).await?,
             None => None,
         }
         .unwrap_or_else(not_found);
@@ -128,13 +131,64 @@ fn repo_element(row: &sqlx::mysql::MySqlRow, url: &str) -> Result<String> {
     ))
 }
 
+/// zypper's service refresh with the public-cloud engines: authenticated
+/// as scc_proxy authenticates (every client, not only zypper), then
+/// strict_authentication's `verify_service_access` and the index with
+/// zypper_auth's URLs, as [`Outcome::Verify`]: zypper_auth's instance
+/// verification (Ruby) decides whether it goes out.
+pub async fn cloud_repoindex(
+    pool: &MySqlPool,
+    cache: &CatalogCache,
+    request: &ProductRequest,
+    id: &str,
+) -> Result<Outcome> {
+    products::authenticated(pool, cache, request, Step::ServiceIndex(request, id)).await
+}
+
+/// After authentication: `verify_service_access` (the first system with the
+/// credentials, by id, that activated the service, else strict_authentication's
+/// plain 403 — for an unknown service too), then the index. RMT authenticates
+/// a zypper client once more on its own before_action; that finds the same
+/// system and writes nothing new, so it is not repeated here.
+pub(crate) async fn verified_index(conn: &mut MySqlConnection, request: &ProductRequest, id: &str) -> Result<Outcome> {
+    let holder: Option<(i64, i64)> = match ruby_to_i(id) {
+        Some(id) => {
+            sqlx::query_as(
+                "SELECT systems.id, activations.service_id FROM systems                  INNER JOIN activations ON activations.system_id = systems.id                  WHERE systems.login = ? AND systems.password <=> ? AND activations.service_id = ?                  ORDER BY systems.id LIMIT 1",
+            )
+            .bind(&request.caller.login)
+            .bind(request.caller.password.as_deref())
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+        }
+        None => None,
+    };
+    let Some((system_id, service_id)) = holder else {
+        return Ok(Outcome::Answer(Answer::plain(403, "Product is not registered")));
+    };
+    let answer = index(conn, service_id, &request.base_url, Flavor::Pubcloud).await?.unwrap_or_else(not_found);
+    let system = system_auth::attributes(conn, system_id as u64).await?;
+    Ok(Outcome::Verify(Box::new(answer), system))
+}
+
 /// The service's repository index, `None` when there is no such service.
-async fn index(conn: &mut MySqlConnection, id: i64, base_url: &str) -> Result<Option<Answer>> {
+/// With the engines (`Pubcloud`) the URLs are zypper_auth's, with the
+/// service's name.
+async fn index(conn: &mut MySqlConnection, id: i64, base_url: &str, flavor: Flavor) -> Result<Option<Answer>> {
     let found: Option<(i64,)> =
-        sqlx::query_as("SELECT id FROM services WHERE id = ?").bind(id).fetch_optional(&mut *conn).await?;
-    if found.is_none() {
+        sqlx::query_as("SELECT product_id FROM services WHERE id = ?").bind(id).fetch_optional(&mut *conn).await?;
+    let Some((product_id,)) = found else {
         return Ok(None);
-    }
+    };
+    let service_name = match flavor {
+        // RMT's index URLs carry no service name.
+        Flavor::Rmt => String::new(),
+        Flavor::Pubcloud => {
+            let products = catalog::products_with_ids(conn, &[product_id as u64]).await?;
+            products.first().map(Product::service_name).unwrap_or_default()
+        }
+    };
     // ActiveRecord's query for `service.repositories.exclude_installer_updates`,
     // so that MariaDB returns the rows in the order RMT lists them.
     let rows = sqlx::query(
@@ -148,7 +202,11 @@ async fn index(conn: &mut MySqlConnection, id: i64, base_url: &str) -> Result<Op
     let mut xml = format!(r#"<repoindex ttl="{TTL}">"#);
     for row in rows {
         let local_path: String = row.try_get("local_path")?;
-        xml.push_str(&repo_element(&row, &urls::repository_url(base_url, &local_path, Flavor::Rmt))?);
+        let url = match flavor {
+            Flavor::Rmt => urls::repository_url(base_url, &local_path, flavor),
+            Flavor::Pubcloud => urls::cloud_repository_url(&local_path, &service_name),
+        };
+        xml.push_str(&repo_element(&row, &url)?);
     }
     xml.push_str("</repoindex>");
     Ok(Some(Answer::xml(200, xml)))

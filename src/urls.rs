@@ -19,6 +19,12 @@ pub fn repository_url(base_url: &str, local_path: &str, flavor: Flavor) -> Strin
     }
 }
 
+/// zypper_auth's `make_repo_url` with a service's name, as a service's
+/// repository index with the public-cloud engines has it.
+pub fn cloud_repository_url(local_path: &str, service_name: &str) -> String {
+    susecloud(service_name, &file_join(MIRROR_PREFIX, local_path))
+}
+
 /// `RMT::Misc.make_repo_url` with a service name, as RMT's legacy service
 /// (`/repo/repoindex.xml`) builds it: the name as the query, unescaped.
 pub fn legacy_repository_url(base_url: &str, local_path: &str, service_name: &str) -> String {

@@ -7,6 +7,7 @@ mod support;
 use rmt_rs_core::announce::PaygInstance;
 use rmt_rs_core::catalog_cache::CatalogCache;
 use rmt_rs_core::products::{self, Checked, Outcome};
+use rmt_rs_core::services;
 use rmt_rs_core::systems::{self, SystemUpdate};
 use rmt_rs_core::{announce_system, AnnounceRequest, Caller, Flavor, ProductRequest, Value};
 use sqlx::mysql::MySqlPool;
@@ -177,4 +178,34 @@ async fn an_update_authenticates_as_scc_proxy_does_and_stores_no_user_agent() {
         (token.as_deref(), hostname.as_deref(), information.as_deref()),
         (Some("i-found"), Some("renamed"), Some("{}"))
     );
+}
+
+#[tokio::test]
+async fn a_service_refresh_is_verified_on_the_system_that_activated_it() {
+    let pool = catalog("cloud_service").await;
+    let caller = payg(&pool, Some("i-1")).await;
+    let cache = CatalogCache::default();
+    let checked = checked(&pool, &request(&caller, "base-os")).await;
+    products::finish_activation(&pool, &cache, &checked.ticket, "http://rmt.test", Flavor::Pubcloud).await.unwrap();
+    let service = checked.ticket.service_id.to_string();
+    let request = request(&caller, "base-os");
+
+    let (answer, system) = match services::cloud_repoindex(&pool, &cache, &request, &service).await.unwrap() {
+        Outcome::Verify(answer, system) => (answer, system),
+        other => panic!("not for verification: {other:?}"),
+    };
+    assert_eq!(column(&system, "login"), &Value::String("i-1".into()));
+    assert_eq!(answer.status, 200);
+    assert!(
+        answer.body.contains(r#"url="plugin:/susecloud?credentials=Base_OS_x86_64&amp;path=/repo/base/""#),
+        "{}",
+        answer.body
+    );
+
+    // Another product's service, or none: strict_authentication's plain 403.
+    for id in [(checked.ticket.service_id + 1).to_string(), "nope".to_string()] {
+        let outcome = services::cloud_repoindex(&pool, &cache, &request, &id).await.unwrap();
+        let answer = outcome.into_answer().expect("refused");
+        assert_eq!((answer.status, answer.body.as_str()), (403, "Product is not registered"));
+    }
 }

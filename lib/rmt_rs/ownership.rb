@@ -37,6 +37,7 @@ module RmtRs
     DATA_EXPORT = "engines/data_export/lib/data_export/engine.rb"
     REGISTRATION_SHARING = "engines/registration_sharing/lib/registration_sharing/engine.rb"
     REGISTRY = "engines/registry/lib/registry/engine.rb"
+    STRICT_AUTHENTICATION = "engines/strict_authentication/lib/strict_authentication/engine.rb"
 
     # [kind, name, file defining the method] of every callback of RMT 2.28's
     # products controllers (V4 declares refresh_system_token again, same method).
@@ -219,6 +220,19 @@ module RmtRs
       Action.new(controller: SERVICES, action: "show", handler: :rmt_rs_service, flavor: :rmt,
                  source: SERVICES_SOURCE, callbacks: SERVICES_CALLBACKS, models: %w[System],
                  answers: [["ServicesController", :make_repo_url, SERVICES_SOURCE]]),
+      # With the engines: strict_authentication's authentication (scc_proxy's,
+      # for every client) and service access check, and zypper_auth's instance
+      # verification, which RmtRs runs on the system it found before its answer
+      # goes out (RmtRs::Pubcloud::SERVICE_CHECKS); zypper_auth's URLs. The
+      # legacy service stays RMT's there.
+      Action.new(controller: SERVICES, action: "show", handler: :rmt_rs_service, flavor: :pubcloud,
+                 source: SERVICES_SOURCE,
+                 callbacks: [[:before, :authenticate_system, SCC_PROXY],
+                             [:before, :verify_service_access, STRICT_AUTHENTICATION],
+                             [:before, :proc, SERVICES_SOURCE],
+                             [:before, :verify_instance, ZYPPER_AUTH]],
+                 models: %w[System],
+                 answers: [["ServicesController", :make_repo_url, SERVICES_SOURCE]]),
       Action.new(controller: SERVICES, action: "legacy_service", handler: :rmt_rs_legacy_service, flavor: :rmt,
                  source: SERVICES_SOURCE, callbacks: SERVICES_CALLBACKS, models: %w[System],
                  answers: [["ServicesController", :make_repo_url, SERVICES_SOURCE],
@@ -238,10 +252,10 @@ module RmtRs
         once([controller, action]) { decide(controller, action) }
       end
 
-      # The engines' activation checks of `controller`, in its callback order
-      # (RmtRs::Pubcloud.activation_checks), found once per class.
-      def activation_checks(controller)
-        once([controller, :activation_checks]) { RmtRs::Pubcloud.activation_checks(controller) }
+      # The engines' checks `names` of `controller`, in its callback order
+      # (RmtRs::Pubcloud.checks), found once per class and list.
+      def engine_checks(controller, names)
+        once([controller, names]) { RmtRs::Pubcloud.checks(controller, names) }
       end
 
       # Every known action of the loaded controllers (and their subclasses), with

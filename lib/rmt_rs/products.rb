@@ -126,6 +126,10 @@ module RmtRs
       end
     end
 
+    # An answer that goes out once the engines' checks (zypper_auth's
+    # instance verification) pass on `system` (the system's columns).
+    Verify = Struct.new(:answer, :system, keyword_init: true)
+
     # Writes a Checked activation once the engines' checks passed.
     def finish(checked, base_url:)
       outcome(Runtime.measure { Native.finish_activation(checked.ticket, base_url.to_s) })
@@ -181,6 +185,8 @@ module RmtRs
         headers["System-Token"] = token.first if token
         Response.new(status: status, body: body, headers: headers, activations_changed: created, log: log,
                      serializer: serializer, system_id: system_id)
+      when "verify"
+        Verify.new(answer: outcome(result[1]), system: result[2])
       when "checked"
         _, system, product, token, ticket = result
         Checked.new(system: system, product: product, token_header: token, ticket: ticket)

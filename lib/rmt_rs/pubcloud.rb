@@ -13,13 +13,17 @@ module RmtRs
     # The engines' before_actions of `activate`, run in the controller's
     # callback order between RmtRs's checks and its write.
     ACTIVATION_CHECKS = %i[verify_product_activation scc_activate_product].freeze
+    # zypper_auth's before_action of a service refresh, run on the system
+    # RmtRs found before its answer goes out.
+    SERVICE_CHECKS = %i[verify_instance].freeze
 
     module_function
 
-    # The `activate` checks of `controller`, in its callback chain's order.
-    def activation_checks(controller)
+    # The before_actions of `controller` named in `names` (ACTIVATION_CHECKS,
+    # SERVICE_CHECKS), in its callback chain's order.
+    def checks(controller, names)
       controller._process_action_callbacks.filter_map do |callback|
-        callback.filter if callback.kind == :before && ACTIVATION_CHECKS.include?(callback.filter)
+        callback.filter if callback.kind == :before && names.include?(callback.filter)
       end
     end
 

@@ -157,6 +157,8 @@ module RmtRs
       # RMT's `respond_with` of an update or a deregistration: no content,
       # nothing rendered.
       return head(:no_content) if answer.status == 204
+      # strict_authentication's refusal of a service refresh.
+      return render(plain: answer.body, status: answer.status) if answer.serializer == ["plain"]
 
       # Rendered as text (the same JSON RMT renders), so that the only render
       # notification is the one RMT's serializer sends.
@@ -380,12 +382,16 @@ module RmtRs
     end
 
     # Zypper's service refresh. RMT authenticates zypper only; another
-    # client's request carries no credentials RMT looks at.
-    def rmt_rs_service(_flavor)
+    # client's request carries no credentials RMT looks at. With the engines
+    # strict_authentication authenticates every request first.
+    def rmt_rs_service(flavor)
       return FALL_BACK if RmtRs::Services.redirects?
 
       login = password = token = nil
-      if zypper_request?
+      if flavor == :pubcloud
+        login, password, token = rmt_rs_credentials
+        return unless login
+      elsif zypper_request?
         # RMT authenticates zypper in a before_action block, the only one
         # there (Ownership checked the callbacks).
         login, password, token = rmt_rs_credentials do
@@ -393,11 +399,20 @@ module RmtRs
         end
         return unless login
       end
-      render_xml_answer(rmt_rs_answer do
+      outcome = rmt_rs_answer do
         RmtRs::Services.repoindex(id: params[:id], base_url: request.base_url, login: login, password: password,
                                   system_token: token, user_agent: request.user_agent,
-                                  system_tokens: rmt_rs_system_tokens?)
-      end)
+                                  system_tokens: rmt_rs_system_tokens?, cloud: rmt_rs_cloud(flavor)) do |wanted|
+          RmtRs::Pubcloud.identify(wanted, login, logger)
+        end
+      end
+      return render_xml_answer(outcome) unless outcome.is_a?(RmtRs::Products::Verify)
+
+      # zypper_auth's instance verification on RMT's record of the system
+      # whose activation gives access, after what authentication set.
+      logged_with_headers(outcome.answer)
+      @system = ::System.instantiate(outcome.system)
+      render xml: outcome.answer.body, status: outcome.answer.status if rmt_rs_engine_checks_pass?(RmtRs::Pubcloud::SERVICE_CHECKS)
     end
 
     # SMT's legacy single service.
@@ -452,10 +467,8 @@ module RmtRs
       response.headers["System-Token"] = checked.token_header.first if checked.token_header
       @system = ::System.instantiate(checked.system)
       @product = ::Product.instantiate(checked.product)
-      RmtRs::Ownership.activation_checks(self.class).each do |check|
-        send(check)
-        return if performed?
-      end
+      return unless rmt_rs_engine_checks_pass?(RmtRs::Pubcloud::ACTIVATION_CHECKS)
+
       render_rmt_rs do
         RmtRs::Products.finish(checked, base_url: request.base_url).tap do |answer|
           if answer.activations_changed
@@ -464,6 +477,16 @@ module RmtRs
         end
       end
       rmt_rs_data_export
+    end
+
+    # Runs the engines' before_actions `names` as RMT would have run them;
+    # false once one rendered (rescue_from renders what one raises).
+    def rmt_rs_engine_checks_pass?(names)
+      RmtRs::Ownership.engine_checks(self.class, names).each do |check|
+        send(check)
+        return false if performed?
+      end
+      true
     end
 
     # RMT's own switch (`connect_api.disable_system_tokens`), through RMT's own

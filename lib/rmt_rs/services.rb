@@ -13,9 +13,17 @@ module RmtRs
     #
     # Returns a Response whose body is the XML (200, 404) or RMT's JSON
     # refusal of unknown credentials (401).
-    def repoindex(id:, base_url:, login: nil, password: nil, system_token: nil, user_agent: nil, system_tokens: true)
+    #
+    # With RMT's public-cloud engines (`cloud` and the block as for
+    # RmtRs::Products.activate; `login:` always): authenticated as scc_proxy
+    # does, strict_authentication's plain 403 unless a system with the
+    # credentials activated the service, else a Products::Verify: the index
+    # with zypper_auth's URLs, to answer once the engines' instance
+    # verification passed on that system.
+    def repoindex(id:, base_url:, login: nil, password: nil, system_token: nil, user_agent: nil, system_tokens: true,
+                  cloud: nil, &identify)
       caller = login && Products.caller(login, password, system_token, user_agent, system_tokens)
-      Products.answered(:service_index, caller, base_url.to_s, id.to_s)
+      Products.identified(cloud, identify) { |cloud_args| Native.service_index(caller, base_url.to_s, id.to_s, cloud_args) }
     end
 
     # What RMT's legacy `GET /repo/repoindex.xml` answers (SMT's single

@@ -192,6 +192,11 @@ fn outcome_array(ruby: &Ruby, outcome: Outcome) -> Result<RArray, Error> {
         Outcome::Identify(wanted) => {
             Ok(ruby.ary_new_from_values(&[ruby.into_value("identify"), ruby.into_value(wanted)]))
         }
+        Outcome::Verify(answer, system) => Ok(ruby.ary_new_from_values(&[
+            ruby.into_value("verify"),
+            answer_array(ruby, *answer).as_value(),
+            convert::attributes(ruby, &system)?.as_value(),
+        ])),
         Outcome::Checked(checked) => {
             let t = checked.ticket;
             let ticket = (t.system_id, t.product_id, t.service_id, t.subscription_id, t.refresh_token);
@@ -251,11 +256,26 @@ fn deregister(ruby: &Ruby, caller: CallerArgs) -> Result<RArray, Error> {
 }
 
 /// RMT's `GET /services/:id`: `id` as routed, `caller` nil unless RMT
-/// authenticates the request (zypper's). Answers as `product_request` does,
-/// the body the XML RMT renders (or RMT's JSON refusal).
-fn service_index(ruby: &Ruby, caller: Option<CallerArgs>, base_url: String, id: String) -> Result<RArray, Error> {
-    let caller = caller.map(from_args);
-    let request = ServiceRequest { id, caller, base_url };
+/// authenticates the request (zypper's; with the engines every request).
+/// Answers as `product_request` does, the body the XML RMT renders (or RMT's
+/// JSON refusal); with the engines (`cloud` as for `product_request`) also
+/// `["verify", answer, system_attributes]`: the answer once zypper_auth's
+/// instance verification of the system passed.
+fn service_index(
+    ruby: &Ruby,
+    caller: Option<CallerArgs>,
+    base_url: String,
+    id: String,
+    cloud: Option<(Option<Identifiers>, bool)>,
+) -> Result<RArray, Error> {
+    if let (Some(caller), Some(cloud)) = (caller.clone(), cloud) {
+        let request = connect_request(caller, Vec::new(), base_url, Some(cloud));
+        let outcome = released(ruby, |engine, cancel| {
+            engine.run(cancel, services::cloud_repoindex(engine.pool(), engine.catalog_cache(), &request, &id))
+        })?;
+        return outcome_array(ruby, outcome);
+    }
+    let request = ServiceRequest { id, caller: caller.map(from_args), base_url };
     let answer = released(ruby, |engine, cancel| engine.run(cancel, services::repoindex(engine.pool(), &request)))?;
     Ok(answer_array(ruby, answer))
 }
@@ -349,6 +369,7 @@ pub(crate) fn rendering(ruby: &Ruby, rendering: Rendering) -> magnus::Value {
         Rendering::AsIs => ruby.qnil().as_value(),
         Rendering::Text { serializer, times } => ruby.into_value(("text", serializer, times)),
         Rendering::Prebuilt(serializer) => ruby.into_value(("prebuilt", serializer)),
+        Rendering::Plain => ruby.into_value(("plain",)),
     }
 }
 
@@ -395,7 +416,7 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     native.define_singleton_method("product_request", function!(product_request, 5))?;
     native.define_singleton_method("finish_activation", function!(finish_activation, 2))?;
     native.define_singleton_method("system_update", function!(system_update, 4))?;
-    native.define_singleton_method("service_index", function!(service_index, 3))?;
+    native.define_singleton_method("service_index", function!(service_index, 4))?;
     native.define_singleton_method("deregister", function!(deregister, 1))?;
     native.define_singleton_method("legacy_repoindex", function!(legacy_repoindex, 2))?;
     native.define_singleton_method("product_listing", function!(product_listing, 5))?;

@@ -56,6 +56,7 @@ RSpec.describe "The public-cloud PAYG flow: RmtRs against RMT with its engines",
     files = {}
     outcomes = RmtRs::Parity.on_both_paths do |path|
       @exported = []
+      @answers = [] # what the steps note of their answers besides the last
       clear_caches
       FileUtils.rm_rf(Dir.glob("#{sharing_dir}/*"))
       %w[Authorization System-Token X-Instance-Data].each { |name| header name, nil }
@@ -66,7 +67,7 @@ RSpec.describe "The public-cloud PAYG flow: RmtRs against RMT with its engines",
       basic_authorize @credentials["login"], @credentials["password"] if last_response.status == 201
       header "X-Instance-Data", Base64.strict_encode64(instance_data.to_s)
       instance_exec(&steps) if steps
-      files[path] = { exported: @exported, caches: cache_files, shared: Dir.glob("#{sharing_dir}/**/*").map { |f| f.delete_prefix(sharing_dir) }.sort }
+      files[path] = { exported: @exported, answers: @answers, caches: cache_files, shared: Dir.glob("#{sharing_dir}/**/*").map { |f| f.delete_prefix(sharing_dir) }.sort }
       last_response
     end
     expect(outcomes[:rust]).to eq(outcomes[:ruby])
@@ -271,6 +272,46 @@ RSpec.describe "The public-cloud PAYG flow: RmtRs against RMT with its engines",
         keepalive(token: "")
       end
       expect(result[:status]).to eq(401)
+    end
+  end
+
+  describe "service refresh" do
+    # zypper's refresh of the service an activation added, through the
+    # susecloud plugin (basic credentials, X-Instance-Data, no System-Token).
+    def refresh(service_id)
+      header "User-Agent", "ZYpp 17.31.15 (curl 8.6.0) SUSE-Linux-Enterprise-Server-15.6-x86_64"
+      get "/services/#{service_id}"
+    end
+
+    it "answers the index with susecloud URLs once zypper_auth verified the instance" do
+      expect(RmtRs::Ownership.handler(ServicesController, "show")).to eq([:rmt_rs_service, :pubcloud])
+      result = nil
+      answered = answered_by_rmt_rs do
+        result = expect_parity { refresh(JSON.parse(activate(SLES, token: "").body)["id"]) }
+      end
+      expect(answered).to include("ServicesController#show")
+      expect(result[:status]).to eq(200)
+      expect(result[:body]).to include("plugin:/susecloud?credentials=SUSE_Linux_Enterprise_Server_x86_64&amp;path=/repo/")
+    end
+
+    it "refuses as the engines do: no instance data, a service not activated, unknown credentials" do
+      result = expect_parity do
+        service_id = JSON.parse(activate(SLES, token: "").body)["id"]
+        header "X-Instance-Data", nil
+        [service_id, "again"].each do |step|
+          header "X-Instance-Data", Base64.strict_encode64(INSTANCE_DATA) if step == "again"
+          [step == "again" ? service_id + 1_000 : service_id, "nope"].each do |id|
+            refresh(id)
+            @answers << [last_response.status, last_response.content_type, last_response.body]
+          end
+        end
+        basic_authorize "i-0a1b2c3d", "wrong"
+        refresh(service_id)
+      end
+      expect(result[:status]).to eq(401)
+      expect(result[:files][:answers].map { |status, type, body| [status, type.to_s[/\w+\/\w+/], body[/\A[^<\n]{0,40}/]] })
+        .to eq([[403, "application/xml", ""], [403, "text/plain", "Product is not registered"],
+                [403, "text/plain", "Product is not registered"], [403, "text/plain", "Product is not registered"]])
     end
   end
 
