@@ -63,7 +63,8 @@ pub enum Outcome {
     Checked(Box<Checked>),
     /// Public cloud: this answer goes out once the engines' checks on this
     /// system (its columns) pass (zypper_auth's instance verification of a
-    /// service refresh).
+    /// service refresh; for a deregistration, SCC's and the registry's, and
+    /// then [`systems::destroy`] answers, after the headers this one sets).
     Verify(Box<Answer>, Vec<(String, Value)>),
 }
 
@@ -185,6 +186,8 @@ pub(crate) enum Step<'a> {
     Update(&'a ProductRequest, &'a SystemUpdate),
     /// A service's repository index with the engines: the service id as routed.
     ServiceIndex(&'a ProductRequest, &'a str),
+    /// A deregistration's first step with the engines (see [`systems::deregister`]).
+    Deregister(&'a ProductRequest),
     Finish {
         ticket: &'a Ticket,
         base_url: &'a str,
@@ -275,6 +278,7 @@ async fn respond(
         | Step::Activations(request)
         | Step::Update(request, _)
         | Step::ServiceIndex(request, _)
+        | Step::Deregister(request)
         | Step::Migrations(request, _) => *request,
         Step::Finish { ticket, base_url, flavor } => {
             let products = catalog::products_with_ids(conn, &[ticket.product_id]).await?;
@@ -298,15 +302,16 @@ async fn respond(
         Err(outcome) => return Ok(outcome),
     };
     let outcome = authenticated_step(conn, cache, step, request, &system, token_header, fresh_token, now).await?;
-    Ok(match outcome {
-        Outcome::Answer(mut answer) => {
-            // Authentication logs before the action answers, whatever it answers.
-            if let Some(line) = system.log {
-                answer.log.insert(0, (LogLevel::Info, line));
-            }
-            answer.system_id = Some(system.id);
-            Outcome::Answer(answer)
+    // Authentication logs before the action answers, whatever it answers.
+    let authenticated = |mut answer: Answer| {
+        if let Some(line) = system.log.clone() {
+            answer.log.insert(0, (LogLevel::Info, line));
         }
+        Answer { system_id: Some(system.id), ..answer }
+    };
+    Ok(match outcome {
+        Outcome::Answer(answer) => Outcome::Answer(authenticated(answer)),
+        Outcome::Verify(answer, columns) => Outcome::Verify(Box::new(authenticated(*answer)), columns),
         outcome => outcome,
     })
 }
@@ -344,6 +349,11 @@ async fn authenticated_step(
         Step::ServiceIndex(_, id) => {
             let outcome = services::verified_index(conn, request, id).await?;
             return Ok(outcome.with_token_header(token_header, sent));
+        }
+        Step::Deregister(_) => {
+            let columns = system_auth::attributes(conn, system.id).await?;
+            let answer = Answer::no_content(None, false);
+            return Ok(Outcome::Verify(Box::new(answer), columns).with_token_header(token_header, sent));
         }
         Step::Activate(_) => return activated(conn, &acting, token_header).await,
         Step::Finish { .. } => Err(Error::Internal("A finished activation authenticates no one".into())),

@@ -154,7 +154,10 @@ pub(crate) async fn verified_index(conn: &mut MySqlConnection, request: &Product
     let holder: Option<(i64, i64)> = match ruby_to_i(id) {
         Some(id) => {
             sqlx::query_as(
-                "SELECT systems.id, activations.service_id FROM systems                  INNER JOIN activations ON activations.system_id = systems.id                  WHERE systems.login = ? AND systems.password <=> ? AND activations.service_id = ?                  ORDER BY systems.id LIMIT 1",
+                "SELECT systems.id, activations.service_id FROM systems \
+                 INNER JOIN activations ON activations.system_id = systems.id \
+                 WHERE systems.login = ? AND systems.password <=> ? AND activations.service_id = ? \
+                 ORDER BY systems.id LIMIT 1",
             )
             .bind(&request.caller.login)
             .bind(request.caller.password.as_deref())

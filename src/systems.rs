@@ -12,6 +12,7 @@ use crate::catalog_cache::CatalogCache;
 use crate::clock::Timestamp;
 use crate::engine;
 use crate::error::{Error, Result};
+use crate::flavor::Flavor;
 use crate::products::{self, Outcome, ProductRequest, Step};
 use crate::profiles::{self, CompleteProfile, Partition};
 use crate::system_auth::{self, Authenticated, Caller};
@@ -47,9 +48,29 @@ pub async fn update(
 /// RMT's deregistration: the system destroyed with its activations,
 /// uptimes and profile links, a deregistered system recorded for one SCC
 /// knows, then (as RMT's `after_commit` on each link) the profiles no system
-/// links any more deleted.
-pub async fn deregister(pool: &MySqlPool, caller: &Caller) -> Result<Answer> {
-    let mut work = Deregistration { caller, destroyed: None };
+/// links any more deleted; authentication and the destroy in one
+/// transaction. With the public-cloud engines their checks (SCC's
+/// deregistration of a BYOS system, the registry's cache) come between:
+/// the system authenticated as scc_proxy authenticates it, answered as
+/// [`Outcome::Verify`] with the answer authentication sets, and once the
+/// checks passed, [`destroy`].
+pub async fn deregister(pool: &MySqlPool, cache: &CatalogCache, request: &ProductRequest) -> Result<Outcome> {
+    match request.flavor {
+        Flavor::Rmt => destroyed(pool, Whose::Caller(&request.caller)).await.map(Outcome::Answer),
+        Flavor::Pubcloud => products::authenticated(pool, cache, request, Step::Deregister(request)).await,
+    }
+}
+
+/// The second step of a public-cloud deregistration: the system `id`
+/// destroyed as [`deregister`] destroys it. RMT's 204 (no header: the first
+/// step's answer set them); for a system a racing request destroyed
+/// meanwhile too, with nothing written.
+pub async fn destroy(pool: &MySqlPool, id: u64) -> Result<Answer> {
+    destroyed(pool, Whose::System(id)).await
+}
+
+async fn destroyed(pool: &MySqlPool, whose: Whose<'_>) -> Result<Answer> {
+    let mut work = Deregistration { whose, destroyed: None };
     let mut answer = transaction::run(pool, &mut work).await?;
     if let Some((_, profile_ids)) = work.destroyed.filter(|_| answer.status == 204) {
         // The deregistration stands whatever happens here: RMT's own clean-up
@@ -61,8 +82,17 @@ pub async fn deregister(pool: &MySqlPool, caller: &Caller) -> Result<Answer> {
     Ok(answer)
 }
 
+/// Which system a deregistration destroys.
+#[derive(Clone, Copy)]
+enum Whose<'a> {
+    /// The caller's, authenticated as RMT authenticates it.
+    Caller(&'a Caller),
+    /// One authenticated before (public cloud).
+    System(u64),
+}
+
 struct Deregistration<'a> {
-    caller: &'a Caller,
+    whose: Whose<'a>,
     /// The system the last attempt destroyed, and the profiles it linked.
     destroyed: Option<(u64, Vec<u64>)>,
 }
@@ -72,20 +102,34 @@ impl Work for Deregistration<'_> {
 
     async fn attempt(&mut self, conn: &mut MySqlConnection) -> Result<Attempt<Answer>> {
         let now = Timestamp::now();
-        let system = match system_auth::authenticate(conn, self.caller, now).await {
-            Ok(system) => system,
-            Err(e) => return Ok(Attempt::Commit(system_auth::refusal(e, self.caller)?)),
+        let (id, mut answer) = match self.whose {
+            Whose::Caller(caller) => match system_auth::authenticate(conn, caller, now).await {
+                Ok(system) => {
+                    let token = system.token_header.then(|| system.system_token.clone()).flatten();
+                    let mut answer = Answer::no_content(token, system.token_header);
+                    answer.log.extend(system.log.map(|line| (LogLevel::Info, line)));
+                    (system.id, answer)
+                }
+                Err(e) => return Ok(Attempt::Commit(system_auth::refusal(e, caller)?)),
+            },
+            Whose::System(id) => (id, Answer::no_content(None, false)),
         };
-        let id = system.id as i64;
+        let id = id as i64;
+        let scc_system_id: Option<(Option<i64>,)> =
+            sqlx::query_as("SELECT scc_system_id FROM systems WHERE id = ? FOR UPDATE")
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?;
+        let Some((scc_system_id,)) = scc_system_id else {
+            // Destroyed since it was authenticated: nothing left to write.
+            self.destroyed = None;
+            return Ok(Attempt::Commit(answer));
+        };
         let linked: Vec<(i64,)> =
             sqlx::query_as("SELECT profile_id FROM system_profiles WHERE system_id = ? ORDER BY id")
                 .bind(id)
                 .fetch_all(&mut *conn)
                 .await?;
-        let scc_system_id: Option<(Option<i64>,)> = sqlx::query_as("SELECT scc_system_id FROM systems WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
         // `dependent:` in RMT's declaration order, then the system's row.
         for sql in [
             "DELETE FROM activations WHERE system_id = ?",
@@ -95,10 +139,11 @@ impl Work for Deregistration<'_> {
         ] {
             sqlx::query(sql).bind(id).execute(&mut *conn).await?;
         }
-        if let Some((Some(scc_system_id),)) = scc_system_id {
+        if let Some(scc_system_id) = scc_system_id {
             // `DeregisteredSystem.find_or_create_by(scc_system_id:)`.
             sqlx::query(
-                "INSERT INTO deregistered_systems (scc_system_id, created_at, updated_at) VALUES (?, ?, ?)                  ON DUPLICATE KEY UPDATE id = id",
+                "INSERT INTO deregistered_systems (scc_system_id, created_at, updated_at) VALUES (?, ?, ?) \
+                 ON DUPLICATE KEY UPDATE id = id",
             )
             .bind(scc_system_id)
             .bind(now.seconds())
@@ -106,10 +151,8 @@ impl Work for Deregistration<'_> {
             .execute(&mut *conn)
             .await?;
         }
-        self.destroyed = Some((system.id, linked.into_iter().map(|(p,)| p as u64).collect()));
-        let token = system.token_header.then(|| system.system_token.clone()).flatten();
-        let mut answer = Answer::no_content(token, system.token_header);
-        answer.log.extend(system.log.map(|line| (LogLevel::Info, line)));
+        self.destroyed = Some((id as u64, linked.into_iter().map(|(p,)| p as u64).collect()));
+        answer.system_id = Some(id as u64);
         Ok(Attempt::Commit(answer))
     }
 

@@ -209,3 +209,28 @@ async fn a_service_refresh_is_verified_on_the_system_that_activated_it() {
         assert_eq!((answer.status, answer.body.as_str()), (403, "Product is not registered"));
     }
 }
+
+#[tokio::test]
+async fn a_deregistration_leaves_the_system_to_the_engines_checks_then_destroys_it() {
+    let pool = catalog("cloud_deregister").await;
+    let caller = payg(&pool, Some("i-1")).await;
+    let cache = CatalogCache::default();
+    let checked = checked(&pool, &request(&caller, "base-os")).await;
+    products::finish_activation(&pool, &cache, &checked.ticket, "http://rmt.test", Flavor::Pubcloud).await.unwrap();
+
+    let (answer, system) = match systems::deregister(&pool, &cache, &request(&caller, "base-os")).await.unwrap() {
+        Outcome::Verify(answer, system) => (answer, system),
+        other => panic!("not for the engines' checks: {other:?}"),
+    };
+    assert_eq!(column(&system, "login"), &Value::String("i-1".into()));
+    assert_eq!(answer.system_id, Some(checked.ticket.system_id));
+    assert_eq!(support::count(&pool, "activations").await, 1, "nothing destroyed before the checks");
+
+    let destroyed = systems::destroy(&pool, checked.ticket.system_id).await.unwrap();
+    assert_eq!(destroyed.status, 204);
+    assert_eq!((support::count(&pool, "systems").await, support::count(&pool, "activations").await), (0, 0));
+    // A racing deregistration took it first: RMT's 204, nothing written.
+    assert_eq!(systems::destroy(&pool, checked.ticket.system_id).await.unwrap().status, 204);
+    let refused = systems::deregister(&pool, &cache, &request(&caller, "base-os")).await.unwrap();
+    assert_eq!(refused.into_answer().map(|answer| answer.status), Some(401));
+}

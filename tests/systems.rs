@@ -60,6 +60,13 @@ async fn update(pool: &MySqlPool, caller: &Caller, update: &SystemUpdate) -> Ans
     outcome.into_answer().expect("an answer")
 }
 
+/// The deregistration `caller` sends, as RMT (without the engines) answers it.
+async fn deregister(pool: &MySqlPool, caller: &Caller) -> Answer {
+    let request = ProductRequest { caller: caller.clone(), ..ProductRequest::default() };
+    let outcome = systems::deregister(pool, &CatalogCache::default(), &request).await.unwrap();
+    outcome.into_answer().expect("an answer")
+}
+
 async fn text(pool: &MySqlPool, sql: &str) -> String {
     let (text,): (String,) = sqlx::query_as(sql).fetch_one(pool).await.unwrap();
     text
@@ -149,7 +156,7 @@ async fn a_deregistration_destroys_the_system_and_only_profiles_no_system_links(
         .unwrap();
     assert_eq!(update(&pool, &Caller { system_token: None, ..caller.clone() }, &keepalive()).await.status, 204);
 
-    let answer = systems::deregister(&pool, &Caller { system_token: None, ..caller.clone() }).await.unwrap();
+    let answer = deregister(&pool, &Caller { system_token: None, ..caller.clone() }).await;
     assert_eq!(answer.status, 204);
     assert_eq!(support::count(&pool, "systems").await, 1, "the other system stays");
     assert_eq!(support::count(&pool, "system_uptimes").await, 0);
@@ -160,5 +167,5 @@ async fn a_deregistration_destroys_the_system_and_only_profiles_no_system_links(
         "mod_list,pci"
     );
     assert_eq!(text(&pool, "SELECT CAST(scc_system_id AS CHAR) FROM deregistered_systems").await, "7");
-    assert_eq!(systems::deregister(&pool, &caller).await.unwrap().status, 401, "gone");
+    assert_eq!(deregister(&pool, &caller).await.status, 401, "gone");
 }

@@ -194,14 +194,21 @@ module RmtRs
                  models: %w[System Profile SystemProfile SystemUptime]),
       # With the engines, an update changes by scc_proxy's authentication
       # (RmtRs's) and data export's after_action (run on its conditions after
-      # RmtRs's answer). Deregistration stays RMT's there (scc_proxy
-      # deregisters BYOS systems from SCC, the registry drops its cache).
+      # RmtRs's answer).
       Action.new(controller: SYSTEMS, action: "update", handler: :rmt_rs_update, flavor: :pubcloud,
                  source: SYSTEMS_SOURCE, callbacks: PUBCLOUD_SYSTEMS_CALLBACKS,
                  models: %w[System Profile SystemProfile SystemUptime]),
-      Action.new(controller: SYSTEMS, action: "deregister", handler: :rmt_rs_deregister, flavor: :rmt,
-                 source: SYSTEMS_SOURCE, callbacks: SYSTEMS_CALLBACKS,
-                 models: %w[System Profile SystemProfile SystemUptime Activation DeregisteredSystem]),
+      *%i[rmt pubcloud].map do |flavor|
+        # With the engines, deregistration changes by scc_proxy's
+        # authentication (RmtRs's), its deregistration of BYOS and hybrid
+        # systems from SCC and the registry's cache removal (run on the system
+        # RmtRs authenticated before it destroys it:
+        # RmtRs::Pubcloud::DEREGISTRATION_CHECKS), and registration sharing's
+        # after_commit (run after RmtRs's commit).
+        Action.new(controller: SYSTEMS, action: "deregister", handler: :rmt_rs_deregister, flavor: flavor,
+                   source: SYSTEMS_SOURCE, callbacks: flavor == :rmt ? SYSTEMS_CALLBACKS : PUBCLOUD_SYSTEMS_CALLBACKS,
+                   models: %w[System Profile SystemProfile SystemUptime Activation DeregisteredSystem])
+      end,
       Action.new(controller: ACTIVATIONS, action: "index", handler: :rmt_rs_activations, flavor: :rmt,
                  source: ACTIVATIONS_SOURCE,
                  callbacks: [[:before, :authenticate_system, "app/controllers/application_controller.rb"]],

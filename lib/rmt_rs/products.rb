@@ -127,7 +127,8 @@ module RmtRs
     end
 
     # An answer that goes out once the engines' checks (zypper_auth's
-    # instance verification) pass on `system` (the system's columns).
+    # instance verification; for a deregistration SCC's and the registry's,
+    # before Systems.destroy) pass on `system` (the system's columns).
     Verify = Struct.new(:answer, :system, keyword_init: true)
 
     # Writes a Checked activation once the engines' checks passed.

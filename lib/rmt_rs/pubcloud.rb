@@ -16,11 +16,15 @@ module RmtRs
     # zypper_auth's before_action of a service refresh, run on the system
     # RmtRs found before its answer goes out.
     SERVICE_CHECKS = %i[verify_instance].freeze
+    # scc_proxy's deregistration from SCC (BYOS and hybrid systems) and the
+    # registry's cache entry removed, run on the system RmtRs authenticated
+    # before it destroys it.
+    DEREGISTRATION_CHECKS = %i[scc_deregistration remove_auth_cache].freeze
 
     module_function
 
     # The before_actions of `controller` named in `names` (ACTIVATION_CHECKS,
-    # SERVICE_CHECKS), in its callback chain's order.
+    # SERVICE_CHECKS, DEREGISTRATION_CHECKS), in its callback chain's order.
     def checks(controller, names)
       controller._process_action_callbacks.filter_map do |callback|
         callback.filter if callback.kind == :before && names.include?(callback.filter)

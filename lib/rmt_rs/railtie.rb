@@ -337,12 +337,9 @@ module RmtRs
                    RmtRs::Systems::NOT_SENT
                  end
       answer = rmt_rs_answer do
-        RmtRs::Systems.update(login: login, password: password, hwinfo: params.permit(hwinfo: {})[:hwinfo]&.to_h,
-                              hostname: sent["hostname"], system_profiles: profiles, online_at: sent["online_at"],
-                              system_token: token, user_agent: request.user_agent, system_tokens: rmt_rs_system_tokens?,
-                              cloud: rmt_rs_cloud(flavor)) do |wanted|
-          RmtRs::Pubcloud.identify(wanted, login, logger)
-        end
+        RmtRs::Systems.update(hwinfo: params.permit(hwinfo: {})[:hwinfo]&.to_h, hostname: sent["hostname"],
+                              system_profiles: profiles, online_at: sent["online_at"],
+                              **rmt_rs_caller(login, password, token, flavor), &rmt_rs_identify(login))
       end
       render_answer(answer)
       return unless flavor == :pubcloud && answer.respond_to?(:system_id) && RmtRs::Pubcloud.data_export?
@@ -355,6 +352,26 @@ module RmtRs
     # engine reads @system, the system RmtRs answered for).
     def rmt_rs_data_export
       RmtRs::Pubcloud.after_action(self, :export_rmt_data) if @system
+    end
+
+    # What every call for an authenticated system takes besides its input.
+    def rmt_rs_caller(login, password, token, flavor)
+      { login: login, password: password, system_token: token, user_agent: request.user_agent,
+        system_tokens: rmt_rs_system_tokens?, cloud: rmt_rs_cloud(flavor) }
+    end
+
+    # With the engines: the instance identifiers scc_proxy's authentication
+    # asks the provider for (the block such a call takes).
+    def rmt_rs_identify(login)
+      ->(wanted) { RmtRs::Pubcloud.identify(wanted, login, logger) }
+    end
+
+    # A Products::Verify's headers and log set, and the engines' before_actions
+    # `checks` run on RMT's record of its system; true once they passed.
+    def rmt_rs_verified?(verify, checks)
+      logged_with_headers(verify.answer)
+      @system = ::System.instantiate(verify.system)
+      rmt_rs_engine_checks_pass?(checks)
     end
 
     # What the binding takes for the app's flavor: nil for RMT, the engines'
@@ -371,13 +388,21 @@ module RmtRs
       rmt_rs_products(:activations, flavor, api: RmtRs::Systems)
     end
 
-    def rmt_rs_deregister(_flavor)
+    def rmt_rs_deregister(flavor)
       login, password, token = rmt_rs_credentials
       return unless login
 
+      outcome = rmt_rs_answer do
+        RmtRs::Systems.deregister(**rmt_rs_caller(login, password, token, flavor), &rmt_rs_identify(login))
+      end
+      return render_answer(outcome) unless outcome.is_a?(RmtRs::Products::Verify)
+
+      # scc_proxy's and the registry's before_actions on the system, then the
+      # destroy, and registration sharing's after_commit for the system.
+      return unless rmt_rs_verified?(outcome, RmtRs::Pubcloud::DEREGISTRATION_CHECKS)
+
       render_rmt_rs do
-        RmtRs::Systems.deregister(login: login, password: password, system_token: token,
-                                  user_agent: request.user_agent, system_tokens: rmt_rs_system_tokens?)
+        RmtRs::Systems.destroy(@system.id).tap { RmtRs::Pubcloud.share(@system) }
       end
     end
 
@@ -400,19 +425,16 @@ module RmtRs
         return unless login
       end
       outcome = rmt_rs_answer do
-        RmtRs::Services.repoindex(id: params[:id], base_url: request.base_url, login: login, password: password,
-                                  system_token: token, user_agent: request.user_agent,
-                                  system_tokens: rmt_rs_system_tokens?, cloud: rmt_rs_cloud(flavor)) do |wanted|
-          RmtRs::Pubcloud.identify(wanted, login, logger)
-        end
+        RmtRs::Services.repoindex(id: params[:id], base_url: request.base_url,
+                                  **rmt_rs_caller(login, password, token, flavor), &rmt_rs_identify(login))
       end
       return render_xml_answer(outcome) unless outcome.is_a?(RmtRs::Products::Verify)
 
-      # zypper_auth's instance verification on RMT's record of the system
-      # whose activation gives access, after what authentication set.
-      logged_with_headers(outcome.answer)
-      @system = ::System.instantiate(outcome.system)
-      render xml: outcome.answer.body, status: outcome.answer.status if rmt_rs_engine_checks_pass?(RmtRs::Pubcloud::SERVICE_CHECKS)
+      # zypper_auth's instance verification on the system whose activation
+      # gives access.
+      return unless rmt_rs_verified?(outcome, RmtRs::Pubcloud::SERVICE_CHECKS)
+
+      render xml: outcome.answer.body, status: outcome.answer.status
     end
 
     # SMT's legacy single service.
@@ -443,12 +465,8 @@ module RmtRs
       return unless login
 
       outcome = rmt_rs_answer do
-        api.public_send(action, login: login, password: password, params: params.to_unsafe_h,
-                                            base_url: base_url, system_token: token,
-                                            user_agent: request.user_agent,
-                                            system_tokens: rmt_rs_system_tokens?, cloud: rmt_rs_cloud(flavor)) do |wanted|
-          RmtRs::Pubcloud.identify(wanted, login, logger)
-        end
+        api.public_send(action, params: params.to_unsafe_h, base_url: base_url,
+                                **rmt_rs_caller(login, password, token, flavor), &rmt_rs_identify(login))
       end
       return rmt_rs_engine_checks(outcome) if outcome.is_a?(RmtRs::Products::Checked)
 

@@ -54,8 +54,19 @@ module RmtRs
     # profiles no system links any more deleted.
     #
     # Returns a Response: 204 without a body, or RMT's refusal (401, 422).
-    def deregister(login:, password:, system_token: nil, user_agent: nil, system_tokens: true)
-      Products.answered(:deregister, Products.caller(login, password, system_token, user_agent, system_tokens))
+    # With RMT's public-cloud engines (`cloud` and the block as for
+    # RmtRs::Products.activate): authenticated as scc_proxy does, then a
+    # Products::Verify: its answer's headers and log go out, the engines'
+    # checks run on its system, then `destroy` answers.
+    def deregister(login:, password:, system_token: nil, user_agent: nil, system_tokens: true, cloud: nil, &identify)
+      caller = Products.caller(login, password, system_token, user_agent, system_tokens)
+      Products.identified(cloud, identify) { |cloud_args| Native.deregister(caller, cloud_args) }
+    end
+
+    # A public-cloud deregistration's second step: the system `id` (of the
+    # Verify's system) destroyed as `deregister` destroys it. Returns RMT's 204.
+    def destroy(id)
+      Products.answered(:destroy_system, Integer(id))
     end
   end
 end

@@ -248,10 +248,20 @@ fn legacy_repoindex(ruby: &Ruby, caller: CallerArgs, base_url: String) -> Result
     Ok(answer_array(ruby, answer))
 }
 
-/// RMT's `DELETE /connect/systems`. Answers as `product_request` does.
-fn deregister(ruby: &Ruby, caller: CallerArgs) -> Result<RArray, Error> {
-    let caller = from_args(caller);
-    let answer = released(ruby, |engine, cancel| engine.run(cancel, systems::deregister(engine.pool(), &caller)))?;
+/// RMT's `DELETE /connect/systems`. `cloud` and the answer as for
+/// `product_request`; with the engines `["verify", answer, system_attributes]`:
+/// their checks on the system come next, then `destroy_system`.
+fn deregister(ruby: &Ruby, caller: CallerArgs, cloud: Option<(Option<Identifiers>, bool)>) -> Result<RArray, Error> {
+    let request = connect_request(caller, Vec::new(), String::new(), cloud);
+    let outcome = released(ruby, |engine, cancel| {
+        engine.run(cancel, systems::deregister(engine.pool(), engine.catalog_cache(), &request))
+    })?;
+    outcome_array(ruby, outcome)
+}
+
+/// A public-cloud deregistration's second step: the system `id` destroyed.
+fn destroy_system(ruby: &Ruby, id: u64) -> Result<RArray, Error> {
+    let answer = released(ruby, |engine, cancel| engine.run(cancel, systems::destroy(engine.pool(), id)))?;
     Ok(answer_array(ruby, answer))
 }
 
@@ -417,7 +427,8 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     native.define_singleton_method("finish_activation", function!(finish_activation, 2))?;
     native.define_singleton_method("system_update", function!(system_update, 4))?;
     native.define_singleton_method("service_index", function!(service_index, 4))?;
-    native.define_singleton_method("deregister", function!(deregister, 1))?;
+    native.define_singleton_method("deregister", function!(deregister, 2))?;
+    native.define_singleton_method("destroy_system", function!(destroy_system, 1))?;
     native.define_singleton_method("legacy_repoindex", function!(legacy_repoindex, 2))?;
     native.define_singleton_method("product_listing", function!(product_listing, 5))?;
     native.define_singleton_method("install_catalog_tracking", function!(install_catalog_tracking, 0))?;

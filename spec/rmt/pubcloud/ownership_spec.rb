@@ -11,7 +11,7 @@ abort "The public-cloud specs need RMT's engines: RMT_LOAD_ENGINES=1 script/rmt 
 RSpec.describe RmtRs::Ownership do
   after { described_class.reset! }
 
-  # Deregistration, deactivation and SMT's legacy service stay RMT's with the
+  # Deactivation and SMT's legacy service stay RMT's with the
   # engines (their callbacks there are not RmtRs's yet): the report says so.
   def plain_rmt_only?(controller, action)
     described_class::ACTIONS.none? do |entry|
@@ -27,7 +27,7 @@ RSpec.describe RmtRs::Ownership do
     expect(reasons).to eq([])
     left = described_class.report.select { |controller, action, _| plain_rmt_only?(controller, action) }
     expect(left.map { |controller, action, _| [controller.name, action] })
-      .to include(["Api::Connect::V3::Systems::SystemsController", "deregister"], %w[ServicesController legacy_service])
+      .to include(["Api::Connect::V4::Systems::ProductsController", "destroy"], %w[ServicesController legacy_service])
     expect(left.map(&:last)).to all(match(/\Acallbacks RmtRs does not know: |\Aits action is defined in engines/))
     expect(described_class.handler(ServicesController, "show")).to eq([:rmt_rs_service, :pubcloud])
     expect(described_class.handler(ServicesController, "legacy_service")).to be_nil
@@ -38,8 +38,8 @@ RSpec.describe RmtRs::Ownership do
       .to eq([:rmt_rs_announce, :pubcloud])
     expect(described_class.handler(Api::Connect::V3::Systems::ActivationsController, "index"))
       .to eq([:rmt_rs_activations, :pubcloud])
-    expect(described_class.handler(Api::Connect::V3::Systems::SystemsController, "update"))
-      .to eq([:rmt_rs_update, :pubcloud])
+    expect(%w[update deregister].map { |a| described_class.handler(Api::Connect::V3::Systems::SystemsController, a) })
+      .to eq([[:rmt_rs_update, :pubcloud], [:rmt_rs_deregister, :pubcloud]])
   end
 
   it "leaves activation to RMT when an engine it does not know adds a check, and says so" do

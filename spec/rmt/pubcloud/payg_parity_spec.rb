@@ -275,6 +275,64 @@ RSpec.describe "The public-cloud PAYG flow: RmtRs against RMT with its engines",
     end
   end
 
+  describe "deregistration" do
+    # registercloudguest's failover and cleanup: `DELETE /connect/systems`.
+    def deregister(token:)
+      header "System-Token", token
+      delete "/connect/systems"
+    end
+
+    it "drops the registry's cache entry, destroys the instance and tells the peers" do
+      expect(RmtRs::Ownership.handler(Api::Connect::V3::Systems::SystemsController, "deregister"))
+        .to eq([:rmt_rs_deregister, :pubcloud])
+      share_with_peer
+      result = nil
+      answered = answered_by_rmt_rs do
+        result = expect_parity do
+          service_id = JSON.parse(activate(SLES, token: "").body)["id"]
+          activate(BASESYSTEM, token: @token)
+          # zypper's refresh: zypper_auth notes the instance for the registry.
+          header "User-Agent", "ZYpp 17.31.15 (curl 8.6.0) SUSE-Linux-Enterprise-Server-15.6-x86_64"
+          get "/services/#{service_id}"
+          @answers << cache_files[:registry_cache_dir]
+          FileUtils.rm_rf(Dir.glob("#{sharing_dir}/*"))
+          header "User-Agent", "SUSEConnect/1.14.0"
+          deregister(token: @token)
+        end
+      end
+      expect(answered).to include("Api::Connect::V4::Systems::SystemsController#deregister")
+      expect([result[:status], result[:systems], result[:activations]]).to eq([204, [], []])
+      expect(result[:files][:answers]).to eq([%w[127.0.0.1-i-0a1b2c3d 127.0.0.1-i-0a1b2c3d-2600]])
+      expect(result[:files][:caches][:registry_cache_dir]).to eq(%w[127.0.0.1-i-0a1b2c3d-2600])
+      expect(result[:files][:shared]).to eq(["/peer.example.org", "/peer.example.org/i-0a1b2c3d"])
+    end
+
+    it "deregisters a hybrid instance from SCC first, and keeps it when SCC refuses" do
+      scc = stub_request(:delete, "https://scc.suse.com/connect/systems")
+            .to_return({ status: 204 }, { status: 204 },
+                       { status: 422, body: { error: "System not found" }.to_json },
+                       { status: 422, body: { error: "System not found" }.to_json })
+      [[204, []], [422, [3]]].each do |status, left|
+        result = expect_parity do
+          activate(SLES, token: "")
+          ActiveRecord::Base.connection.execute("UPDATE systems SET proxy_byos_mode = 3, scc_system_id = 4711")
+          deregister(token: @token)
+        end
+        expect([result[:status], result[:systems].map { |system| system["proxy_byos_mode"] }]).to eq([status, left])
+        expect(result[:body]).to include("error" => "System not found") if status == 422
+      end
+      expect(scc).to have_been_made.times(4)
+    end
+
+    it "refuses unknown credentials as scc_proxy does" do
+      result = expect_parity do
+        basic_authorize "i-0a1b2c3d", "wrong"
+        deregister(token: "")
+      end
+      expect([result[:status], result[:systems].size]).to eq([401, 1])
+    end
+  end
+
   describe "service refresh" do
     # zypper's refresh of the service an activation added, through the
     # susecloud plugin (basic credentials, X-Instance-Data, no System-Token).
