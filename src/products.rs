@@ -102,16 +102,27 @@ pub struct Checked {
     pub ticket: Ticket,
 }
 
-/// What [`finish_activation`] writes.
+/// What [`finish`] writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ticket {
+    pub finishes: Finishing,
     pub system_id: u64,
     pub product_id: u64,
+    /// The activation's service (a deactivation finds it when it finishes).
     pub service_id: u64,
     pub subscription_id: Option<i64>,
-    /// RMT's `refresh_system_token` after the activation (a client that sent
+    /// RMT's `refresh_system_token` after the action (a client that sent
     /// `System-Token`, tokens enabled).
     pub refresh_token: bool,
+}
+
+/// The action a [`Ticket`] finishes once the engines' checks passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finishing {
+    /// `activate`: scc_proxy's and instance verification's checks came between.
+    Activation,
+    /// API v4's `destroy`: scc_proxy's deactivation on SCC came between.
+    Deactivation,
 }
 
 /// scc_proxy's wait for a registration a sibling has not shared yet.
@@ -161,9 +172,10 @@ pub async fn show(pool: &MySqlPool, cache: &CatalogCache, request: &ProductReque
     authenticated(pool, cache, request, Step::Show(request)).await
 }
 
-/// The second step of a public-cloud activation, once the engines' checks
-/// passed: the activation written and the product's service answered.
-pub async fn finish_activation(
+/// The second step of a public-cloud activation or deactivation, once the
+/// engines' checks passed: the activation written (or RMT's `destroy`) and
+/// the product's service answered.
+pub async fn finish(
     pool: &MySqlPool,
     cache: &CatalogCache,
     ticket: &Ticket,
@@ -171,7 +183,7 @@ pub async fn finish_activation(
     flavor: Flavor,
 ) -> Result<Answer> {
     let outcome = in_transaction(pool, cache, &Step::Finish { ticket, base_url, flavor }).await?;
-    outcome.into_answer().ok_or_else(|| Error::Internal("An activation ended without an answer".into()))
+    outcome.into_answer().ok_or_else(|| Error::Internal("A finished action ended without an answer".into()))
 }
 
 /// What a transaction of this module does: the products endpoints' actions,
@@ -281,20 +293,16 @@ async fn respond(
         | Step::Deregister(request)
         | Step::Migrations(request, _) => *request,
         Step::Finish { ticket, base_url, flavor } => {
-            let products = catalog::products_with_ids(conn, &[ticket.product_id]).await?;
-            let Some(product) = products.first() else {
-                return Ok(Outcome::Answer(Answer::error(422, "No product found", None)));
+            let writing = Writing {
+                system_id: ticket.system_id,
+                refresh_token: ticket.refresh_token,
+                base_url,
+                flavor: *flavor,
+                fresh_token,
+                now,
+                cache,
             };
-            // Read again: the engines' checks may have changed it (a hybrid system).
-            let mode: Option<(Option<i32>,)> = sqlx::query_as("SELECT proxy_byos_mode FROM systems WHERE id = ?")
-                .bind(ticket.system_id as i64)
-                .fetch_optional(&mut *conn)
-                .await?;
-            let Some((mode,)) = mode else {
-                return Ok(Outcome::Answer(Answer::error(422, NO_LONGER_EXISTS, None)));
-            };
-            let written = write_and_answer(conn, cache, ticket, mode, product, base_url, *flavor, fresh_token, now);
-            return as_rmt(written.await, None, false);
+            return finished(conn, ticket, &writing).await;
         }
     };
     let (system, token_header) = match authenticate(conn, request, now).await? {
@@ -331,7 +339,7 @@ async fn authenticated_step(
     let sent = system.token_header;
     let acting = Acting { system, fresh_token, now, cache, request };
     let answer = match step {
-        Step::Deactivate(_) => deactivated(conn, &acting).await,
+        Step::Deactivate(_) => return deactivation(conn, &acting, token_header).await,
         Step::Synchronize(_) => synchronized(conn, &acting).await,
         Step::Migrations(_, kind) => migrated(conn, &acting, *kind)
             .await
@@ -356,7 +364,7 @@ async fn authenticated_step(
             return Ok(Outcome::Verify(Box::new(answer), columns).with_token_header(token_header, sent));
         }
         Step::Activate(_) => return activated(conn, &acting, token_header).await,
-        Step::Finish { .. } => Err(Error::Internal("A finished activation authenticates no one".into())),
+        Step::Finish { .. } => Err(Error::Internal("A finished action authenticates no one".into())),
     };
     as_rmt(answer, token_header, sent)
 }
@@ -364,21 +372,88 @@ async fn authenticated_step(
 /// RMT's activation after authentication: its checks, then (outside the
 /// public cloud) the write and the service answered.
 async fn activated(conn: &mut MySqlConnection, acting: &Acting<'_>, token_header: Option<String>) -> Result<Outcome> {
-    let Acting { system, fresh_token, now, cache, request } = *acting;
+    let Acting { system, now, request, .. } = *acting;
     let sent = system.token_header;
     let (product, ticket) = match check_activation(conn, request, system, now).await {
         Ok(checked) => checked,
         Err(e) => return as_rmt(Err(e), token_header, sent),
     };
     if request.flavor == Flavor::Pubcloud {
-        let system = system_auth::attributes(conn, system.id).await?;
-        let checked =
-            Checked { system, product: product.attributes(), system_token: token_header, token_header: sent, ticket };
-        return Ok(Outcome::Checked(Box::new(checked)));
+        return for_the_engines(conn, system, &product, token_header, ticket).await;
     }
-    let (base_url, mode) = (&request.base_url, system.proxy_byos_mode);
-    let written = write_and_answer(conn, cache, &ticket, mode, &product, base_url, request.flavor, fresh_token, now);
-    as_rmt(written.await, token_header, sent)
+    let writing = Writing::for_caller(acting);
+    as_rmt(write_and_answer(conn, &writing, &ticket, system.proxy_byos_mode, &product).await, token_header, sent)
+}
+
+/// RMT's `destroy` after authentication: the product, then (outside the
+/// public cloud) the deactivation.
+async fn deactivation(
+    conn: &mut MySqlConnection,
+    acting: &Acting<'_>,
+    token_header: Option<String>,
+) -> Result<Outcome> {
+    let Acting { system, request, .. } = *acting;
+    let sent = system.token_header;
+    let product = match require_product(conn, &request.params).await {
+        Ok(product) => product,
+        Err(e) => return as_rmt(Err(e), token_header, sent),
+    };
+    if request.flavor == Flavor::Pubcloud {
+        let ticket = Ticket {
+            finishes: Finishing::Deactivation,
+            system_id: system.id,
+            product_id: product.id,
+            service_id: 0,
+            subscription_id: None,
+            refresh_token: sent,
+        };
+        return for_the_engines(conn, system, &product, token_header, ticket).await;
+    }
+    as_rmt(deactivated(conn, &Writing::for_caller(acting), &product).await, token_header, sent)
+}
+
+/// An action that passed RMT's checks, for the engines' checks and then
+/// [`finish`]: the system's and the product's columns.
+async fn for_the_engines(
+    conn: &mut MySqlConnection,
+    system: &Authenticated,
+    product: &Product,
+    token_header: Option<String>,
+    ticket: Ticket,
+) -> Result<Outcome> {
+    let columns = system_auth::attributes(conn, system.id).await?;
+    let checked = Checked {
+        system: columns,
+        product: product.attributes(),
+        system_token: token_header,
+        token_header: system.token_header,
+        ticket,
+    };
+    Ok(Outcome::Checked(Box::new(checked)))
+}
+
+/// [`finish`]: the ticket's product read again, then its action.
+async fn finished(conn: &mut MySqlConnection, ticket: &Ticket, writing: &Writing<'_>) -> Result<Outcome> {
+    let products = catalog::products_with_ids(conn, &[ticket.product_id]).await?;
+    let Some(product) = products.first() else {
+        return Ok(Outcome::Answer(Answer::error(422, "No product found", None)));
+    };
+    let answer = match ticket.finishes {
+        Finishing::Activation => {
+            // Read again: the engines' checks may have changed it (a hybrid system).
+            let mode: Option<(Option<i32>,)> = sqlx::query_as("SELECT proxy_byos_mode FROM systems WHERE id = ?")
+                .bind(ticket.system_id as i64)
+                .fetch_optional(&mut *conn)
+                .await?;
+            let Some((mode,)) = mode else {
+                return Ok(Outcome::Answer(Answer::error(422, NO_LONGER_EXISTS, None)));
+            };
+            write_and_answer(conn, writing, ticket, mode, product).await
+        }
+        // A system deleted meanwhile has no activation: RMT's "not yet activated".
+        Finishing::Deactivation => deactivated(conn, writing, product).await,
+    };
+    as_rmt(answer, None, false)
 }
 
 /// `answer`, or RMT's 422 for what a check or the write found invalid (a
@@ -429,6 +504,7 @@ async fn check_activation(
     let subscription_id = load_subscription(conn, request, system, &product, now).await?;
     check_base_products(conn, system, &product, None).await?;
     let ticket = Ticket {
+        finishes: Finishing::Activation,
         system_id: system.id,
         product_id: product.id,
         service_id,
@@ -438,24 +514,53 @@ async fn check_activation(
     Ok((product, ticket))
 }
 
+/// What an action's write needs once its checks passed: the system, whether
+/// its token is refreshed, where the answer's URLs point, the token handed
+/// out, the request's instant.
+struct Writing<'a> {
+    system_id: u64,
+    refresh_token: bool,
+    base_url: &'a str,
+    flavor: Flavor,
+    fresh_token: &'a str,
+    now: Timestamp,
+    cache: &'a CatalogCache,
+}
+
+impl<'a> Writing<'a> {
+    /// For the system authentication found, in the same transaction.
+    fn for_caller(acting: &Acting<'a>) -> Writing<'a> {
+        let Acting { system, fresh_token, now, cache, request } = *acting;
+        let (base_url, flavor) = (request.base_url.as_str(), request.flavor);
+        Writing { system_id: system.id, refresh_token: system.token_header, base_url, flavor, fresh_token, now, cache }
+    }
+
+    /// The service's JSON as RMT's `render_service` renders it, and the
+    /// system token handed out.
+    async fn service_and_token(
+        &self,
+        conn: &mut MySqlConnection,
+        service_id: u64,
+        product: &Product,
+    ) -> Result<(Value, Option<String>)> {
+        let tree = self.cache.tree(conn, product).await?;
+        let body = tree.service_json(service_id, product.id, self.base_url, self.flavor)?;
+        let token = refreshed_token(conn, self.system_id, self.refresh_token, self.fresh_token, self.now).await?;
+        Ok((body, token))
+    }
+}
+
 /// RMT's `activate` action: the activation written, the system token
 /// refreshed when the client uses tokens, and the product's service answered.
-#[allow(clippy::too_many_arguments)]
 async fn write_and_answer(
     conn: &mut MySqlConnection,
-    cache: &CatalogCache,
+    writing: &Writing<'_>,
     ticket: &Ticket,
     proxy_byos_mode: Option<i32>,
     product: &Product,
-    base_url: &str,
-    flavor: Flavor,
-    fresh_token: &str,
-    now: Timestamp,
 ) -> Result<Answer> {
-    let created = write_activation(conn, ticket, proxy_byos_mode, now).await?;
-    let tree = cache.tree(conn, product).await?;
-    let body = tree.service_json(ticket.service_id, product.id, base_url, flavor)?;
-    let token = refreshed_token(conn, ticket.system_id, ticket.refresh_token, fresh_token, now).await?;
+    let created = write_activation(conn, ticket, proxy_byos_mode, writing.now).await?;
+    let (body, token) = writing.service_and_token(conn, ticket.service_id, product).await?;
     Ok(Answer { activations_changed: created, ..Answer::ok(201, &body, "V3::ServiceSerializer", token) })
 }
 
@@ -470,12 +575,11 @@ struct Acting<'a> {
     request: &'a ProductRequest,
 }
 
-/// RMT's `destroy` after authentication: its checks with its messages, the
-/// activation deleted (its callback resets the SCC sync time), the token
-/// refreshed for a token client, the service answered (200).
-async fn deactivated(conn: &mut MySqlConnection, acting: &Acting<'_>) -> Result<Answer> {
-    let Acting { system, fresh_token, now, cache, request } = *acting;
-    let product = require_product(conn, &request.params).await?;
+/// RMT's `destroy` action: its checks with its messages, the activation
+/// deleted (its callback resets the SCC sync time), the token refreshed for
+/// a token client, the service answered (200).
+async fn deactivated(conn: &mut MySqlConnection, writing: &Writing<'_>, product: &Product) -> Result<Answer> {
+    let system_id = writing.system_id;
     let name = product.name.clone().unwrap_or_default();
     if product.is_base() {
         return Err(Error::InvalidInput(format!("The product \"{name}\" is a base product and cannot be deactivated")));
@@ -485,7 +589,7 @@ async fn deactivated(conn: &mut MySqlConnection, acting: &Acting<'_>) -> Result<
          INNER JOIN products_extensions ON products_extensions.extension_id = services.product_id \
          WHERE activations.system_id = ? AND products_extensions.product_id = ? LIMIT 1",
     )
-    .bind(system.id as i64)
+    .bind(system_id as i64)
     .bind(product.id as i64)
     .fetch_optional(&mut *conn)
     .await?;
@@ -502,17 +606,15 @@ async fn deactivated(conn: &mut MySqlConnection, acting: &Acting<'_>) -> Result<
         .await?;
     let service_id = service.ok_or_else(not_activated)?.0 as u64;
     let deleted = sqlx::query("DELETE FROM activations WHERE system_id = ? AND service_id = ? LIMIT 1")
-        .bind(system.id as i64)
+        .bind(system_id as i64)
         .bind(service_id as i64)
         .execute(&mut *conn)
         .await?;
     if deleted.rows_affected() == 0 {
         return Err(not_activated());
     }
-    reset_scc_sync(conn, system.id, now).await?;
-    let tree = cache.tree(conn, &product).await?;
-    let body = tree.service_json(service_id, product.id, &request.base_url, request.flavor)?;
-    let token = refreshed_token(conn, system.id, system.token_header, fresh_token, now).await?;
+    reset_scc_sync(conn, system_id, writing.now).await?;
+    let (body, token) = writing.service_and_token(conn, service_id, product).await?;
     let answer = Answer::ok(200, &body, "V3::ServiceSerializer", token);
     Ok(Answer { activations_changed: true, ..answer }
         .logged(format!("Product '{}' deactivated", product.friendly_name())))

@@ -6,7 +6,7 @@ mod support;
 
 use rmt_rs_core::announce::PaygInstance;
 use rmt_rs_core::catalog_cache::CatalogCache;
-use rmt_rs_core::products::{self, Checked, Outcome};
+use rmt_rs_core::products::{self, Checked, Finishing, Outcome};
 use rmt_rs_core::services;
 use rmt_rs_core::systems::{self, SystemUpdate};
 use rmt_rs_core::{announce_system, AnnounceRequest, Caller, Flavor, ProductRequest, Value};
@@ -92,8 +92,7 @@ async fn activation_stops_for_the_engines_checks_and_finishes_with_susecloud_url
     assert_eq!(support::count(&pool, "activations").await, 0, "nothing written before the engines' checks");
 
     let cache = CatalogCache::default();
-    let answer =
-        products::finish_activation(&pool, &cache, &checked.ticket, "http://rmt.test", Flavor::Pubcloud).await.unwrap();
+    let answer = products::finish(&pool, &cache, &checked.ticket, "http://rmt.test", Flavor::Pubcloud).await.unwrap();
     assert_eq!((answer.status, answer.activations_changed), (201, true));
     let body: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
     assert_eq!(body["url"], "plugin:/susecloud?credentials=Base_OS_x86_64&path=/services/1");
@@ -103,8 +102,7 @@ async fn activation_stops_for_the_engines_checks_and_finishes_with_susecloud_url
     let free = |id: &str| extensions.iter().find(|e| e["identifier"] == id).unwrap()["free"].clone();
     assert_eq!((free("tools"), free("ltss")), (true.into(), false.into()));
 
-    let again =
-        products::finish_activation(&pool, &cache, &checked.ticket, "http://rmt.test", Flavor::Pubcloud).await.unwrap();
+    let again = products::finish(&pool, &cache, &checked.ticket, "http://rmt.test", Flavor::Pubcloud).await.unwrap();
     assert_eq!((again.status, again.activations_changed), (201, false), "found, not created again");
     assert_eq!(support::count(&pool, "activations").await, 1);
 }
@@ -186,7 +184,7 @@ async fn a_service_refresh_is_verified_on_the_system_that_activated_it() {
     let caller = payg(&pool, Some("i-1")).await;
     let cache = CatalogCache::default();
     let checked = checked(&pool, &request(&caller, "base-os")).await;
-    products::finish_activation(&pool, &cache, &checked.ticket, "http://rmt.test", Flavor::Pubcloud).await.unwrap();
+    products::finish(&pool, &cache, &checked.ticket, "http://rmt.test", Flavor::Pubcloud).await.unwrap();
     let service = checked.ticket.service_id.to_string();
     let request = request(&caller, "base-os");
 
@@ -216,7 +214,7 @@ async fn a_deregistration_leaves_the_system_to_the_engines_checks_then_destroys_
     let caller = payg(&pool, Some("i-1")).await;
     let cache = CatalogCache::default();
     let checked = checked(&pool, &request(&caller, "base-os")).await;
-    products::finish_activation(&pool, &cache, &checked.ticket, "http://rmt.test", Flavor::Pubcloud).await.unwrap();
+    products::finish(&pool, &cache, &checked.ticket, "http://rmt.test", Flavor::Pubcloud).await.unwrap();
 
     let (answer, system) = match systems::deregister(&pool, &cache, &request(&caller, "base-os")).await.unwrap() {
         Outcome::Verify(answer, system) => (answer, system),
@@ -233,4 +231,32 @@ async fn a_deregistration_leaves_the_system_to_the_engines_checks_then_destroys_
     assert_eq!(systems::destroy(&pool, checked.ticket.system_id).await.unwrap().status, 204);
     let refused = systems::deregister(&pool, &cache, &request(&caller, "base-os")).await.unwrap();
     assert_eq!(refused.into_answer().map(|answer| answer.status), Some(401));
+}
+
+#[tokio::test]
+async fn a_deactivation_leaves_the_product_to_the_engines_check_then_removes_it() {
+    let pool = catalog("cloud_deactivate").await;
+    let caller = payg(&pool, Some("i-1")).await;
+    let cache = CatalogCache::default();
+    for product in ["base-os", "tools"] {
+        let checked = checked(&pool, &request(&caller, product)).await;
+        products::finish(&pool, &cache, &checked.ticket, "http://rmt.test", Flavor::Pubcloud).await.unwrap();
+    }
+
+    let checked = match products::deactivate(&pool, &cache, &request(&caller, "tools")).await.unwrap() {
+        Outcome::Checked(checked) => *checked,
+        other => panic!("not for the engines' check: {other:?}"),
+    };
+    assert_eq!(checked.ticket.finishes, Finishing::Deactivation);
+    assert_eq!(column(&checked.product, "identifier"), &Value::String("tools".into()));
+    assert_eq!(support::count(&pool, "activations").await, 2, "nothing removed before the engines' check");
+
+    let answer = products::finish(&pool, &cache, &checked.ticket, "http://rmt.test", Flavor::Pubcloud).await.unwrap();
+    assert_eq!((answer.status, answer.activations_changed), (200, true), "{}", answer.body);
+    assert!(answer.body.contains("plugin:/susecloud?"), "{}", answer.body);
+    assert_eq!(support::count(&pool, "activations").await, 1);
+    // Removed by a racing request meanwhile: RMT's refusal.
+    let again = products::finish(&pool, &cache, &checked.ticket, "http://rmt.test", Flavor::Pubcloud).await.unwrap();
+    assert_eq!(again.status, 422);
+    assert!(again.body.contains("is not yet activated on the system."), "{}", again.body);
 }

@@ -181,6 +181,13 @@ module RmtRs
       # API v4 only: product deactivation and synchronization.
       Action.new(controller: V4_PRODUCTS, action: "destroy", handler: :rmt_rs_deactivate, flavor: :rmt,
                  source: V4_PRODUCTS_SOURCE, callbacks: PRODUCTS_CALLBACKS, models: %w[System Activation]),
+      # With the engines: scc_proxy's authentication (RmtRs's) and its
+      # deactivation on SCC, run after RmtRs found the product and before its
+      # write (RmtRs::Pubcloud::DEACTIVATION_CHECKS), and registration
+      # sharing's callback on the activation removed (run after RmtRs's commit).
+      Action.new(controller: V4_PRODUCTS, action: "destroy", handler: :rmt_rs_deactivate, flavor: :pubcloud,
+                 source: V4_PRODUCTS_SOURCE, callbacks: PUBCLOUD_PRODUCTS_CALLBACKS + PUBCLOUD_PRODUCTS_OPTIONAL,
+                 models: %w[System Activation]),
       Action.new(controller: V4_PRODUCTS, action: "synchronize", handler: :rmt_rs_synchronize, flavor: :rmt,
                  source: V4_PRODUCTS_SOURCE, callbacks: PRODUCTS_CALLBACKS, models: %w[System Activation]),
       # With the engines, synchronization changes only by scc_proxy's

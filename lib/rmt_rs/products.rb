@@ -46,10 +46,11 @@ module RmtRs
     # What RMT's `DELETE /connect/systems/products` (API v4) does: the same
     # authentication, RMT's refusals for a base product, a product others
     # depend on and one not activated, then the activation removed and the
-    # product's service answered (200).
+    # product's service answered (200). With `cloud`, a Checked once the
+    # product is found: scc_proxy's deactivation on SCC comes next, then `finish`.
     def deactivate(login:, password:, params:, base_url:, system_token: nil, user_agent: nil, system_tokens: true,
-                   cloud: nil)
-      call("destroy", login, password, params, base_url, system_token, user_agent, system_tokens, cloud)
+                   cloud: nil, &identify)
+      call("destroy", login, password, params, base_url, system_token, user_agent, system_tokens, cloud, &identify)
     end
 
     # What RMT's `POST /connect/systems/products/synchronize` (API v4) does:
@@ -116,13 +117,13 @@ module RmtRs
       answered(:product_listing, "installer_repositories", nil, params.to_h.slice(*LISTED_FIELDS), base_url.to_s, cloud)
     end
 
-    # A public-cloud activation that passed authentication and RMT's checks:
-    # the system's and the product's columns, the System-Token header so far,
-    # and the ticket `finish` takes.
+    # A public-cloud activation or deactivation that passed authentication and
+    # RMT's checks: the system's and the product's columns, the System-Token
+    # header so far, and the ticket `finish` takes.
     # `token_header` is nil without a System-Token header, else [token_or_nil].
     Checked = Struct.new(:system, :product, :token_header, :ticket, keyword_init: true) do
-      def service_id
-        ticket[2]
+      def deactivation?
+        ticket[5]
       end
     end
 
@@ -131,9 +132,9 @@ module RmtRs
     # before Systems.destroy) pass on `system` (the system's columns).
     Verify = Struct.new(:answer, :system, keyword_init: true)
 
-    # Writes a Checked activation once the engines' checks passed.
+    # Writes a Checked activation (or deactivation) once the engines' checks passed.
     def finish(checked, base_url:)
-      outcome(Runtime.measure { Native.finish_activation(checked.ticket, base_url.to_s) })
+      outcome(Runtime.measure { Native.finish(checked.ticket, base_url.to_s) })
     end
 
     def call(action, login, password, params, base_url, system_token, user_agent, system_tokens, cloud, &identify) # rubocop:disable Metrics/ParameterLists

@@ -13,6 +13,9 @@ module RmtRs
     # The engines' before_actions of `activate`, run in the controller's
     # callback order between RmtRs's checks and its write.
     ACTIVATION_CHECKS = %i[verify_product_activation scc_activate_product].freeze
+    # scc_proxy's before_action of API v4's `destroy` (the product deactivated
+    # on SCC for a BYOS or hybrid system), run after the product was found.
+    DEACTIVATION_CHECKS = %i[scc_deactivate_product].freeze
     # zypper_auth's before_action of a service refresh, run on the system
     # RmtRs found before its answer goes out.
     SERVICE_CHECKS = %i[verify_instance].freeze
@@ -23,8 +26,8 @@ module RmtRs
 
     module_function
 
-    # The before_actions of `controller` named in `names` (ACTIVATION_CHECKS,
-    # SERVICE_CHECKS, DEREGISTRATION_CHECKS), in its callback chain's order.
+    # The before_actions of `controller` named in `names` (the *_CHECKS
+    # above), in its callback chain's order.
     def checks(controller, names)
       controller._process_action_callbacks.filter_map do |callback|
         callback.filter if callback.kind == :before && names.include?(callback.filter)
@@ -76,24 +79,17 @@ module RmtRs
       false
     end
 
-    # Runs registration sharing's after_commit for a system or an activation
-    # RmtRs created, as ActiveRecord would have after its commit.
-    def share(record)
-      record.share_registration if record.respond_to?(:share_registration)
+    # Runs registration sharing's after_commit as ActiveRecord would have after
+    # RmtRs's commit: its note names the system, for the system's rows and
+    # for its activations' alike.
+    def share(system)
+      system.share_registration if system.respond_to?(:share_registration)
     end
 
     # A system as RMT's record, for `share`, from its id, login and password
     # (what sharing and System's after_initialize read).
     def system_record(attributes)
       ::System.instantiate(attributes.slice("id", "login", "password").merge("registered_at" => nil))
-    end
-
-    # An activation of `system` RmtRs created, for `share` (its system at hand,
-    # so sharing reads nothing).
-    def created_activation(system, service_id)
-      ::Activation.instantiate("system_id" => system.id, "service_id" => service_id).tap do |activation|
-        activation.association(:system).target = system
-      end
     end
   end
 end

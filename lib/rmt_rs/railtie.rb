@@ -478,20 +478,20 @@ module RmtRs
       RmtRs::Pubcloud.share(RmtRs::Pubcloud.system_record("id" => nil, "login" => login, "password" => password))
     end
 
-    # The engines' activation checks on RMT's records of what RmtRs checked,
-    # then RmtRs's write. A check that renders or raises ends the request as
-    # in RMT (rescue_from renders what it raises).
+    # The engines' activation (or deactivation) checks on RMT's records of
+    # what RmtRs checked, then RmtRs's write. A check that renders or raises
+    # ends the request as in RMT (rescue_from renders what it raises).
     def rmt_rs_engine_checks(checked)
       response.headers["System-Token"] = checked.token_header.first if checked.token_header
       @system = ::System.instantiate(checked.system)
       @product = ::Product.instantiate(checked.product)
-      return unless rmt_rs_engine_checks_pass?(RmtRs::Pubcloud::ACTIVATION_CHECKS)
+      checks = checked.deactivation? ? RmtRs::Pubcloud::DEACTIVATION_CHECKS : RmtRs::Pubcloud::ACTIVATION_CHECKS
+      return unless rmt_rs_engine_checks_pass?(checks)
 
       render_rmt_rs do
         RmtRs::Products.finish(checked, base_url: request.base_url).tap do |answer|
-          if answer.activations_changed
-            RmtRs::Pubcloud.share(RmtRs::Pubcloud.created_activation(@system, checked.service_id))
-          end
+          # registration_sharing's after_commit on the activation written or destroyed.
+          RmtRs::Pubcloud.share(@system) if answer.activations_changed
         end
       end
       rmt_rs_data_export

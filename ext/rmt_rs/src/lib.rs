@@ -16,7 +16,7 @@ use rmt_rs_core::answer::{LogLevel, Rendering};
 use rmt_rs_core::engine::ProcessEngine;
 use rmt_rs_core::migrations;
 use rmt_rs_core::product_listings::{self, ListingRequest};
-use rmt_rs_core::products::{Outcome, Ticket};
+use rmt_rs_core::products::{Finishing, Outcome, Ticket};
 use rmt_rs_core::services::{self, ServiceRequest};
 use rmt_rs_core::systems::{self, SystemUpdate};
 use rmt_rs_core::{
@@ -199,7 +199,8 @@ fn outcome_array(ruby: &Ruby, outcome: Outcome) -> Result<RArray, Error> {
         ])),
         Outcome::Checked(checked) => {
             let t = checked.ticket;
-            let ticket = (t.system_id, t.product_id, t.service_id, t.subscription_id, t.refresh_token);
+            let deactivation = t.finishes == Finishing::Deactivation;
+            let ticket = (t.system_id, t.product_id, t.service_id, t.subscription_id, t.refresh_token, deactivation);
             Ok(ruby.ary_new_from_values(&[
                 ruby.into_value("checked"),
                 convert::attributes(ruby, &checked.system)?.as_value(),
@@ -329,20 +330,15 @@ fn product_listing(
     Ok(answer_array(ruby, answer))
 }
 
-/// The second step of a public-cloud activation: the ticket of its
-/// "checked" outcome; answers as `product_request` does.
-fn finish_activation(
-    ruby: &Ruby,
-    ticket: (u64, u64, u64, Option<i64>, bool),
-    base_url: String,
-) -> Result<RArray, Error> {
-    let (system_id, product_id, service_id, subscription_id, refresh_token) = ticket;
-    let ticket = Ticket { system_id, product_id, service_id, subscription_id, refresh_token };
+/// The second step of a public-cloud activation or deactivation: the ticket
+/// of its "checked" outcome; answers as `product_request` does.
+fn finish(ruby: &Ruby, ticket: (u64, u64, u64, Option<i64>, bool, bool), base_url: String) -> Result<RArray, Error> {
+    let (system_id, product_id, service_id, subscription_id, refresh_token, deactivation) = ticket;
+    let finishes = if deactivation { Finishing::Deactivation } else { Finishing::Activation };
+    let ticket = Ticket { finishes, system_id, product_id, service_id, subscription_id, refresh_token };
     let answer = released(ruby, |engine, cancel| {
-        engine.run(
-            cancel,
-            products::finish_activation(engine.pool(), engine.catalog_cache(), &ticket, &base_url, Flavor::Pubcloud),
-        )
+        engine
+            .run(cancel, products::finish(engine.pool(), engine.catalog_cache(), &ticket, &base_url, Flavor::Pubcloud))
     })?;
     Ok(answer_array(ruby, answer))
 }
@@ -424,7 +420,7 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     native.define_singleton_method("after_fork", function!(after_fork, 0))?;
     native.define_singleton_method("announce_system", function!(announce, 4))?;
     native.define_singleton_method("product_request", function!(product_request, 5))?;
-    native.define_singleton_method("finish_activation", function!(finish_activation, 2))?;
+    native.define_singleton_method("finish", function!(finish, 2))?;
     native.define_singleton_method("system_update", function!(system_update, 4))?;
     native.define_singleton_method("service_index", function!(service_index, 4))?;
     native.define_singleton_method("deregister", function!(deregister, 2))?;

@@ -75,6 +75,15 @@ RSpec.describe "The public-cloud PAYG flow: RmtRs against RMT with its engines",
     outcomes[:ruby].merge(files: files[:ruby])
   end
 
+  # expect_parity for steps whose last request RmtRs answered itself
+  # (`answered_as`: "Controller#action" as Rails names the one that ran).
+  def expect_parity_answered(answered_as, &steps)
+    result = nil
+    answered = answered_by_rmt_rs { result = expect_parity(&steps) }
+    expect(answered).to include(answered_as)
+    result
+  end
+
   # Registration sharing with one peer, its notes under sharing_dir.
   def share_with_peer
     sharing = Config::Options.new.merge!(peers: ["peer.example.org"], data_dir: sharing_dir)
@@ -210,7 +219,10 @@ RSpec.describe "The public-cloud PAYG flow: RmtRs against RMT with its engines",
 
     it "tells registration sharing's peers about the system and its activations" do
       share_with_peer
-      result = expect_parity { activate(SLES, token: "") }
+      result = expect_parity do
+        FileUtils.rm_rf(Dir.glob("#{sharing_dir}/*")) # the announce's note
+        activate(SLES, token: "")
+      end
       expect(result[:files][:shared]).to eq(["/peer.example.org", "/peer.example.org/i-0a1b2c3d"])
     end
 
@@ -243,16 +255,12 @@ RSpec.describe "The public-cloud PAYG flow: RmtRs against RMT with its engines",
     it "updates the instance, authenticated as scc_proxy authenticates, and hands its products to data export" do
       expect(RmtRs::Ownership.handler(Api::Connect::V3::Systems::SystemsController, "update"))
         .to eq([:rmt_rs_update, :pubcloud])
-      result = nil
-      answered = answered_by_rmt_rs do
-        result = expect_parity do
-          activate(SLES, token: "")
-          # Data export takes a system seen over 90 s after its registration.
-          ActiveRecord::Base.connection.execute("UPDATE systems SET registered_at = '2026-01-01 00:00:00'")
-          keepalive(token: @token)
-        end
+      result = expect_parity_answered("Api::Connect::V4::Systems::SystemsController#update") do
+        activate(SLES, token: "")
+        # Data export takes a system seen over 90 s after its registration.
+        ActiveRecord::Base.connection.execute("UPDATE systems SET registered_at = '2026-01-01 00:00:00'")
+        keepalive(token: @token)
       end
-      expect(answered).to include("Api::Connect::V4::Systems::SystemsController#update")
       expect([result[:status], result[:systems].first["hostname"], result[:files][:exported]])
         .to eq([204, "ip-10-0-0-2", ["SUSE Linux Enterprise Server", "SLES/15.6/x86_64"]]) # activation, update
     end
@@ -286,21 +294,17 @@ RSpec.describe "The public-cloud PAYG flow: RmtRs against RMT with its engines",
       expect(RmtRs::Ownership.handler(Api::Connect::V3::Systems::SystemsController, "deregister"))
         .to eq([:rmt_rs_deregister, :pubcloud])
       share_with_peer
-      result = nil
-      answered = answered_by_rmt_rs do
-        result = expect_parity do
-          service_id = JSON.parse(activate(SLES, token: "").body)["id"]
-          activate(BASESYSTEM, token: @token)
-          # zypper's refresh: zypper_auth notes the instance for the registry.
-          header "User-Agent", "ZYpp 17.31.15 (curl 8.6.0) SUSE-Linux-Enterprise-Server-15.6-x86_64"
-          get "/services/#{service_id}"
-          @answers << cache_files[:registry_cache_dir]
-          FileUtils.rm_rf(Dir.glob("#{sharing_dir}/*"))
-          header "User-Agent", "SUSEConnect/1.14.0"
-          deregister(token: @token)
-        end
+      result = expect_parity_answered("Api::Connect::V4::Systems::SystemsController#deregister") do
+        service_id = JSON.parse(activate(SLES, token: "").body)["id"]
+        activate(BASESYSTEM, token: @token)
+        # zypper's refresh: zypper_auth notes the instance for the registry.
+        header "User-Agent", "ZYpp 17.31.15 (curl 8.6.0) SUSE-Linux-Enterprise-Server-15.6-x86_64"
+        get "/services/#{service_id}"
+        @answers << cache_files[:registry_cache_dir]
+        FileUtils.rm_rf(Dir.glob("#{sharing_dir}/*"))
+        header "User-Agent", "SUSEConnect/1.14.0"
+        deregister(token: @token)
       end
-      expect(answered).to include("Api::Connect::V4::Systems::SystemsController#deregister")
       expect([result[:status], result[:systems], result[:activations]]).to eq([204, [], []])
       expect(result[:files][:answers]).to eq([%w[127.0.0.1-i-0a1b2c3d 127.0.0.1-i-0a1b2c3d-2600]])
       expect(result[:files][:caches][:registry_cache_dir]).to eq(%w[127.0.0.1-i-0a1b2c3d-2600])
@@ -333,6 +337,73 @@ RSpec.describe "The public-cloud PAYG flow: RmtRs against RMT with its engines",
     end
   end
 
+  describe "deactivation" do
+    # `SUSEConnect -d -p <extension>` (API v4).
+    def deactivate(product, token:)
+      header "System-Token", token
+      delete "/connect/systems/products", product.to_json, "CONTENT_TYPE" => "application/json"
+      @token = last_response.headers["System-Token"]
+      last_response
+    end
+
+    it "deactivates an extension of a PAYG instance and tells the peers" do
+      expect(RmtRs::Ownership.handler(Api::Connect::V4::Systems::ProductsController, "destroy"))
+        .to eq([:rmt_rs_deactivate, :pubcloud])
+      share_with_peer
+      result = expect_parity_answered("Api::Connect::V4::Systems::ProductsController#destroy") do
+        activate(SLES, token: "")
+        activate(HA, token: @token)
+        FileUtils.rm_rf(Dir.glob("#{sharing_dir}/*"))
+        deactivate(HA, token: @token)
+      end
+      expect([result[:status], result[:activations].size]).to eq([200, 1])
+      expect(result[:body]["url"]).to start_with("plugin:/susecloud?")
+      expect(result[:files][:shared]).to eq(["/peer.example.org", "/peer.example.org/i-0a1b2c3d"])
+    end
+
+    it "deactivates a BYOS system's extension on SCC first, and keeps it when SCC refuses" do
+      refused = { status: 422, body: { error: "No such activation" }.to_json }
+      scc = stub_request(:delete, "https://scc.suse.com/connect/systems/products")
+            .to_return({ status: 200, body: "{}" }, { status: 200, body: "{}" }, refused, refused)
+      [[200, 1], [422, 2]].each do |status, left|
+        result = expect_parity do
+          activate(SLES, token: "")
+          activate(HA, token: @token)
+          ActiveRecord::Base.connection.execute("UPDATE systems SET proxy_byos_mode = 2")
+          deactivate(HA, token: @token)
+        end
+        expect([result[:status], result[:activations].size]).to eq([status, left])
+        expect(result[:body]).to include("error" => "No such activation") if status == 422
+      end
+      expect(scc).to have_been_made.times(4)
+    end
+
+    it "gives a system without token its instance identifier" do
+      result = expect_parity do
+        activate(SLES, token: "")
+        activate(HA, token: @token)
+        ActiveRecord::Base.connection.execute("UPDATE systems SET system_token = NULL")
+        deactivate(HA, token: nil)
+      end
+      expect([result[:status], result[:systems].first["system_token"]]).to eq([200, "i-0a1b2c3d"])
+    end
+
+    it "refuses as RMT does: a base product, one not activated, an unknown one" do
+      result = expect_parity do
+        activate(SLES, token: "")
+        [SLES, BASESYSTEM].each do |product|
+          deactivate(product, token: @token)
+          @answers << [last_response.status, JSON.parse(last_response.body)["error"]]
+        end
+        deactivate(SLES.merge(identifier: "nope"), token: @token)
+      end
+      expect(result[:status]).to eq(422)
+      expect(result[:files][:answers])
+        .to eq([[422, 'The product "SUSE Linux Enterprise Server" is a base product and cannot be deactivated'],
+                [422, "Basesystem Module is not yet activated on the system."]])
+    end
+  end
+
   describe "service refresh" do
     # zypper's refresh of the service an activation added, through the
     # susecloud plugin (basic credentials, X-Instance-Data, no System-Token).
@@ -343,11 +414,9 @@ RSpec.describe "The public-cloud PAYG flow: RmtRs against RMT with its engines",
 
     it "answers the index with susecloud URLs once zypper_auth verified the instance" do
       expect(RmtRs::Ownership.handler(ServicesController, "show")).to eq([:rmt_rs_service, :pubcloud])
-      result = nil
-      answered = answered_by_rmt_rs do
-        result = expect_parity { refresh(JSON.parse(activate(SLES, token: "").body)["id"]) }
+      result = expect_parity_answered("ServicesController#show") do
+        refresh(JSON.parse(activate(SLES, token: "").body)["id"])
       end
-      expect(answered).to include("ServicesController#show")
       expect(result[:status]).to eq(200)
       expect(result[:body]).to include("plugin:/susecloud?credentials=SUSE_Linux_Enterprise_Server_x86_64&amp;path=/repo/")
     end
@@ -389,17 +458,13 @@ RSpec.describe "The public-cloud PAYG flow: RmtRs against RMT with its engines",
     end
 
     it "lists the instance's activations with susecloud URLs, and leaves a request with instance data to RMT" do
-      result = nil
-      answered = answered_by_rmt_rs do
-        result = expect_parity do
-          activate(SLES)
-          header "X-Instance-Data", nil # SUSEConnect --status sends none
-          get "/connect/systems/activations"
-        end
+      result = expect_parity_answered("Api::Connect::V4::Systems::ActivationsController#index") do
+        activate(SLES)
+        header "X-Instance-Data", nil # SUSEConnect --status sends none
+        get "/connect/systems/activations"
       end
       expect(result[:status]).to eq(200)
       expect(result[:body].first["service"]["url"]).to start_with("plugin:/susecloud?credentials=")
-      expect(answered).to include("Api::Connect::V4::Systems::ActivationsController#index")
       answered = answered_by_rmt_rs { expect_parity { activate(SLES) && get("/connect/systems/activations") } }
       expect(answered).not_to include("Api::Connect::V4::Systems::ActivationsController#index")
     end
