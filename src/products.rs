@@ -200,6 +200,8 @@ pub(crate) enum Step<'a> {
     ServiceIndex(&'a ProductRequest, &'a str),
     /// A deregistration's first step with the engines (see [`systems::deregister`]).
     Deregister(&'a ProductRequest),
+    /// SMT's legacy service (see [`services::legacy_repoindex`]).
+    LegacyIndex(&'a ProductRequest),
     Finish {
         ticket: &'a Ticket,
         base_url: &'a str,
@@ -291,6 +293,7 @@ async fn respond(
         | Step::Update(request, _)
         | Step::ServiceIndex(request, _)
         | Step::Deregister(request)
+        | Step::LegacyIndex(request)
         | Step::Migrations(request, _) => *request,
         Step::Finish { ticket, base_url, flavor } => {
             let writing = Writing {
@@ -356,6 +359,14 @@ async fn authenticated_step(
         Step::Update(_, update) => systems::updated(conn, system, update, fresh_token, now).await,
         Step::ServiceIndex(_, id) => {
             let outcome = services::verified_index(conn, request, id).await?;
+            return Ok(outcome.with_token_header(token_header, sent));
+        }
+        Step::LegacyIndex(_) => {
+            let answer = services::legacy_index(conn, system.id, &request.base_url, request.flavor).await?;
+            let outcome = match request.flavor {
+                Flavor::Rmt => Outcome::Answer(answer),
+                Flavor::Pubcloud => Outcome::Verify(Box::new(answer), system_auth::attributes(conn, system.id).await?),
+            };
             return Ok(outcome.with_token_header(token_header, sent));
         }
         Step::Deregister(_) => {

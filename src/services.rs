@@ -72,48 +72,44 @@ impl Work for Refresh<'_> {
 }
 
 /// RMT's legacy service: the authenticated system's repositories (of its
-/// activated services, with mirroring enabled), or the refusal.
-pub async fn legacy_repoindex(pool: &MySqlPool, caller: &Caller, base_url: &str) -> Result<Answer> {
-    transaction::run(pool, &mut LegacyRefresh { caller, base_url }).await
+/// activated services, with mirroring enabled), or the refusal. With the
+/// public-cloud engines, authenticated as scc_proxy authenticates, the
+/// index (zypper_auth's URLs) is an [`Outcome::Verify`]: zypper_auth's
+/// instance verification (Ruby) decides whether it goes out.
+pub async fn legacy_repoindex(pool: &MySqlPool, cache: &CatalogCache, request: &ProductRequest) -> Result<Outcome> {
+    products::authenticated(pool, cache, request, Step::LegacyIndex(request)).await
 }
 
-/// Authentication's writes are the same when run again (the default `settle`).
-struct LegacyRefresh<'a> {
-    caller: &'a Caller,
-    base_url: &'a str,
-}
-
-impl Work for LegacyRefresh<'_> {
-    type Output = Answer;
-
-    async fn attempt(&mut self, conn: &mut MySqlConnection) -> Result<Attempt<Answer>> {
-        let system = match system_auth::authenticate(conn, self.caller, Timestamp::now()).await {
-            Ok(system) => system,
-            Err(e) => return Ok(Attempt::Commit(system_auth::refusal(e, self.caller)?)),
+/// The legacy index of the system `system_id`.
+pub(crate) async fn legacy_index(
+    conn: &mut MySqlConnection,
+    system_id: u64,
+    base_url: &str,
+    flavor: Flavor,
+) -> Result<Answer> {
+    // ActiveRecord's query for RMT's `Repository.joins(services: :activations)`.
+    let rows = sqlx::query(
+        "SELECT `repositories`.* FROM `repositories` \
+         INNER JOIN `repositories_services` ON `repositories_services`.`repository_id` = `repositories`.`id` \
+         INNER JOIN `services` ON `services`.`id` = `repositories_services`.`service_id` \
+         INNER JOIN `activations` ON `activations`.`service_id` = `services`.`id` \
+         WHERE `activations`.`system_id` = ? AND `repositories`.`mirroring_enabled` = TRUE",
+    )
+    .bind(system_id as i64)
+    .fetch_all(&mut *conn)
+    .await?;
+    let name = urls::smt_service_name(base_url);
+    let mut xml = String::from("<repoindex>");
+    for row in rows {
+        let local_path: String = row.try_get("local_path")?;
+        let url = match flavor {
+            Flavor::Rmt => urls::legacy_repository_url(base_url, &local_path, &name),
+            Flavor::Pubcloud => urls::cloud_repository_url(&local_path, &name),
         };
-        // ActiveRecord's query for RMT's `Repository.joins(services: :activations)`.
-        let rows = sqlx::query(
-            "SELECT `repositories`.* FROM `repositories` \
-             INNER JOIN `repositories_services` ON `repositories_services`.`repository_id` = `repositories`.`id` \
-             INNER JOIN `services` ON `services`.`id` = `repositories_services`.`service_id` \
-             INNER JOIN `activations` ON `activations`.`service_id` = `services`.`id` \
-             WHERE `activations`.`system_id` = ? AND `repositories`.`mirroring_enabled` = TRUE",
-        )
-        .bind(system.id as i64)
-        .fetch_all(&mut *conn)
-        .await?;
-        let name = urls::smt_service_name(self.base_url);
-        let mut xml = String::from("<repoindex>");
-        for row in rows {
-            let local_path: String = row.try_get("local_path")?;
-            xml.push_str(&repo_element(&row, &urls::legacy_repository_url(self.base_url, &local_path, &name))?);
-        }
-        xml.push_str("</repoindex>");
-        let token = system.token_header.then(|| system.system_token.clone()).flatten();
-        let mut answer = Answer { system_token: token, ..Answer::xml(200, xml) }.with_token_header(system.token_header);
-        answer.log.extend(system.log.map(|line| (LogLevel::Info, line)));
-        Ok(Attempt::Commit(answer))
+        xml.push_str(&repo_element(&row, &url)?);
     }
+    xml.push_str("</repoindex>");
+    Ok(Answer::xml(200, xml))
 }
 
 /// Builder's `repo` element of a repository row.

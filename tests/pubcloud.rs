@@ -6,10 +6,10 @@ mod support;
 
 use rmt_rs_core::announce::PaygInstance;
 use rmt_rs_core::catalog_cache::CatalogCache;
-use rmt_rs_core::products::{self, Checked, Finishing, Outcome};
+use rmt_rs_core::products::{self, Checked, Finishing, Outcome, Ticket};
 use rmt_rs_core::services;
 use rmt_rs_core::systems::{self, SystemUpdate};
-use rmt_rs_core::{announce_system, AnnounceRequest, Caller, Flavor, ProductRequest, Value};
+use rmt_rs_core::{announce_system, AnnounceRequest, Answer, Caller, Flavor, ProductRequest, Value};
 use sqlx::mysql::MySqlPool;
 
 async fn catalog(name: &str) -> MySqlPool {
@@ -52,6 +52,18 @@ async fn checked(pool: &MySqlPool, request: &ProductRequest) -> Checked {
     }
 }
 
+/// `ticket`'s action finished with the engines' checks passed.
+async fn finish(pool: &MySqlPool, ticket: &Ticket) -> Answer {
+    products::finish(pool, &CatalogCache::default(), ticket, "http://rmt.test", Flavor::Pubcloud).await.unwrap()
+}
+
+/// `product` activated on `caller`'s system, both steps.
+async fn activated(pool: &MySqlPool, caller: &Caller, product: &str) -> Checked {
+    let checked = checked(pool, &request(caller, product)).await;
+    finish(pool, &checked.ticket).await;
+    checked
+}
+
 fn column<'a>(columns: &'a [(String, Value)], name: &str) -> &'a Value {
     &columns.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no column {name}")).1
 }
@@ -91,8 +103,7 @@ async fn activation_stops_for_the_engines_checks_and_finishes_with_susecloud_url
     assert_eq!(column(&checked.product, "product_type"), &Value::String("base".into()));
     assert_eq!(support::count(&pool, "activations").await, 0, "nothing written before the engines' checks");
 
-    let cache = CatalogCache::default();
-    let answer = products::finish(&pool, &cache, &checked.ticket, "http://rmt.test", Flavor::Pubcloud).await.unwrap();
+    let answer = finish(&pool, &checked.ticket).await;
     assert_eq!((answer.status, answer.activations_changed), (201, true));
     let body: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
     assert_eq!(body["url"], "plugin:/susecloud?credentials=Base_OS_x86_64&path=/services/1");
@@ -102,7 +113,7 @@ async fn activation_stops_for_the_engines_checks_and_finishes_with_susecloud_url
     let free = |id: &str| extensions.iter().find(|e| e["identifier"] == id).unwrap()["free"].clone();
     assert_eq!((free("tools"), free("ltss")), (true.into(), false.into()));
 
-    let again = products::finish(&pool, &cache, &checked.ticket, "http://rmt.test", Flavor::Pubcloud).await.unwrap();
+    let again = finish(&pool, &checked.ticket).await;
     assert_eq!((again.status, again.activations_changed), (201, false), "found, not created again");
     assert_eq!(support::count(&pool, "activations").await, 1);
 }
@@ -183,8 +194,7 @@ async fn a_service_refresh_is_verified_on_the_system_that_activated_it() {
     let pool = catalog("cloud_service").await;
     let caller = payg(&pool, Some("i-1")).await;
     let cache = CatalogCache::default();
-    let checked = checked(&pool, &request(&caller, "base-os")).await;
-    products::finish(&pool, &cache, &checked.ticket, "http://rmt.test", Flavor::Pubcloud).await.unwrap();
+    let checked = activated(&pool, &caller, "base-os").await;
     let service = checked.ticket.service_id.to_string();
     let request = request(&caller, "base-os");
 
@@ -213,8 +223,7 @@ async fn a_deregistration_leaves_the_system_to_the_engines_checks_then_destroys_
     let pool = catalog("cloud_deregister").await;
     let caller = payg(&pool, Some("i-1")).await;
     let cache = CatalogCache::default();
-    let checked = checked(&pool, &request(&caller, "base-os")).await;
-    products::finish(&pool, &cache, &checked.ticket, "http://rmt.test", Flavor::Pubcloud).await.unwrap();
+    let checked = activated(&pool, &caller, "base-os").await;
 
     let (answer, system) = match systems::deregister(&pool, &cache, &request(&caller, "base-os")).await.unwrap() {
         Outcome::Verify(answer, system) => (answer, system),
@@ -239,8 +248,7 @@ async fn a_deactivation_leaves_the_product_to_the_engines_check_then_removes_it(
     let caller = payg(&pool, Some("i-1")).await;
     let cache = CatalogCache::default();
     for product in ["base-os", "tools"] {
-        let checked = checked(&pool, &request(&caller, product)).await;
-        products::finish(&pool, &cache, &checked.ticket, "http://rmt.test", Flavor::Pubcloud).await.unwrap();
+        activated(&pool, &caller, product).await;
     }
 
     let checked = match products::deactivate(&pool, &cache, &request(&caller, "tools")).await.unwrap() {
@@ -251,12 +259,32 @@ async fn a_deactivation_leaves_the_product_to_the_engines_check_then_removes_it(
     assert_eq!(column(&checked.product, "identifier"), &Value::String("tools".into()));
     assert_eq!(support::count(&pool, "activations").await, 2, "nothing removed before the engines' check");
 
-    let answer = products::finish(&pool, &cache, &checked.ticket, "http://rmt.test", Flavor::Pubcloud).await.unwrap();
+    let answer = finish(&pool, &checked.ticket).await;
     assert_eq!((answer.status, answer.activations_changed), (200, true), "{}", answer.body);
     assert!(answer.body.contains("plugin:/susecloud?"), "{}", answer.body);
     assert_eq!(support::count(&pool, "activations").await, 1);
     // Removed by a racing request meanwhile: RMT's refusal.
-    let again = products::finish(&pool, &cache, &checked.ticket, "http://rmt.test", Flavor::Pubcloud).await.unwrap();
+    let again = finish(&pool, &checked.ticket).await;
     assert_eq!(again.status, 422);
     assert!(again.body.contains("is not yet activated on the system."), "{}", again.body);
+}
+
+#[tokio::test]
+async fn the_legacy_index_is_verified_on_the_authenticated_system() {
+    let pool = catalog("cloud_legacy").await;
+    let caller = payg(&pool, Some("i-1")).await;
+    let cache = CatalogCache::default();
+    activated(&pool, &caller, "base-os").await;
+    let request = ProductRequest { base_url: "https://rmt.test:8443".into(), ..request(&caller, "base-os") };
+
+    let (answer, system) = match services::legacy_repoindex(&pool, &cache, &request).await.unwrap() {
+        Outcome::Verify(answer, system) => (answer, system),
+        other => panic!("not for verification: {other:?}"),
+    };
+    assert_eq!(column(&system, "login"), &Value::String("i-1".into()));
+    assert!(
+        answer.body.contains(r#"url="plugin:/susecloud?credentials=SMT-http_rmt_test:8443&amp;path=/repo/base/""#),
+        "{}",
+        answer.body
+    );
 }

@@ -61,6 +61,13 @@ module RmtRs
       [:before, :authenticate_system, "app/controllers/application_controller.rb"],
       [:before, :proc, SERVICES_SOURCE]
     ].freeze
+    # The services controller's with the engines (see its actions below).
+    PUBCLOUD_SERVICES_CALLBACKS = [
+      [:before, :authenticate_system, SCC_PROXY],
+      [:before, :verify_service_access, STRICT_AUTHENTICATION],
+      [:before, :proc, SERVICES_SOURCE],
+      [:before, :verify_instance, ZYPPER_AUTH]
+    ].freeze
     # With the engines: scc_proxy's authentication; the engines' activation
     # checks, which RmtRs runs between its checks and its write
     # (RmtRs::Pubcloud::ACTIVATION_CHECKS); data export's after_action, which
@@ -235,22 +242,20 @@ module RmtRs
                  source: SERVICES_SOURCE, callbacks: SERVICES_CALLBACKS, models: %w[System],
                  answers: [["ServicesController", :make_repo_url, SERVICES_SOURCE]]),
       # With the engines: strict_authentication's authentication (scc_proxy's,
-      # for every client) and service access check, and zypper_auth's instance
-      # verification, which RmtRs runs on the system it found before its answer
-      # goes out (RmtRs::Pubcloud::SERVICE_CHECKS); zypper_auth's URLs. The
-      # legacy service stays RMT's there.
+      # for every client and both actions) and service access check (show
+      # only), and zypper_auth's instance verification, which RmtRs runs on the
+      # system it found before its answer goes out
+      # (RmtRs::Pubcloud::SERVICE_CHECKS); zypper_auth's URLs.
       Action.new(controller: SERVICES, action: "show", handler: :rmt_rs_service, flavor: :pubcloud,
-                 source: SERVICES_SOURCE,
-                 callbacks: [[:before, :authenticate_system, SCC_PROXY],
-                             [:before, :verify_service_access, STRICT_AUTHENTICATION],
-                             [:before, :proc, SERVICES_SOURCE],
-                             [:before, :verify_instance, ZYPPER_AUTH]],
-                 models: %w[System],
+                 source: SERVICES_SOURCE, callbacks: PUBCLOUD_SERVICES_CALLBACKS, models: %w[System],
                  answers: [["ServicesController", :make_repo_url, SERVICES_SOURCE]]),
-      Action.new(controller: SERVICES, action: "legacy_service", handler: :rmt_rs_legacy_service, flavor: :rmt,
-                 source: SERVICES_SOURCE, callbacks: SERVICES_CALLBACKS, models: %w[System],
-                 answers: [["ServicesController", :make_repo_url, SERVICES_SOURCE],
-                           ["RMT::Misc.singleton_class", :make_smt_service_name, "lib/rmt/misc.rb"]])
+      *%i[rmt pubcloud].map do |flavor|
+        Action.new(controller: SERVICES, action: "legacy_service", handler: :rmt_rs_legacy_service, flavor: flavor,
+                   source: SERVICES_SOURCE,
+                   callbacks: flavor == :rmt ? SERVICES_CALLBACKS : PUBCLOUD_SERVICES_CALLBACKS, models: %w[System],
+                   answers: [["ServicesController", :make_repo_url, SERVICES_SOURCE],
+                             ["RMT::Misc.singleton_class", :make_smt_service_name, "lib/rmt/misc.rb"]])
+      end
     ].freeze
 
     @verdicts = {}

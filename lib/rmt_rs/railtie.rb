@@ -428,27 +428,30 @@ module RmtRs
         RmtRs::Services.repoindex(id: params[:id], base_url: request.base_url,
                                   **rmt_rs_caller(login, password, token, flavor), &rmt_rs_identify(login))
       end
-      return render_xml_answer(outcome) unless outcome.is_a?(RmtRs::Products::Verify)
-
-      # zypper_auth's instance verification on the system whose activation
-      # gives access.
-      return unless rmt_rs_verified?(outcome, RmtRs::Pubcloud::SERVICE_CHECKS)
-
-      render xml: outcome.answer.body, status: outcome.answer.status
+      render_index(outcome)
     end
 
     # SMT's legacy single service.
-    def rmt_rs_legacy_service(_flavor)
+    def rmt_rs_legacy_service(flavor)
       return FALL_BACK if RmtRs::Services.redirects?
 
       login, password, token = rmt_rs_credentials
       return unless login
 
-      render_xml_answer(rmt_rs_answer do
-        RmtRs::Services.legacy_repoindex(login: login, password: password, base_url: request.base_url,
-                                         system_token: token, user_agent: request.user_agent,
-                                         system_tokens: rmt_rs_system_tokens?)
+      render_index(rmt_rs_answer do
+        RmtRs::Services.legacy_repoindex(base_url: request.base_url, **rmt_rs_caller(login, password, token, flavor),
+                                         &rmt_rs_identify(login))
       end)
+    end
+
+    # A repository index as RMT renders it; with the engines, once
+    # zypper_auth's instance verification passed on the system RmtRs found
+    # (the one whose activation gives access, for a service).
+    def render_index(outcome)
+      return render_xml_answer(outcome) unless outcome.is_a?(RmtRs::Products::Verify)
+      return unless rmt_rs_verified?(outcome, RmtRs::Pubcloud::SERVICE_CHECKS)
+
+      render xml: outcome.answer.body, status: outcome.answer.status
     end
 
     # An XML index or not-found as RMT renders it (`render xml:`, nothing

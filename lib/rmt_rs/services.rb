@@ -31,9 +31,14 @@ module RmtRs
     # activations, each URL with SMT's service name as credentials.
     #
     # Returns a Response whose body is the XML (200), or RMT's JSON refusal.
-    def legacy_repoindex(login:, password:, base_url:, system_token: nil, user_agent: nil, system_tokens: true)
-      Products.answered(:legacy_repoindex, Products.caller(login, password, system_token, user_agent, system_tokens),
-                        base_url.to_s)
+    # With RMT's public-cloud engines (`cloud` and the block as for
+    # RmtRs::Products.activate): authenticated as scc_proxy does, a
+    # Products::Verify: the index with zypper_auth's URLs, to answer once the
+    # engines' instance verification passed on the system.
+    def legacy_repoindex(login:, password:, base_url:, system_token: nil, user_agent: nil, system_tokens: true,
+                         cloud: nil, &identify)
+      caller = Products.caller(login, password, system_token, user_agent, system_tokens)
+      Products.identified(cloud, identify) { |cloud_args| Native.legacy_repoindex(caller, base_url.to_s, cloud_args) }
     end
 
     # Whether RMT sends some repositories to other hosts (RMT's

@@ -240,13 +240,19 @@ fn system_update(
     outcome_array(ruby, outcome)
 }
 
-/// RMT's legacy `GET /repo/repoindex.xml`. Answers as `service_index` does.
-fn legacy_repoindex(ruby: &Ruby, caller: CallerArgs, base_url: String) -> Result<RArray, Error> {
-    let caller = from_args(caller);
-    let answer = released(ruby, |engine, cancel| {
-        engine.run(cancel, services::legacy_repoindex(engine.pool(), &caller, &base_url))
+/// RMT's legacy `GET /repo/repoindex.xml`. Answers as `service_index` does
+/// (`cloud` too).
+fn legacy_repoindex(
+    ruby: &Ruby,
+    caller: CallerArgs,
+    base_url: String,
+    cloud: Option<(Option<Identifiers>, bool)>,
+) -> Result<RArray, Error> {
+    let request = connect_request(caller, Vec::new(), base_url, cloud);
+    let outcome = released(ruby, |engine, cancel| {
+        engine.run(cancel, services::legacy_repoindex(engine.pool(), engine.catalog_cache(), &request))
     })?;
-    Ok(answer_array(ruby, answer))
+    outcome_array(ruby, outcome)
 }
 
 /// RMT's `DELETE /connect/systems`. `cloud` and the answer as for
@@ -425,7 +431,7 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     native.define_singleton_method("service_index", function!(service_index, 4))?;
     native.define_singleton_method("deregister", function!(deregister, 2))?;
     native.define_singleton_method("destroy_system", function!(destroy_system, 1))?;
-    native.define_singleton_method("legacy_repoindex", function!(legacy_repoindex, 2))?;
+    native.define_singleton_method("legacy_repoindex", function!(legacy_repoindex, 3))?;
     native.define_singleton_method("product_listing", function!(product_listing, 5))?;
     native.define_singleton_method("install_catalog_tracking", function!(install_catalog_tracking, 0))?;
     // The input limits, for the Ruby side's documentation and specs.

@@ -4,33 +4,20 @@ require_relative "../parity_helper"
 
 abort "The public-cloud specs need RMT's engines: RMT_LOAD_ENGINES=1 script/rmt spec ..." unless defined?(SccProxy::Engine)
 
-# With RMT's public-cloud engines loaded, RmtRs owns announce, activate and
-# show as the engines make RMT answer (flavor :pubcloud), and nothing it does
-# not know: an engine or site code beyond the engines sends the action back
+# With RMT's public-cloud engines loaded, RmtRs owns the actions it knows as
+# the engines make RMT answer (flavor :pubcloud), and nothing it does not know: an engine or site code beyond the engines sends the action back
 # to RMT, with the reason in the boot log.
 RSpec.describe RmtRs::Ownership do
   after { described_class.reset! }
 
-  # SMT's legacy service stays RMT's with the engines (its callbacks there
-  # are not RmtRs's yet): the report says so.
-  def plain_rmt_only?(controller, action)
-    described_class::ACTIONS.none? do |entry|
-      entry.flavor == :pubcloud && entry.action == action && controller <= entry.controller.constantize
-    end
-  end
-
   def reasons
-    described_class.report.reject { |controller, action, _| plain_rmt_only?(controller, action) }.map(&:last).compact
+    described_class.report.map(&:last).compact
   end
 
-  it "owns announce, activate and show with the engines, V3 and V4, and leaves the rest to RMT, saying why" do
+  it "owns every action it knows with the engines, V3 and V4" do
     expect(reasons).to eq([])
-    left = described_class.report.select { |controller, action, _| plain_rmt_only?(controller, action) }
-    expect(left.map { |controller, action, _| [controller.name, action] })
-      .to include(%w[ServicesController legacy_service])
-    expect(left.map(&:last)).to all(match(/\Acallbacks RmtRs does not know: |\Aits action is defined in engines/))
-    expect(described_class.handler(ServicesController, "show")).to eq([:rmt_rs_service, :pubcloud])
-    expect(described_class.handler(ServicesController, "legacy_service")).to be_nil
+    expect(%w[show legacy_service].map { |action| described_class.handler(ServicesController, action) })
+      .to eq([[:rmt_rs_service, :pubcloud], [:rmt_rs_legacy_service, :pubcloud]])
     products = [Api::Connect::V3::Systems::ProductsController, Api::Connect::V4::Systems::ProductsController]
     expect(products.flat_map { |c| %w[activate show].map { |a| described_class.handler(c, a) } })
       .to eq([[:rmt_rs_activate, :pubcloud], [:rmt_rs_show, :pubcloud]] * 2)

@@ -421,6 +421,22 @@ RSpec.describe "The public-cloud PAYG flow: RmtRs against RMT with its engines",
       expect(result[:body]).to include("plugin:/susecloud?credentials=SUSE_Linux_Enterprise_Server_x86_64&amp;path=/repo/")
     end
 
+    it "answers SMT's legacy index with susecloud URLs once zypper_auth verified the instance" do
+      expect(RmtRs::Ownership.handler(ServicesController, "legacy_service")).to eq([:rmt_rs_legacy_service, :pubcloud])
+      result = expect_parity_answered("ServicesController#legacy_service") do
+        activate(SLES, token: "")
+        header "X-Instance-Data", nil
+        get "/repo/repoindex.xml"
+        @answers << [last_response.status, last_response.body[/\A[^>]*/]]
+        header "X-Instance-Data", Base64.strict_encode64(INSTANCE_DATA)
+        header "User-Agent", "ZYpp 17.31.15 (curl 8.6.0) SUSE-Linux-Enterprise-Server-15.6-x86_64"
+        get "/repo/repoindex.xml"
+      end
+      expect(result[:status]).to eq(200)
+      expect(result[:body]).to include('url="plugin:/susecloud?credentials=SMT-http_example_org&amp;path=/repo/')
+      expect(result[:files][:answers]).to eq([[403, '<?xml version="1.0" encoding="UTF-8"?']])
+    end
+
     it "refuses as the engines do: no instance data, a service not activated, unknown credentials" do
       result = expect_parity do
         service_id = JSON.parse(activate(SLES, token: "").body)["id"]
