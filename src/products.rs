@@ -348,10 +348,11 @@ async fn authenticated_step(
             .await
             .map(|answer| Answer { system_token: token_header.clone(), ..answer }.with_token_header(sent)),
         Step::Activations(_) => {
-            activations::activations_json(conn, cache, system.id, &request.base_url, request.flavor).await.map(|body| {
-                Answer::ok(200, &body, "ActiveModel::Serializer::CollectionSerializer", token_header.clone())
-                    .with_token_header(sent)
-            })
+            let body = activations::activations_json(conn, cache, system.id, &request.base_url, request.flavor).await?;
+            let answer = Answer::ok(200, &body, "ActiveModel::Serializer::CollectionSerializer", None);
+            return Ok(engines_verify(conn, request.flavor, system.id, answer)
+                .await?
+                .with_token_header(token_header, sent));
         }
         Step::Show(_) => show_checked(conn, cache, request, system)
             .await
@@ -363,11 +364,9 @@ async fn authenticated_step(
         }
         Step::LegacyIndex(_) => {
             let answer = services::legacy_index(conn, system.id, &request.base_url, request.flavor).await?;
-            let outcome = match request.flavor {
-                Flavor::Rmt => Outcome::Answer(answer),
-                Flavor::Pubcloud => Outcome::Verify(Box::new(answer), system_auth::attributes(conn, system.id).await?),
-            };
-            return Ok(outcome.with_token_header(token_header, sent));
+            return Ok(engines_verify(conn, request.flavor, system.id, answer)
+                .await?
+                .with_token_header(token_header, sent));
         }
         Step::Deregister(_) => {
             let columns = system_auth::attributes(conn, system.id).await?;
@@ -378,6 +377,16 @@ async fn authenticated_step(
         Step::Finish { .. } => Err(Error::Internal("A finished action authenticates no one".into())),
     };
     as_rmt(answer, token_header, sent)
+}
+
+/// `answer`; with the public-cloud engines, once their checks of the action
+/// pass on the system `system_id` (zypper_auth's and the registry's instance
+/// verification of an index or the activations list).
+async fn engines_verify(conn: &mut MySqlConnection, flavor: Flavor, system_id: u64, answer: Answer) -> Result<Outcome> {
+    Ok(match flavor {
+        Flavor::Rmt => Outcome::Answer(answer),
+        Flavor::Pubcloud => Outcome::Verify(Box::new(answer), system_auth::attributes(conn, system_id).await?),
+    })
 }
 
 /// RMT's activation after authentication: its checks, then (outside the

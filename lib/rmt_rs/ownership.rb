@@ -229,8 +229,9 @@ module RmtRs
                  models: %w[System],
                  answers: [["V3::ActivationSerializer", :type, "app/serializers/v3/activation_serializer.rb"]]),
       # With the engines: zypper_auth's index (RMT's, for its URLs),
-      # scc_proxy's authentication, and registry's cache refresh, which only
-      # runs with X-Instance-Data (RMT's path answers those requests).
+      # scc_proxy's authentication, and registry's cache refresh, which RmtRs
+      # runs on its condition (X-Instance-Data) before its answer goes out
+      # (RmtRs::Pubcloud::ACTIVATIONS_CHECKS).
       Action.new(controller: ACTIVATIONS, action: "index", handler: :rmt_rs_activations, flavor: :pubcloud,
                  source: ZYPPER_AUTH,
                  callbacks: [[:before, :authenticate_system, SCC_PROXY], [:before, :refresh_auth_cache, REGISTRY]],

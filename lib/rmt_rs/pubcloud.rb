@@ -23,15 +23,26 @@ module RmtRs
     # registry's cache entry removed, run on the system RmtRs authenticated
     # before it destroys it.
     DEREGISTRATION_CHECKS = %i[scc_deregistration remove_auth_cache].freeze
+    # The registry's instance verification of an activations list (with
+    # X-Instance-Data only: the callback's own condition), run on the system
+    # RmtRs authenticated before its answer goes out.
+    ACTIVATIONS_CHECKS = %i[refresh_auth_cache].freeze
 
     module_function
 
     # The before_actions of `controller` named in `names` (the *_CHECKS
-    # above), in its callback chain's order.
+    # above), in its callback chain's order: Rails' callbacks, whose
+    # conditions `applies?` evaluates.
     def checks(controller, names)
-      controller._process_action_callbacks.filter_map do |callback|
-        callback.filter if callback.kind == :before && names.include?(callback.filter)
+      controller._process_action_callbacks.select do |callback|
+        callback.kind == :before && names.include?(callback.filter)
       end
+    end
+
+    # Whether `callback`'s conditions (`only:`, `if:`, `unless:`) hold for
+    # `controller`'s request, as Rails evaluates them around an action.
+    def applies?(callback, controller)
+      callback.send(:conditions_lambdas).all? { |condition| condition.call(controller, nil) }
     end
 
     # scc_proxy's instance identifier for `instance_data` (login and token of a
@@ -58,10 +69,7 @@ module RmtRs
     # action: for the engines' after_actions on what RmtRs answered.
     def after_action(controller, name)
       controller.class._process_action_callbacks.each do |callback|
-        next unless callback.kind == :after && callback.filter == name
-        next unless callback.send(:conditions_lambdas).all? { |condition| condition.call(controller, nil) }
-
-        controller.send(name)
+        controller.send(name) if callback.kind == :after && callback.filter == name && applies?(callback, controller)
       end
     end
 

@@ -154,6 +154,10 @@ module RmtRs
 
     def render_answer(answer)
       logged_with_headers(answer)
+      render_body(answer)
+    end
+
+    def render_body(answer)
       # RMT's `respond_with` of an update or a deregistration: no content,
       # nothing rendered.
       return head(:no_content) if answer.status == 204
@@ -380,12 +384,10 @@ module RmtRs
       flavor == :pubcloud ? { wait_for_peers: RmtRs::Pubcloud.wait_for_peers? } : nil
     end
 
+    # With the engines, the registry's refresh of its cache verifies the
+    # instance (in Ruby) before the list goes out when the client sends its data.
     def rmt_rs_activations(flavor)
-      # With the engines, registry's refresh of its cache verifies the instance
-      # (the provider is Ruby) when the client sends its data: RMT's path does that.
-      return FALL_BACK if flavor == :pubcloud && request.headers["X-Instance-Data"]
-
-      rmt_rs_products(:activations, flavor, api: RmtRs::Systems)
+      rmt_rs_products(:activations, flavor, api: RmtRs::Systems, checks: RmtRs::Pubcloud::ACTIVATIONS_CHECKS)
     end
 
     def rmt_rs_deregister(flavor)
@@ -463,7 +465,9 @@ module RmtRs
       render xml: answer.body, status: answer.status
     end
 
-    def rmt_rs_products(action, flavor, base_url: request.base_url, api: RmtRs::Products)
+    # `checks`: the engines' before_actions to run before an answer to verify
+    # goes out (Products::Verify).
+    def rmt_rs_products(action, flavor, base_url: request.base_url, api: RmtRs::Products, checks: [])
       login, password, token = rmt_rs_credentials
       return unless login
 
@@ -472,6 +476,11 @@ module RmtRs
                                 **rmt_rs_caller(login, password, token, flavor), &rmt_rs_identify(login))
       end
       return rmt_rs_engine_checks(outcome) if outcome.is_a?(RmtRs::Products::Checked)
+      if outcome.is_a?(RmtRs::Products::Verify)
+        return unless rmt_rs_verified?(outcome, checks)
+
+        return render_body(outcome.answer)
+      end
 
       render_answer(outcome)
       # registration_sharing's callback on the activations RmtRs removed.
@@ -500,11 +509,14 @@ module RmtRs
       rmt_rs_data_export
     end
 
-    # Runs the engines' before_actions `names` as RMT would have run them;
-    # false once one rendered (rescue_from renders what one raises).
+    # Runs the engines' before_actions `names` as RMT would have run them
+    # (those whose conditions hold); false once one rendered (rescue_from
+    # renders what one raises).
     def rmt_rs_engine_checks_pass?(names)
-      RmtRs::Ownership.engine_checks(self.class, names).each do |check|
-        send(check)
+      RmtRs::Ownership.engine_checks(self.class, names).each do |callback|
+        next unless RmtRs::Pubcloud.applies?(callback, self)
+
+        send(callback.filter)
         return false if performed?
       end
       true

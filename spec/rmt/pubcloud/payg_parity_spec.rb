@@ -473,7 +473,7 @@ RSpec.describe "The public-cloud PAYG flow: RmtRs against RMT with its engines",
       expect([result[:status], result[:body].map { |path| path.map { |p| p["version"] } }]).to eq([200, [["15.7"]]])
     end
 
-    it "lists the instance's activations with susecloud URLs, and leaves a request with instance data to RMT" do
+    it "lists the instance's activations with susecloud URLs, verifying the instance when it sends its data" do
       result = expect_parity_answered("Api::Connect::V4::Systems::ActivationsController#index") do
         activate(SLES)
         header "X-Instance-Data", nil # SUSEConnect --status sends none
@@ -481,8 +481,18 @@ RSpec.describe "The public-cloud PAYG flow: RmtRs against RMT with its engines",
       end
       expect(result[:status]).to eq(200)
       expect(result[:body].first["service"]["url"]).to start_with("plugin:/susecloud?credentials=")
-      answered = answered_by_rmt_rs { expect_parity { activate(SLES) && get("/connect/systems/activations") } }
-      expect(answered).not_to include("Api::Connect::V4::Systems::ActivationsController#index")
+      # With the instance's data: the registry's note once verified (here
+      # from the activation's cache entry), or its refusal.
+      result = expect_parity_answered("Api::Connect::V4::Systems::ActivationsController#index") do
+        activate(SLES)
+        get "/connect/systems/activations"
+        @answers << [last_response.status, cache_files[:registry_cache_dir]]
+        clear_caches
+        allow_any_instance_of(InstanceVerification::Providers::Example).to receive(:instance_valid?).and_return(false)
+        get "/connect/systems/activations"
+      end
+      expect(result[:files][:answers]).to eq([[200, %w[127.0.0.1-i-0a1b2c3d 127.0.0.1-i-0a1b2c3d-2600]]])
+      expect([result[:status], result[:body]]).to eq([403, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<hash>\n  <error>Instance verification failed</error>\n</hash>\n"])
     end
 
     it "lists a registration code's products with the engines' URLs and the extensions' own free" do
