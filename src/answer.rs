@@ -123,6 +123,11 @@ impl Answer {
         Answer::new(status, body.to_string(), Rendering::Plain, None, false)
     }
 
+    /// RMT's `head status`: no body.
+    pub(crate) fn head(status: u16) -> Answer {
+        Answer::new(status, String::new(), Rendering::AsIs, None, false)
+    }
+
     /// RMT's `head :no_content` (an update), with the `System-Token` header
     /// when `token_header`.
     pub(crate) fn no_content(system_token: Option<String>, token_header: bool) -> Answer {

@@ -8,6 +8,7 @@
 pub mod activations;
 pub mod announce;
 pub mod answer;
+pub mod auth_check;
 pub mod catalog;
 pub mod catalog_cache;
 pub mod clock;

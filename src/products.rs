@@ -17,6 +17,7 @@ use sqlx::{MySqlConnection, MySqlPool};
 
 use crate::activations;
 use crate::answer::{Answer, LogLevel};
+use crate::auth_check::{self, PathCheck};
 use crate::catalog::{self, Product};
 use crate::catalog_cache::CatalogCache;
 use crate::clock::Timestamp;
@@ -202,6 +203,8 @@ pub(crate) enum Step<'a> {
     Deregister(&'a ProductRequest),
     /// SMT's legacy service (see [`services::legacy_repoindex`]).
     LegacyIndex(&'a ProductRequest),
+    /// nginx's check of a download with the engines (see [`auth_check::check`]).
+    AuthCheck(&'a ProductRequest, &'a PathCheck),
     Finish {
         ticket: &'a Ticket,
         base_url: &'a str,
@@ -294,6 +297,7 @@ async fn respond(
         | Step::ServiceIndex(request, _)
         | Step::Deregister(request)
         | Step::LegacyIndex(request)
+        | Step::AuthCheck(request, _)
         | Step::Migrations(request, _) => *request,
         Step::Finish { ticket, base_url, flavor } => {
             let writing = Writing {
@@ -367,6 +371,12 @@ async fn authenticated_step(
             return Ok(engines_verify(conn, request.flavor, system.id, answer)
                 .await?
                 .with_token_header(token_header, sent));
+        }
+        Step::AuthCheck(_, check) => {
+            let allowed = auth_check::path_allowed(conn, system.id, system.proxy_byos_mode, check).await?;
+            let answer = Answer::head(if allowed { 200 } else { 403 });
+            let columns = system_auth::attributes(conn, system.id).await?;
+            return Ok(Outcome::Verify(Box::new(answer), columns).with_token_header(token_header, sent));
         }
         Step::Deregister(_) => {
             let columns = system_auth::attributes(conn, system.id).await?;

@@ -5,6 +5,7 @@
 mod support;
 
 use rmt_rs_core::announce::PaygInstance;
+use rmt_rs_core::auth_check::{self, PathCheck};
 use rmt_rs_core::catalog_cache::CatalogCache;
 use rmt_rs_core::products::{self, Checked, Finishing, Outcome, Ticket};
 use rmt_rs_core::services;
@@ -287,4 +288,25 @@ async fn the_legacy_index_is_verified_on_the_authenticated_system() {
         "{}",
         answer.body
     );
+}
+
+#[tokio::test]
+async fn nginx_may_serve_a_payg_instance_the_repositories_of_its_products_only() {
+    let pool = catalog("cloud_auth_check").await;
+    let caller = payg(&pool, Some("i-1")).await;
+    activated(&pool, &caller, "base-os").await;
+    let cache = CatalogCache::default();
+    let request = request(&caller, "base-os");
+    let mut verdicts = Vec::new();
+    for uri in ["/repo/base/repodata/repomd.xml", "/repo/ltss/repodata/repomd.xml", "/repo/x/product.license/y", " "] {
+        let check = PathCheck { uri: Some(uri.into()), ..PathCheck::default() };
+        match auth_check::check(&pool, &cache, &request, &check).await.unwrap() {
+            Outcome::Verify(answer, system) => {
+                assert_eq!(column(&system, "login"), &Value::String("i-1".into()));
+                verdicts.push(answer.status);
+            }
+            other => panic!("not for verification: {other:?}"),
+        }
+    }
+    assert_eq!(verdicts, [200, 403, 200, 403]);
 }

@@ -29,6 +29,7 @@ module RmtRs
     SYSTEMS_SOURCE = "#{CONNECT}/v3/systems/systems_controller.rb".freeze
     SERVICES_SOURCE = "app/controllers/services_controller.rb"
     ACTIVATIONS_SOURCE = "#{CONNECT}/v3/systems/activations_controller.rb".freeze
+    AUTH_CHECK_SOURCE = "engines/strict_authentication/app/controllers/strict_authentication/authentication_controller.rb"
     # The files of RMT's public-cloud engines (rmt-server-pubcloud) that change
     # the registration path.
     SCC_PROXY = "engines/scc_proxy/lib/scc_proxy/engine.rb"
@@ -138,6 +139,7 @@ module RmtRs
     SYSTEMS = "Api::Connect::V3::Systems::SystemsController"
     SERVICES = "ServicesController"
     ACTIVATIONS = "Api::Connect::V3::Systems::ActivationsController"
+    AUTH_CHECK = "StrictAuthentication::AuthenticationController"
     SUBSCRIPTION_PRODUCTS = "Api::Connect::V4::Subscriptions::ProductsController"
     INSTALLER = "Api::Connect::V4::Repositories::InstallerController"
     MIGRATION_ENGINE = "app/models/migration_engine.rb"
@@ -250,6 +252,14 @@ module RmtRs
       Action.new(controller: SERVICES, action: "show", handler: :rmt_rs_service, flavor: :pubcloud,
                  source: SERVICES_SOURCE, callbacks: PUBCLOUD_SERVICES_CALLBACKS, models: %w[System],
                  answers: [["ServicesController", :make_repo_url, SERVICES_SOURCE]]),
+      # nginx's check of every download with the engines (strict_authentication):
+      # scc_proxy's authentication and strict_authentication's path checks
+      # (RmtRs's), zypper_auth's instance verification around them, and a
+      # BYOS or hybrid system's SCC checks (the engines' own methods, run in Ruby).
+      Action.new(controller: AUTH_CHECK, action: "check", handler: :rmt_rs_auth_check, flavor: :pubcloud,
+                 source: AUTH_CHECK_SOURCE, callbacks: [[:before, :authenticate_system, SCC_PROXY]], models: %w[System],
+                 answers: [[AUTH_CHECK, :path_allowed?, ZYPPER_AUTH],
+                           *%i[original_path_allowed? all_allowed_paths].map { |m| [AUTH_CHECK, m, AUTH_CHECK_SOURCE] }]),
       *%i[rmt pubcloud].map do |flavor|
         Action.new(controller: SERVICES, action: "legacy_service", handler: :rmt_rs_legacy_service, flavor: flavor,
                    source: SERVICES_SOURCE,

@@ -433,6 +433,42 @@ module RmtRs
       render_index(outcome)
     end
 
+    # nginx's check of a download (strict_authentication's, with the engines).
+    def rmt_rs_auth_check(flavor)
+      version = request.headers["X-Instance-Version"]
+      # RMT fails (500) on a version of dots only; its own path answers that.
+      return FALL_BACK if version&.split(".")&.empty?
+
+      login, password, token = rmt_rs_credentials
+      return unless login
+
+      uri = request.headers["X-Original-URI"]
+      outcome = rmt_rs_answer do
+        RmtRs::Services.auth_check(uri: uri, instance_identifier: request.headers["X-Instance-Identifier"],
+                                   instance_version: version, **rmt_rs_caller(login, password, token, flavor),
+                                   &rmt_rs_identify(login))
+      end
+      return render_answer(outcome) unless outcome.is_a?(RmtRs::Products::Verify)
+
+      logged_with_headers(outcome.answer)
+      @system = ::System.instantiate(outcome.system)
+      allowed = rmt_rs_path_allowed?(outcome.answer.status == 200)
+      logger.info("Authentication subrequest for #{uri} -- #{allowed ? 'allowed' : 'denied'}")
+      # The request's formats, as Rails sets them before an action (RmtRs
+      # answers in the callbacks' place): `head` takes its content type from them.
+      self.formats = request.formats.map(&:ref).compact
+      head(allowed ? :ok : :forbidden)
+    end
+
+    # zypper_auth's `path_allowed?` on strict_authentication's verdict
+    # (`found`, RmtRs's): the instance verified for any but a BYOS system. A
+    # BYOS or hybrid system's SCC checks are the engines' own, run whole.
+    def rmt_rs_path_allowed?(found)
+      return path_allowed?(request.headers) if @system.byos? || @system.hybrid?
+
+      found && ::InstanceVerification.verify_instance(request, logger, @system)
+    end
+
     # SMT's legacy single service.
     def rmt_rs_legacy_service(flavor)
       return FALL_BACK if RmtRs::Services.redirects?

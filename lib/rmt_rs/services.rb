@@ -41,6 +41,20 @@ module RmtRs
       Products.identified(cloud, identify) { |cloud_args| Native.legacy_repoindex(caller, base_url.to_s, cloud_args) }
     end
 
+    # What strict_authentication's `GET /api/auth/check` (with RMT's
+    # public-cloud engines) decides from the database: whether the system may
+    # download `uri` (nginx's `X-Original-URI`). Authenticated as scc_proxy
+    # does (`cloud` and the block as for RmtRs::Products.activate); returns
+    # RMT's refusal (401), or a Products::Verify whose answer's status is the
+    # verdict (200, 403) for zypper_auth's instance verification (and a BYOS
+    # or hybrid system's SCC checks) to confirm.
+    def auth_check(uri:, login:, password:, instance_identifier: nil, instance_version: nil, system_token: nil,
+                   user_agent: nil, system_tokens: true, cloud: nil, &identify)
+      caller = Products.caller(login, password, system_token, user_agent, system_tokens)
+      check = [uri, instance_identifier, instance_version].map { |header| header&.to_s }
+      Products.identified(cloud, identify) { |cloud_args| Native.auth_check(caller, check, cloud_args) }
+    end
+
     # Whether RMT sends some repositories to other hosts (RMT's
     # `redirect_repo_hosts`): RmtRs leaves the index to RMT then.
     def redirects?

@@ -13,6 +13,7 @@ use std::time::Duration;
 use magnus::{function, prelude::*, Error, RArray, Ruby};
 use rmt_rs_core::announce::PaygInstance;
 use rmt_rs_core::answer::{LogLevel, Rendering};
+use rmt_rs_core::auth_check::{self, PathCheck};
 use rmt_rs_core::engine::ProcessEngine;
 use rmt_rs_core::migrations;
 use rmt_rs_core::product_listings::{self, ListingRequest};
@@ -255,6 +256,26 @@ fn legacy_repoindex(
     outcome_array(ruby, outcome)
 }
 
+/// strict_authentication's `GET /api/auth/check` with the engines: `check`
+/// is `[X-Original-URI, X-Instance-Identifier, X-Instance-Version]` (each nil
+/// when absent). Answers as `product_request` does; once authenticated,
+/// `["verify", answer, system_attributes]` with the database's verdict as the
+/// answer's status (200 or 403).
+fn auth_check(
+    ruby: &Ruby,
+    caller: CallerArgs,
+    check: (Option<String>, Option<String>, Option<String>),
+    cloud: Option<(Option<Identifiers>, bool)>,
+) -> Result<RArray, Error> {
+    let (uri, instance_identifier, instance_version) = check;
+    let check = PathCheck { uri, instance_identifier, instance_version };
+    let request = connect_request(caller, Vec::new(), String::new(), cloud);
+    let outcome = released(ruby, |engine, cancel| {
+        engine.run(cancel, auth_check::check(engine.pool(), engine.catalog_cache(), &request, &check))
+    })?;
+    outcome_array(ruby, outcome)
+}
+
 /// RMT's `DELETE /connect/systems`. `cloud` and the answer as for
 /// `product_request`; with the engines `["verify", answer, system_attributes]`:
 /// their checks on the system come next, then `destroy_system`.
@@ -431,6 +452,7 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     native.define_singleton_method("service_index", function!(service_index, 4))?;
     native.define_singleton_method("deregister", function!(deregister, 2))?;
     native.define_singleton_method("destroy_system", function!(destroy_system, 1))?;
+    native.define_singleton_method("auth_check", function!(auth_check, 3))?;
     native.define_singleton_method("legacy_repoindex", function!(legacy_repoindex, 3))?;
     native.define_singleton_method("product_listing", function!(product_listing, 5))?;
     native.define_singleton_method("install_catalog_tracking", function!(install_catalog_tracking, 0))?;

@@ -458,6 +458,57 @@ RSpec.describe "The public-cloud PAYG flow: RmtRs against RMT with its engines",
     end
   end
 
+  describe "nginx's auth check" do
+    # nginx asks `/api/auth/check` before each file of the mirror it serves
+    # (rmt-server-pubcloud's auth-handler.conf), with the client's credentials
+    # and instance data.
+    def auth_check(uri)
+      header "X-Original-URI", uri
+      get "/api/auth/check"
+      [last_response.status, last_response.content_type]
+    end
+
+    # RMT's head answers take the type the client accepts (SUSEConnect's JSON here).
+    JSON_TYPE = "application/json"
+
+    def repomd(identifier)
+      "/repo#{Product.find_by(identifier: identifier).repositories.first.local_path}/repodata/repomd.xml"
+    end
+
+    it "allows the instance's repositories once zypper_auth verified the instance, and nothing else" do
+      expect(RmtRs::Ownership.handler(StrictAuthentication::AuthenticationController, "check"))
+        .to eq([:rmt_rs_auth_check, :pubcloud])
+      result = expect_parity_answered("StrictAuthentication::AuthenticationController#check") do
+        activate(SLES, token: "")
+        clear_caches
+        @answers << auth_check(repomd("SLES")) << cache_files[:registry_cache_dir]
+        @answers << auth_check(repomd("sle-ha")) << auth_check("/repo/SUSE/product.license/x") << auth_check("")
+        header "X-Instance-Data", nil
+        @answers << auth_check(repomd("SLES"))
+        basic_authorize "i-0a1b2c3d", "wrong"
+        auth_check(repomd("SLES"))
+      end
+      expect(result[:status]).to eq(401)
+      expect(result[:files][:answers])
+        .to eq([[200, JSON_TYPE], %w[127.0.0.1-i-0a1b2c3d-2600], [403, JSON_TYPE], [200, JSON_TYPE], [403, JSON_TYPE],
+                [403, JSON_TYPE]])
+    end
+
+    it "asks SCC about a BYOS instance's paid extension, as the engines do" do
+      stub_request(:get, %r{https://scc.suse.com/connect/systems/activations})
+        .to_return(status: 200, body: [].to_json)
+      result = expect_parity_answered("StrictAuthentication::AuthenticationController#check") do
+        activate(SLES, token: "")
+        activate(HA, token: @token)
+        ActiveRecord::Base.connection.execute("UPDATE systems SET proxy_byos_mode = 2")
+        @answers << auth_check(repomd("SLES"))
+        auth_check(repomd("sle-ha"))
+      end
+      expect(result[:status]).to eq(403)
+      expect(result[:files][:answers]).to eq([[403, JSON_TYPE]])
+    end
+  end
+
   describe "product tree" do
     it "offers the instance's migrations, authenticated as scc_proxy authenticates" do
       Catalog.insert_product(db, 2700, "SLES", "SUSE Linux Enterprise Server", "base", "7261", false, "15 SP7",

@@ -1,0 +1,219 @@
+//! strict_authentication's `GET /api/auth/check` with the public-cloud
+//! engines: nginx asks it, for every file a client downloads from RMT's
+//! mirror (`X-Original-URI`), whether the authenticated system may have it.
+//! This is the part the database decides (strict_authentication's
+//! `path_allowed?` for a PAYG system: the repositories of every version of
+//! the system's products, SLE Micro's free modules, SUSE Manager's
+//! channels); zypper_auth's instance verification of the answer, and the SCC
+//! subscription checks of a BYOS or hybrid system, are Ruby's (the host's).
+
+use sqlx::{MySqlConnection, MySqlPool, Row};
+
+use crate::catalog_cache::CatalogCache;
+use crate::error::Result;
+use crate::products::{self, Outcome, ProductRequest, Step};
+
+/// RMT's `DEFAULT_MIRROR_URL_PREFIX`: the mirror's URLs start with it, the
+/// repositories' local paths do not.
+const MIRROR_PREFIX: &str = "/repo/";
+
+/// What the check reads of nginx's subrequest besides the credentials.
+#[derive(Debug, Clone, Default)]
+pub struct PathCheck {
+    /// `X-Original-URI`: the file the client asked nginx for.
+    pub uri: Option<String>,
+    /// `X-Instance-Identifier` and `X-Instance-Version` (SUSE Manager 5 on SLE Micro).
+    pub instance_identifier: Option<String>,
+    pub instance_version: Option<String>,
+}
+
+/// `proxy_byos_mode`s: PAYG, and those SCC knows (BYOS, hybrid).
+const PAYG: i32 = 1;
+const BYOS: i32 = 2;
+const HYBRID: i32 = 3;
+
+/// The check, authenticated as scc_proxy authenticates: an
+/// [`Outcome::Verify`] whose answer (200, or 403) is strict_authentication's
+/// database verdict, for zypper_auth's instance verification (and a BYOS or
+/// hybrid system's SCC checks) to confirm; refusals (401) are answers.
+pub async fn check(
+    pool: &MySqlPool,
+    cache: &CatalogCache,
+    request: &ProductRequest,
+    check: &PathCheck,
+) -> Result<Outcome> {
+    products::authenticated(pool, cache, request, Step::AuthCheck(request, check)).await
+}
+
+/// strict_authentication's `path_allowed?` for the system `system_id` (its
+/// `proxy_byos_mode` as `mode`), as far as the database decides it: for a
+/// BYOS or hybrid system that found the path, the SCC checks come next
+/// (the host runs the engine's own method then), so the answer there is not
+/// the last word.
+pub async fn path_allowed(
+    conn: &mut MySqlConnection,
+    system_id: u64,
+    mode: Option<i32>,
+    check: &PathCheck,
+) -> Result<bool> {
+    let Some(uri) = check.uri.as_deref().filter(|uri| !is_blank(uri)) else {
+        return Ok(false);
+    };
+    if uri.contains("/product.license/") {
+        return Ok(true);
+    }
+    let path = format!("/{}", without_line_prefix(uri, MIRROR_PREFIX));
+    // Systems migrating from SLES 11 may read SLES 12 and 12 SP1.
+    if (path.contains("/12/") || path.contains("/12-SP1/")) && has_sles11(conn, system_id).await? {
+        return Ok(true);
+    }
+    let allowed = allowed_paths(conn, system_id, check).await?;
+    if !allowed.iter().any(|prefix| starts_a_line_with(&path, prefix)) {
+        return Ok(false);
+    }
+    // PAYG is allowed here; BYOS and hybrid go on to SCC (the host); a
+    // system of neither kind falls through strict_authentication's checks.
+    Ok(matches!(mode, Some(PAYG | BYOS | HYBRID)))
+}
+
+/// The system's products (RMT's `system.products`), as ActiveRecord queries
+/// them, so that MariaDB returns them in RMT's order (SLE Micro's arch is the
+/// first one's).
+async fn system_products(conn: &mut MySqlConnection, system_id: u64) -> Result<Vec<(Option<String>, Option<String>)>> {
+    let rows = sqlx::query(
+        "SELECT `products`.`identifier`, `products`.`arch` FROM `products` \
+         INNER JOIN `services` ON `products`.`id` = `services`.`product_id` \
+         INNER JOIN `activations` ON `services`.`id` = `activations`.`service_id` \
+         WHERE `activations`.`system_id` = ?",
+    )
+    .bind(system_id as i64)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(|row| Ok((row.try_get("identifier")?, row.try_get("arch")?))).collect()
+}
+
+async fn has_sles11(conn: &mut MySqlConnection, system_id: u64) -> Result<bool> {
+    let found: Option<(i64,)> = sqlx::query_as(
+        "SELECT `products`.`id` FROM `products` \
+         INNER JOIN `services` ON `products`.`id` = `services`.`product_id` \
+         INNER JOIN `activations` ON `services`.`id` = `activations`.`service_id` \
+         WHERE `activations`.`system_id` = ? AND `products`.`identifier` = 'SUSE_SLES' LIMIT 1",
+    )
+    .bind(system_id as i64)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(found.is_some())
+}
+
+/// strict_authentication's `all_allowed_paths`: the local paths of every
+/// version of the system's products (same identifier and arch), of the free
+/// SLES modules for a SLE Micro system, and of every SUSE Manager product for
+/// a Manager server.
+async fn allowed_paths(conn: &mut MySqlConnection, system_id: u64, check: &PathCheck) -> Result<Vec<String>> {
+    let products = system_products(conn, system_id).await?;
+    let mut paths = Vec::new();
+    for (identifier, arch) in &products {
+        let same = "products.identifier <=> ? AND products.arch <=> ?";
+        paths.extend(local_paths(conn, same, &[identifier.as_deref(), arch.as_deref()]).await?);
+    }
+    let lower = |identifier: &Option<String>| identifier.as_deref().unwrap_or_default().to_lowercase();
+    let micro = |identifier: &Option<String>| lower(identifier).contains("micro");
+    if products.iter().any(|(identifier, _)| micro(identifier)) {
+        // RMT interpolates the first product's arch (nil as '') into its query.
+        let first_arch = products.first().and_then(|(_, arch)| arch.clone()).unwrap_or_default();
+        let archs: Vec<&str> = products.iter().filter_map(|(_, arch)| arch.as_deref()).collect();
+        if archs.contains(&first_arch.as_str()) {
+            let free_modules =
+                "(lower(products.identifier) LIKE 'sle-module%' OR lower(products.identifier) LIKE 'packagehub') \
+                 AND lower(products.identifier) NOT LIKE '%sap%' AND products.arch = ? AND products.free = 1";
+            paths.extend(local_paths(conn, free_modules, &[Some(first_arch.as_str())]).await?);
+        }
+    }
+    let manager_server =
+        check.instance_identifier.as_deref().is_some_and(|id| id.eq_ignore_ascii_case("suse-manager-server"))
+            && manager_version_five(check.instance_version.as_deref());
+    let manager = products
+        .iter()
+        .any(|(identifier, _)| lower(identifier).contains("manager-server") || (micro(identifier) && manager_server));
+    if manager {
+        paths.extend(local_paths(conn, "products.identifier LIKE '%manager%'", &[]).await?);
+    }
+    Ok(paths)
+}
+
+/// The local paths of the repositories of the products `condition` (fixed
+/// SQL, its values bound) selects: RMT's `product.repositories.pluck(:local_path)`.
+async fn local_paths(conn: &mut MySqlConnection, condition: &str, values: &[Option<&str>]) -> Result<Vec<String>> {
+    let sql = format!(
+        "SELECT repositories.local_path FROM repositories \
+         INNER JOIN repositories_services ON repositories_services.repository_id = repositories.id \
+         INNER JOIN services ON services.id = repositories_services.service_id \
+         INNER JOIN products ON products.id = services.product_id WHERE {condition}"
+    );
+    let mut query = sqlx::query_as::<_, (String,)>(&sql);
+    for value in values {
+        query = query.bind(*value);
+    }
+    Ok(query.fetch_all(&mut *conn).await?.into_iter().map(|(path,)| path).collect())
+}
+
+/// `headers.fetch('X-Instance-Version', '0').split('.')[0] >= '5'`: Ruby
+/// compares the text, byte by byte. A value of dots only (or empty) splits
+/// into nothing and fails in RMT: the host leaves those requests to RMT.
+fn manager_version_five(version: Option<&str>) -> bool {
+    let version = version.unwrap_or("0");
+    let major = version.split('.').next().unwrap_or_default();
+    !version.chars().all(|c| c == '.') && major.as_bytes() >= b"5".as_slice()
+}
+
+/// Ruby's `String#blank?`: empty or whitespace only.
+fn is_blank(text: &str) -> bool {
+    text.chars().all(char::is_whitespace)
+}
+
+/// `text.gsub(/^prefix/, '')`: the prefix removed where it starts a line.
+fn without_line_prefix(text: &str, prefix: &str) -> String {
+    text.split_inclusive('\n').map(|line| line.strip_prefix(prefix).unwrap_or(line)).collect()
+}
+
+/// `text =~ /^#{Regexp.escape(prefix)}/`: some line of `text` starts with `prefix`.
+fn starts_a_line_with(text: &str, prefix: &str) -> bool {
+    text.split_inclusive('\n').any(|line| line.starts_with(prefix))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_lose_the_mirror_prefix_where_a_line_starts() {
+        assert_eq!(without_line_prefix("/repo/SUSE/x", MIRROR_PREFIX), "SUSE/x");
+        assert_eq!(without_line_prefix("/repo//repo/x", MIRROR_PREFIX), "/repo/x");
+        assert_eq!(without_line_prefix("/other/repo/x", MIRROR_PREFIX), "/other/repo/x");
+    }
+
+    #[test]
+    fn prefixes_match_at_the_start_of_any_line() {
+        assert!(starts_a_line_with("/SUSE/Products/x/repodata/repomd.xml", "/SUSE/Products/x"));
+        assert!(!starts_a_line_with("/a/SUSE/Products/x", "/SUSE/Products/x"));
+        assert!(starts_a_line_with("/a\n/SUSE/x", "/SUSE/x"));
+        assert!(starts_a_line_with("/anything", ""));
+    }
+
+    #[test]
+    fn the_manager_version_is_compared_as_ruby_compares_text() {
+        assert!(manager_version_five(Some("5.0")));
+        assert!(manager_version_five(Some("6")));
+        assert!(!manager_version_five(Some("10.1")), "'10' < '5' as text");
+        assert!(!manager_version_five(Some("4.3")));
+        assert!(!manager_version_five(None), "RMT's default is '0'");
+        assert!(!manager_version_five(Some(".5")), "'' < '5'");
+    }
+
+    #[test]
+    fn blank_is_rubys_blank() {
+        assert!(is_blank(""));
+        assert!(is_blank(" \t\n"));
+        assert!(!is_blank(" x "));
+    }
+}
