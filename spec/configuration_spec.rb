@@ -13,9 +13,9 @@ RSpec.describe RmtRs do
   end
 
   it "refuses a products action it does not know instead of answering it as another" do
-    expect { RmtRs::Native.product_request("upgrade", ["SCC_x", "p", nil, nil, false], {}, "https://rmt", nil) }
-      .to raise_error(ArgumentError, 'unknown products action "upgrade": activate, show, destroy, synchronize, migrations, ' \
-                                    'offline_migrations or activations')
+    expect { RmtRs::Native.product_request("deregister", ["SCC_x", "p", nil, nil, false], {}, "https://rmt", nil) }
+      .to raise_error(ArgumentError, 'unknown products action "deregister": activate, show, destroy, upgrade, ' \
+                                    'synchronize, migrations, offline_migrations or activations')
   end
 
   it "treats host localhost as the local socket, as mysql2 does" do

@@ -124,6 +124,9 @@ pub enum Finishing {
     Activation,
     /// API v4's `destroy`: scc_proxy's deactivation on SCC came between.
     Deactivation,
+    /// `upgrade` (a migration's step): instance verification's and
+    /// scc_proxy's upgrade checks came between.
+    Upgrade,
 }
 
 /// scc_proxy's wait for a registration a sibling has not shared yet.
@@ -173,6 +176,15 @@ pub async fn show(pool: &MySqlPool, cache: &CatalogCache, request: &ProductReque
     authenticated(pool, cache, request, Step::Show(request)).await
 }
 
+/// RMT's product upgrade (`PUT /connect/systems/products`, a migration's
+/// step): the product's activation in place of its predecessors' and
+/// successors', its service answered naming the one it obsoletes. With the
+/// public-cloud engines, the first step ([`Outcome::Checked`]), as for
+/// [`activate`].
+pub async fn upgrade(pool: &MySqlPool, cache: &CatalogCache, request: &ProductRequest) -> Result<Outcome> {
+    authenticated(pool, cache, request, Step::Upgrade(request)).await
+}
+
 /// The second step of a public-cloud activation or deactivation, once the
 /// engines' checks passed: the activation written (or RMT's `destroy`) and
 /// the product's service answered.
@@ -193,6 +205,7 @@ pub(crate) enum Step<'a> {
     Activate(&'a ProductRequest),
     Show(&'a ProductRequest),
     Deactivate(&'a ProductRequest),
+    Upgrade(&'a ProductRequest),
     Synchronize(&'a ProductRequest),
     Migrations(&'a ProductRequest, migrations::Kind),
     Activations(&'a ProductRequest),
@@ -291,6 +304,7 @@ async fn respond(
         Step::Activate(request)
         | Step::Show(request)
         | Step::Deactivate(request)
+        | Step::Upgrade(request)
         | Step::Synchronize(request)
         | Step::Activations(request)
         | Step::Update(request, _)
@@ -347,6 +361,7 @@ async fn authenticated_step(
     let acting = Acting { system, fresh_token, now, cache, request };
     let answer = match step {
         Step::Deactivate(_) => return deactivation(conn, &acting, token_header).await,
+        Step::Upgrade(_) => return upgrade_checked(conn, &acting, token_header).await,
         Step::Synchronize(_) => synchronized(conn, &acting).await,
         Step::Migrations(_, kind) => migrated(conn, &acting, *kind)
             .await
@@ -412,7 +427,8 @@ async fn activated(conn: &mut MySqlConnection, acting: &Acting<'_>, token_header
         return for_the_engines(conn, system, &product, token_header, ticket).await;
     }
     let writing = Writing::for_caller(acting);
-    as_rmt(write_and_answer(conn, &writing, &ticket, system.proxy_byos_mode, &product).await, token_header, sent)
+    let written = write_and_answer(conn, &writing, &ticket, system.proxy_byos_mode, &product, None).await;
+    as_rmt(written, token_header, sent)
 }
 
 /// RMT's `destroy` after authentication: the product, then (outside the
@@ -442,6 +458,42 @@ async fn deactivation(
     as_rmt(deactivated(conn, &Writing::for_caller(acting), &product).await, token_header, sent)
 }
 
+/// RMT's `upgrade` after authentication: its checks (the product, the
+/// subscription, the base products; not the repositories), then (outside the
+/// public cloud) the upgrade.
+async fn upgrade_checked(
+    conn: &mut MySqlConnection,
+    acting: &Acting<'_>,
+    token_header: Option<String>,
+) -> Result<Outcome> {
+    let Acting { system, now, request, .. } = *acting;
+    let sent = system.token_header;
+    let product = match require_product(conn, &request.params).await {
+        Ok(product) => product,
+        Err(e) => return as_rmt(Err(e), token_header, sent),
+    };
+    let subscription_id = match load_subscription(conn, request, system, &product, now).await {
+        Ok(id) => id,
+        Err(e) => return as_rmt(Err(e), token_header, sent),
+    };
+    if let Err(e) = check_base_products(conn, system, &product, None).await {
+        return as_rmt(Err(e), token_header, sent);
+    }
+    let ticket = Ticket {
+        finishes: Finishing::Upgrade,
+        system_id: system.id,
+        product_id: product.id,
+        service_id: 0,
+        subscription_id,
+        refresh_token: sent,
+    };
+    if request.flavor == Flavor::Pubcloud {
+        return for_the_engines(conn, system, &product, token_header, ticket).await;
+    }
+    let writing = Writing::for_caller(acting);
+    as_rmt(upgraded(conn, &writing, &ticket, system.proxy_byos_mode, &product).await, token_header, sent)
+}
+
 /// An action that passed RMT's checks, for the engines' checks and then
 /// [`finish`]: the system's and the product's columns.
 async fn for_the_engines(
@@ -469,7 +521,9 @@ async fn finished(conn: &mut MySqlConnection, ticket: &Ticket, writing: &Writing
         return Ok(Outcome::Answer(Answer::error(422, "No product found", None)));
     };
     let answer = match ticket.finishes {
-        Finishing::Activation => {
+        // A system deleted meanwhile has no activation: RMT's "not yet activated".
+        Finishing::Deactivation => deactivated(conn, writing, product).await,
+        Finishing::Activation | Finishing::Upgrade => {
             // Read again: the engines' checks may have changed it (a hybrid system).
             let mode: Option<(Option<i32>,)> = sqlx::query_as("SELECT proxy_byos_mode FROM systems WHERE id = ?")
                 .bind(ticket.system_id as i64)
@@ -478,10 +532,12 @@ async fn finished(conn: &mut MySqlConnection, ticket: &Ticket, writing: &Writing
             let Some((mode,)) = mode else {
                 return Ok(Outcome::Answer(Answer::error(422, NO_LONGER_EXISTS, None)));
             };
-            write_and_answer(conn, writing, ticket, mode, product).await
+            if ticket.finishes == Finishing::Upgrade {
+                upgraded(conn, writing, ticket, mode, product).await
+            } else {
+                write_and_answer(conn, writing, ticket, mode, product, None).await
+            }
         }
-        // A system deleted meanwhile has no activation: RMT's "not yet activated".
-        Finishing::Deactivation => deactivated(conn, writing, product).await,
     };
     as_rmt(answer, None, false)
 }
@@ -581,16 +637,25 @@ impl<'a> Writing<'a> {
 }
 
 /// RMT's `activate` action: the activation written, the system token
-/// refreshed when the client uses tokens, and the product's service answered.
+/// refreshed when the client uses tokens, and the product's service answered
+/// (with the name of the service an upgrade obsoletes).
 async fn write_and_answer(
     conn: &mut MySqlConnection,
     writing: &Writing<'_>,
     ticket: &Ticket,
     proxy_byos_mode: Option<i32>,
     product: &Product,
+    obsoleted: Option<String>,
 ) -> Result<Answer> {
     let created = write_activation(conn, ticket, proxy_byos_mode, writing.now).await?;
-    let (body, token) = writing.service_and_token(conn, ticket.service_id, product).await?;
+    let (mut body, token) = writing.service_and_token(conn, ticket.service_id, product).await?;
+    if let (Value::Object(pairs), Some(name)) = (&mut body, obsoleted) {
+        for (key, value) in pairs.iter_mut() {
+            if key == "obsoleted_service_name" {
+                *value = Value::String(name.clone());
+            }
+        }
+    }
     Ok(Answer { activations_changed: created, ..Answer::ok(201, &body, "V3::ServiceSerializer", token) })
 }
 
@@ -603,6 +668,51 @@ struct Acting<'a> {
     now: Timestamp,
     cache: &'a CatalogCache,
     request: &'a ProductRequest,
+}
+
+/// RMT's `upgrade` action: the system's activations of the product, its
+/// predecessors and its successors removed (each one's callback resets the
+/// SCC sync time) and the product's written in their place, in one
+/// transaction; the service answered (201) with the name of the one it
+/// obsoletes.
+async fn upgraded(
+    conn: &mut MySqlConnection,
+    writing: &Writing<'_>,
+    ticket: &Ticket,
+    proxy_byos_mode: Option<i32>,
+    product: &Product,
+) -> Result<Answer> {
+    let ids = related_product_ids(conn, product).await?;
+    let in_ids = catalog::placeholders(ids.len());
+    // `@system.services.find_by(product_id: ids)`, as ActiveRecord asks it.
+    let sql = format!(
+        "SELECT services.product_id FROM services INNER JOIN activations ON services.id = activations.service_id \
+         WHERE activations.system_id = ? AND services.product_id IN ({in_ids}) LIMIT 1"
+    );
+    let mut query = sqlx::query_as::<_, (i64,)>(&sql).bind(ticket.system_id as i64);
+    for id in &ids {
+        query = query.bind(*id);
+    }
+    let obsoleted = match query.fetch_optional(&mut *conn).await? {
+        Some((id,)) => catalog::products_with_ids(conn, &[id as u64]).await?.pop().map(|p| p.service_name()),
+        None => None,
+    };
+    let sql = format!(
+        "DELETE activations FROM activations INNER JOIN services ON services.id = activations.service_id \
+         WHERE activations.system_id = ? AND services.product_id IN ({in_ids})"
+    );
+    let mut query = sqlx::query(&sql).bind(ticket.system_id as i64);
+    for id in &ids {
+        query = query.bind(*id);
+    }
+    let removed = query.execute(&mut *conn).await?.rows_affected() > 0;
+    if removed {
+        reset_scc_sync(conn, ticket.system_id, writing.now).await?;
+    }
+    // RMT fails with a 500 on a product without a service here.
+    let ticket = Ticket { service_id: require_service(conn, product).await?, ..*ticket };
+    let answer = write_and_answer(conn, writing, &ticket, proxy_byos_mode, product, obsoleted).await?;
+    Ok(Answer { activations_changed: answer.activations_changed || removed, ..answer })
 }
 
 /// RMT's `destroy` action: its checks with its messages, the activation
@@ -823,15 +933,21 @@ async fn require_product(conn: &mut MySqlConnection, params: &[(String, Value)])
     catalog::find_product(conn, &name, None).await?.ok_or_else(|| Error::InvalidInput("No product found".into()))
 }
 
-/// The product's service, when all its enabled repositories are mirrored.
-async fn require_mirrored_service(conn: &mut MySqlConnection, product: &Product) -> Result<u64> {
+/// The product's service, or RMT's refusal of a product without one.
+async fn require_service(conn: &mut MySqlConnection, product: &Product) -> Result<u64> {
     let service: Option<(i64,)> = sqlx::query_as("SELECT id FROM services WHERE product_id = ? LIMIT 1")
         .bind(product.id as i64)
         .fetch_optional(&mut *conn)
         .await?;
-    let Some((service_id,)) = service else {
-        return Err(Error::InvalidInput(format!("No repositories found for product: {}", product.friendly_name())));
-    };
+    let (service_id,) = service.ok_or_else(|| {
+        Error::InvalidInput(format!("No repositories found for product: {}", product.friendly_name()))
+    })?;
+    Ok(service_id as u64)
+}
+
+/// The product's service, when all its enabled repositories are mirrored.
+async fn require_mirrored_service(conn: &mut MySqlConnection, product: &Product) -> Result<u64> {
+    let service_id = require_service(conn, product).await?;
     let repositories = catalog::repositories_of(conn, product.id).await?;
     let missing: Vec<String> = repositories
         .iter()
@@ -846,7 +962,7 @@ async fn require_mirrored_service(conn: &mut MySqlConnection, product: &Product)
             product.friendly_name()
         )));
     }
-    Ok(service_id as u64)
+    Ok(service_id)
 }
 
 /// The subscription the activation gets: the one of the registration code
@@ -892,6 +1008,22 @@ async fn load_subscription(
         }
         return Ok(Some(id));
     }
+    let ids = related_product_ids(conn, product).await?;
+    let sql = format!(
+        "SELECT activations.subscription_id FROM activations INNER JOIN services ON services.id = activations.service_id \
+         WHERE activations.system_id = ? AND services.product_id IN ({}) ORDER BY activations.id LIMIT 1",
+        catalog::placeholders(ids.len())
+    );
+    let mut query = sqlx::query_as::<_, (Option<i64>,)>(&sql).bind(system.id as i64);
+    for id in &ids {
+        query = query.bind(*id);
+    }
+    Ok(query.fetch_optional(&mut *conn).await?.and_then(|(id,)| id))
+}
+
+/// The product, its predecessors and its successors (`[@product] +
+/// @product.predecessors + @product.successors`).
+async fn related_product_ids(conn: &mut MySqlConnection, product: &Product) -> Result<Vec<i64>> {
     let related: Vec<(i64,)> = sqlx::query_as(
         "SELECT products.id FROM products INNER JOIN product_predecessors pp ON products.id = pp.predecessor_id \
          WHERE pp.product_id = ? \
@@ -904,16 +1036,7 @@ async fn load_subscription(
     .await?;
     let mut ids = vec![product.id as i64];
     ids.extend(related.into_iter().map(|(id,)| id));
-    let sql = format!(
-        "SELECT activations.subscription_id FROM activations INNER JOIN services ON services.id = activations.service_id \
-         WHERE activations.system_id = ? AND services.product_id IN ({}) ORDER BY activations.id LIMIT 1",
-        catalog::placeholders(ids.len())
-    );
-    let mut query = sqlx::query_as::<_, (Option<i64>,)>(&sql).bind(system.id as i64);
-    for id in &ids {
-        query = query.bind(*id);
-    }
-    Ok(query.fetch_optional(&mut *conn).await?.and_then(|(id,)| id))
+    Ok(ids)
 }
 
 fn no_subscription() -> Error {

@@ -404,3 +404,29 @@ fn abandon_every_slot_on_a_locked_row(name: &str, deadline: Option<Duration>) {
         .unwrap();
     assert_eq!(answer.status, 201, "the system itself is served once the lock is gone");
 }
+
+#[tokio::test]
+async fn an_upgrade_replaces_the_predecessors_activation_and_names_its_service() {
+    let pool = catalog("products_upgrade").await;
+    sqlx::raw_sql(
+        "INSERT INTO products (id, name, identifier, version, arch, product_type, free, friendly_version) \
+         VALUES (5, 'Base OS', 'base-os', '15.5', 'x86_64', 'base', 0, '15 SP5'); \
+         INSERT INTO product_predecessors (product_id, predecessor_id, kind) VALUES (1, 5, 0); \
+         INSERT INTO services (id, product_id, created_at, updated_at) VALUES (5, 5, NOW(), NOW()); \
+         INSERT INTO repositories_services (repository_id, service_id) VALUES (10, 5);",
+    )
+    .execute(&pool)
+    .await
+    .expect("predecessor");
+    let caller = system(&pool).await;
+    let mut old = request(&caller, "base-os");
+    old.params[1].1 = rmt_rs_core::Value::String("15.5".into());
+    assert_eq!(activate(&pool, &old).await.unwrap().status, 201);
+
+    let upgraded =
+        answer(products::upgrade(&pool, &CatalogCache::default(), &request(&caller, "base-os")).await.unwrap());
+    assert_eq!(upgraded.status, 201, "{}", upgraded.body);
+    assert_eq!(json(&upgraded.body)["obsoleted_service_name"], "Base_OS_x86_64");
+    let services: Vec<(i64,)> = sqlx::query_as("SELECT service_id FROM activations").fetch_all(&pool).await.unwrap();
+    assert_eq!(services, [(1,)]);
+}

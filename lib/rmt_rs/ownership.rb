@@ -168,6 +168,15 @@ module RmtRs
       Action.new(controller: PRODUCTS, action: "show", handler: :rmt_rs_show, flavor: :pubcloud,
                  source: PRODUCTS_SOURCE, callbacks: PUBCLOUD_PRODUCTS_CALLBACKS,
                  optional: PUBCLOUD_PRODUCTS_OPTIONAL, models: %w[System Activation]),
+      # The upgrade with the engines only: instance_verification's and
+      # scc_proxy's upgrade checks run between RmtRs's checks and its write
+      # (RmtRs::Pubcloud::UPGRADE_CHECKS), data export's after_action after it.
+      # In plain RMT it stays RMT's: RMT's own spec of an upgrade racing a
+      # system's change mocks ActiveRecord inside RMT's Ruby path, which only
+      # that path can meet (with the engines that spec fails on RMT's path too).
+      Action.new(controller: PRODUCTS, action: "upgrade", handler: :rmt_rs_upgrade, flavor: :pubcloud,
+                 source: PRODUCTS_SOURCE, callbacks: PUBCLOUD_PRODUCTS_CALLBACKS,
+                 optional: PUBCLOUD_PRODUCTS_OPTIONAL, models: %w[System Activation]),
       # Migration paths (read-only): RMT's MigrationEngine and the serializer
       # of a path's products shape the answer.
       *%i[rmt pubcloud].product(%w[migrations offline_migrations]).map do |flavor, action|
@@ -269,6 +278,9 @@ module RmtRs
       end
     ].freeze
 
+    # Why an action RmtRs answers only with the engines stays RMT's in plain RMT.
+    ONLY_WITH_ENGINES = "RmtRs answers it with RMT's public-cloud engines only"
+
     @verdicts = {}
     @lock = Mutex.new
 
@@ -298,6 +310,7 @@ module RmtRs
           ([base] + base.descendants).map do |controller|
             reasons = entries.map { |entry| check(controller, entry) }
             reason = reasons.all? ? reasons[entries.index { |e| e.flavor == expected_flavor } || 0] : nil
+            reason = ONLY_WITH_ENGINES if reason && entries.none? { |e| e.flavor == expected_flavor }
             [controller, action, reason]
           end
         end

@@ -53,6 +53,16 @@ module RmtRs
       call("destroy", login, password, params, base_url, system_token, user_agent, system_tokens, cloud, &identify)
     end
 
+    # What RMT's `PUT /connect/systems/products` does (a migration's step):
+    # the same authentication and checks as an activation (not the
+    # repositories), then the activations of the product's predecessors and
+    # successors replaced by its own, and its service answered (201) naming
+    # the obsoleted one. With `cloud`, a Checked first, as for `activate`.
+    def upgrade(login:, password:, params:, base_url:, system_token: nil, user_agent: nil, system_tokens: true,
+                cloud: nil, &identify)
+      call("upgrade", login, password, params, base_url, system_token, user_agent, system_tokens, cloud, &identify)
+    end
+
     # What RMT's `POST /connect/systems/products/synchronize` (API v4) does:
     # the same authentication, then the activations of the system's products
     # missing from params["products"] (Hashes of identifier, version, arch)
@@ -117,12 +127,13 @@ module RmtRs
       answered(:product_listing, "installer_repositories", nil, params.to_h.slice(*LISTED_FIELDS), base_url.to_s, cloud)
     end
 
-    # A public-cloud activation or deactivation that passed authentication and
-    # RMT's checks: the system's and the product's columns, the System-Token
-    # header so far, and the ticket `finish` takes.
+    # A public-cloud activation, deactivation or upgrade that passed
+    # authentication and RMT's checks: the system's and the product's columns,
+    # the System-Token header so far, and the ticket `finish` takes.
     # `token_header` is nil without a System-Token header, else [token_or_nil].
     Checked = Struct.new(:system, :product, :token_header, :ticket, keyword_init: true) do
-      def deactivation?
+      # "activation", "deactivation" or "upgrade".
+      def finishes
         ticket[5]
       end
     end
@@ -132,7 +143,7 @@ module RmtRs
     # before Systems.destroy) pass on `system` (the system's columns).
     Verify = Struct.new(:answer, :system, keyword_init: true)
 
-    # Writes a Checked activation (or deactivation) once the engines' checks passed.
+    # Writes a Checked activation (deactivation, upgrade) once the engines' checks passed.
     def finish(checked, base_url:)
       outcome(Runtime.measure { Native.finish(checked.ticket, base_url.to_s) })
     end

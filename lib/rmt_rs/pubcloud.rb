@@ -16,6 +16,13 @@ module RmtRs
     # scc_proxy's before_action of API v4's `destroy` (the product deactivated
     # on SCC for a BYOS or hybrid system), run after the product was found.
     DEACTIVATION_CHECKS = %i[scc_deactivate_product].freeze
+    # instance_verification's check of a base product's upgrade and
+    # scc_proxy's upgrade on SCC (a BYOS system: the callback's condition),
+    # run between RmtRs's checks and its write.
+    UPGRADE_CHECKS = %i[verify_base_product_upgrade scc_upgrade].freeze
+    # The checks of each action that finishes in two steps (Products::Checked#finishes).
+    CHECKS = { "activation" => ACTIVATION_CHECKS, "deactivation" => DEACTIVATION_CHECKS,
+               "upgrade" => UPGRADE_CHECKS }.freeze
     # zypper_auth's before_action of a service refresh, run on the system
     # RmtRs found before its answer goes out.
     SERVICE_CHECKS = %i[verify_instance].freeze

@@ -246,6 +246,10 @@ module RmtRs
       rmt_rs_named_product? ? rmt_rs_products(:deactivate, flavor) : FALL_BACK
     end
 
+    def rmt_rs_upgrade(flavor)
+      rmt_rs_named_product? ? rmt_rs_products(:upgrade, flavor) : FALL_BACK
+    end
+
     # Whether the product is named by text (or not at all): RMT's `find_by`
     # reads a list as `IN (…)` and fails on a number, list or object for the
     # version, so its own path answers those.
@@ -526,15 +530,14 @@ module RmtRs
       RmtRs::Pubcloud.share(RmtRs::Pubcloud.system_record("id" => nil, "login" => login, "password" => password))
     end
 
-    # The engines' activation (or deactivation) checks on RMT's records of
-    # what RmtRs checked, then RmtRs's write. A check that renders or raises
-    # ends the request as in RMT (rescue_from renders what it raises).
+    # The engines' checks of an activation (deactivation, upgrade) on RMT's
+    # records of what RmtRs checked, then RmtRs's write. A check that renders
+    # or raises ends the request as in RMT (rescue_from renders what it raises).
     def rmt_rs_engine_checks(checked)
       response.headers["System-Token"] = checked.token_header.first if checked.token_header
       @system = ::System.instantiate(checked.system)
       @product = ::Product.instantiate(checked.product)
-      checks = checked.deactivation? ? RmtRs::Pubcloud::DEACTIVATION_CHECKS : RmtRs::Pubcloud::ACTIVATION_CHECKS
-      return unless rmt_rs_engine_checks_pass?(checks)
+      return unless rmt_rs_engine_checks_pass?(RmtRs::Pubcloud::CHECKS.fetch(checked.finishes))
 
       render_rmt_rs do
         RmtRs::Products.finish(checked, base_url: request.base_url).tap do |answer|

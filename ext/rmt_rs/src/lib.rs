@@ -111,13 +111,14 @@ enum Action {
     Activate,
     Show,
     Deactivate,
+    Upgrade,
     Synchronize,
     Migrations(migrations::Kind),
     Activations,
 }
 
-/// A products request; `action` is "activate", "show", "destroy", "synchronize", "migrations",
-/// "offline_migrations" or "activations", `cloud` nil outside
+/// A products request; `action` is "activate", "show", "destroy", "upgrade", "synchronize",
+/// "migrations", "offline_migrations" or "activations", `cloud` nil outside
 /// the public cloud, else `[identifiers, wait_for_peers]` (identifiers nil or
 /// `[[system_id, identifier_or_nil], ...]`). Answers one of
 /// `["answer", status, json_body, token_header, activations_changed, [[level, line], ...], serializer_or_nil,
@@ -138,6 +139,7 @@ fn product_request(
         "activate" => Action::Activate,
         "show" => Action::Show,
         "destroy" => Action::Deactivate,
+        "upgrade" => Action::Upgrade,
         "synchronize" => Action::Synchronize,
         "migrations" => Action::Migrations(migrations::Kind::Online),
         "offline_migrations" => Action::Migrations(migrations::Kind::Offline),
@@ -146,8 +148,8 @@ fn product_request(
             return Err(Error::new(
                 ruby.exception_arg_error(),
                 format!(
-                    "unknown products action {other:?}: activate, show, destroy, synchronize, migrations, \
-                     offline_migrations or activations"
+                    "unknown products action {other:?}: activate, show, destroy, upgrade, synchronize, \
+                     migrations, offline_migrations or activations"
                 ),
             ))
         }
@@ -160,6 +162,7 @@ fn product_request(
                 Action::Activate => products::activate(engine.pool(), engine.catalog_cache(), &request).await,
                 Action::Show => products::show(engine.pool(), engine.catalog_cache(), &request).await,
                 Action::Deactivate => products::deactivate(engine.pool(), engine.catalog_cache(), &request).await,
+                Action::Upgrade => products::upgrade(engine.pool(), engine.catalog_cache(), &request).await,
                 Action::Synchronize => products::synchronize(engine.pool(), engine.catalog_cache(), &request).await,
                 Action::Activations => products::activations(engine.pool(), engine.catalog_cache(), &request).await,
                 Action::Migrations(kind) => {
@@ -200,8 +203,12 @@ fn outcome_array(ruby: &Ruby, outcome: Outcome) -> Result<RArray, Error> {
         ])),
         Outcome::Checked(checked) => {
             let t = checked.ticket;
-            let deactivation = t.finishes == Finishing::Deactivation;
-            let ticket = (t.system_id, t.product_id, t.service_id, t.subscription_id, t.refresh_token, deactivation);
+            let finishes = match t.finishes {
+                Finishing::Activation => "activation",
+                Finishing::Deactivation => "deactivation",
+                Finishing::Upgrade => "upgrade",
+            };
+            let ticket = (t.system_id, t.product_id, t.service_id, t.subscription_id, t.refresh_token, finishes);
             Ok(ruby.ary_new_from_values(&[
                 ruby.into_value("checked"),
                 convert::attributes(ruby, &checked.system)?.as_value(),
@@ -357,11 +364,19 @@ fn product_listing(
     Ok(answer_array(ruby, answer))
 }
 
-/// The second step of a public-cloud activation or deactivation: the ticket
-/// of its "checked" outcome; answers as `product_request` does.
-fn finish(ruby: &Ruby, ticket: (u64, u64, u64, Option<i64>, bool, bool), base_url: String) -> Result<RArray, Error> {
-    let (system_id, product_id, service_id, subscription_id, refresh_token, deactivation) = ticket;
-    let finishes = if deactivation { Finishing::Deactivation } else { Finishing::Activation };
+/// The second step of a public-cloud activation, deactivation or upgrade:
+/// the ticket of its "checked" outcome (its last element "activation",
+/// "deactivation" or "upgrade"); answers as `product_request` does.
+fn finish(ruby: &Ruby, ticket: (u64, u64, u64, Option<i64>, bool, String), base_url: String) -> Result<RArray, Error> {
+    let (system_id, product_id, service_id, subscription_id, refresh_token, finishes) = ticket;
+    let finishes = match finishes.as_str() {
+        "activation" => Finishing::Activation,
+        "deactivation" => Finishing::Deactivation,
+        "upgrade" => Finishing::Upgrade,
+        other => {
+            return Err(Error::new(ruby.exception_arg_error(), format!("unknown ticket {other:?}")));
+        }
+    };
     let ticket = Ticket { finishes, system_id, product_id, service_id, subscription_id, refresh_token };
     let answer = released(ruby, |engine, cancel| {
         engine

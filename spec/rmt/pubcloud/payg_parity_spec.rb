@@ -283,6 +283,60 @@ RSpec.describe "The public-cloud PAYG flow: RmtRs against RMT with its engines",
     end
   end
 
+  describe "upgrade" do
+    SLES_15_5 = SLES.merge(version: "15.5")
+
+    # A migration's step: SUSEConnect's `PUT /connect/systems/products`.
+    def upgrade(product, token:)
+      header "System-Token", token
+      put "/connect/systems/products", product.to_json, "CONTENT_TYPE" => "application/json"
+      @token = last_response.headers["System-Token"]
+      last_response
+    end
+
+    it "replaces the predecessor's activation once the instance's subscription covers the target" do
+      expect(RmtRs::Ownership.handler(Api::Connect::V4::Systems::ProductsController, "upgrade"))
+        .to eq([:rmt_rs_upgrade, :pubcloud])
+      share_with_peer
+      result = expect_parity_answered("Api::Connect::V4::Systems::ProductsController#upgrade") do
+        activate(SLES_15_5, token: "")
+        FileUtils.rm_rf(Dir.glob("#{sharing_dir}/*"))
+        upgrade(SLES, token: @token)
+      end
+      expect([result[:status], result[:activations].map { |a| a["service_id"] }]).to eq([201, [2600]])
+      expect(result[:body]).to include("obsoleted_service_name" => "SUSE_Linux_Enterprise_Server_x86_64")
+      expect(result[:body]["url"]).to start_with("plugin:/susecloud?")
+      expect(result[:files][:shared]).to eq(["/peer.example.org", "/peer.example.org/i-0a1b2c3d"])
+    end
+
+    it "refuses a target the instance's subscription does not cover, and what an activation refuses" do
+      result = expect_parity do
+        activate(SLES_15_5, token: "")
+        upgrade(SLES.merge(identifier: "SLED"), token: @token)
+        @answers << [last_response.status, JSON.parse(last_response.body)["error"]]
+        upgrade(SLES.merge(version: "99"), token: @token)
+      end
+      expect([result[:status], result[:body]["error"], result[:activations].map { |a| a["service_id"] }])
+        .to eq([422, "No product found", [2500]])
+      expect(result[:files][:answers]).to eq([[422, "Migration target not allowed on this instance type"]])
+    end
+
+    it "upgrades a BYOS instance on SCC first, and keeps its activation when SCC refuses" do
+      scc = stub_request(:put, "https://scc.suse.com/connect/systems/products")
+            .to_return({ status: 201, body: "{}" }, { status: 201, body: "{}" },
+                       { status: 422, body: "No such product" }, { status: 422, body: "No such product" })
+      [[201, [2600]], [422, [2500]]].each do |status, left|
+        result = expect_parity do
+          activate(SLES_15_5, token: "")
+          ActiveRecord::Base.connection.execute("UPDATE systems SET proxy_byos_mode = 2")
+          upgrade(SLES, token: @token)
+        end
+        expect([result[:status], result[:activations].map { |a| a["service_id"] }]).to eq([status, left])
+      end
+      expect(scc).to have_been_made.times(4)
+    end
+  end
+
   describe "deregistration" do
     # registercloudguest's failover and cleanup: `DELETE /connect/systems`.
     def deregister(token:)
