@@ -6,6 +6,7 @@ use std::time::Duration;
 use sqlx::{MySqlConnection, MySqlPool};
 
 use crate::answer::Answer;
+use crate::byos_mode::{NOT_APPLICABLE, PAYG};
 use crate::clock::Timestamp;
 use crate::credentials::{generate_login, generate_password};
 use crate::engine;
@@ -39,9 +40,6 @@ pub struct PaygInstance {
     pub identifier: Option<String>,
     pub instance_data: Option<String>,
 }
-
-/// RMT's `proxy_byos_mode` of a PAYG system.
-pub const PAYG: i32 = 1;
 
 /// The system that was created: what RMT's V3 system serializer renders, and
 /// whether the response carries `X-System-Profiles-Action: clear-cache`.
@@ -120,7 +118,7 @@ impl Work for Registration<'_> {
             password: &self.password,
             system_token: payg.and_then(|p| p.identifier.as_deref()),
             instance_data: payg.and_then(|p| p.instance_data.as_deref()),
-            proxy_byos_mode: if payg.is_some() { PAYG } else { 0 },
+            proxy_byos_mode: if payg.is_some() { PAYG } else { NOT_APPLICABLE },
             hostname: self.request.hostname.as_deref(),
             system_information: &self.system_information,
             now: Timestamp::now(),

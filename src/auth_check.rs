@@ -9,13 +9,12 @@
 
 use sqlx::{MySqlConnection, MySqlPool, Row};
 
+use crate::byos_mode::{BYOS, HYBRID, PAYG};
 use crate::catalog_cache::CatalogCache;
 use crate::error::Result;
 use crate::products::{self, Outcome, ProductRequest, Step};
-
-/// RMT's `DEFAULT_MIRROR_URL_PREFIX`: the mirror's URLs start with it, the
-/// repositories' local paths do not.
-const MIRROR_PREFIX: &str = "/repo/";
+use crate::urls::MIRROR_PREFIX;
+use crate::value::is_blank_text;
 
 /// What the check reads of nginx's subrequest besides the credentials.
 #[derive(Debug, Clone, Default)]
@@ -26,11 +25,6 @@ pub struct PathCheck {
     pub instance_identifier: Option<String>,
     pub instance_version: Option<String>,
 }
-
-/// `proxy_byos_mode`s: PAYG, and those SCC knows (BYOS, hybrid).
-const PAYG: i32 = 1;
-const BYOS: i32 = 2;
-const HYBRID: i32 = 3;
 
 /// The check, authenticated as scc_proxy authenticates: an
 /// [`Outcome::Verify`] whose answer (200, or 403) is strict_authentication's
@@ -46,17 +40,19 @@ pub async fn check(
 }
 
 /// strict_authentication's `path_allowed?` for the system `system_id` (its
-/// `proxy_byos_mode` as `mode`), as far as the database decides it: for a
-/// BYOS or hybrid system that found the path, the SCC checks come next
-/// (the host runs the engine's own method then), so the answer there is not
-/// the last word.
+/// `proxy_byos_mode` as `mode`), as far as the database decides it. A BYOS
+/// or hybrid system's check asks SCC as well: the host runs the engine's own
+/// method whole for those, so nothing is read here for them (`true`).
 pub async fn path_allowed(
     conn: &mut MySqlConnection,
     system_id: u64,
     mode: Option<i32>,
     check: &PathCheck,
 ) -> Result<bool> {
-    let Some(uri) = check.uri.as_deref().filter(|uri| !is_blank(uri)) else {
+    if matches!(mode, Some(BYOS | HYBRID)) {
+        return Ok(true);
+    }
+    let Some(uri) = check.uri.as_deref().filter(|uri| !is_blank_text(uri)) else {
         return Ok(false);
     };
     if uri.contains("/product.license/") {
@@ -71,37 +67,29 @@ pub async fn path_allowed(
     if !allowed.iter().any(|prefix| starts_a_line_with(&path, prefix)) {
         return Ok(false);
     }
-    // PAYG is allowed here; BYOS and hybrid go on to SCC (the host); a
-    // system of neither kind falls through strict_authentication's checks.
-    Ok(matches!(mode, Some(PAYG | BYOS | HYBRID)))
+    // A system neither PAYG nor BYOS nor hybrid falls through
+    // strict_authentication's checks (nil: denied).
+    Ok(mode == Some(PAYG))
 }
 
-/// The system's products (RMT's `system.products`), as ActiveRecord queries
-/// them, so that MariaDB returns them in RMT's order (SLE Micro's arch is the
-/// first one's).
+/// RMT's `system.products` (`has_many :products, -> { distinct }, through:
+/// :services`) as ActiveRecord joins them, the system's id to bind, so that
+/// MariaDB returns them in RMT's order.
+const SYSTEM_PRODUCTS: &str = "FROM `products` \
+     INNER JOIN `services` ON `products`.`id` = `services`.`product_id` \
+     INNER JOIN `activations` ON `services`.`id` = `activations`.`service_id` \
+     WHERE `activations`.`system_id` = ?";
+
+/// The system's products' identifiers and arches.
 async fn system_products(conn: &mut MySqlConnection, system_id: u64) -> Result<Vec<(Option<String>, Option<String>)>> {
-    let rows = sqlx::query(
-        "SELECT `products`.`identifier`, `products`.`arch` FROM `products` \
-         INNER JOIN `services` ON `products`.`id` = `services`.`product_id` \
-         INNER JOIN `activations` ON `services`.`id` = `activations`.`service_id` \
-         WHERE `activations`.`system_id` = ?",
-    )
-    .bind(system_id as i64)
-    .fetch_all(&mut *conn)
-    .await?;
+    let sql = format!("SELECT DISTINCT `products`.* {SYSTEM_PRODUCTS}");
+    let rows = sqlx::query(&sql).bind(system_id as i64).fetch_all(&mut *conn).await?;
     rows.iter().map(|row| Ok((row.try_get("identifier")?, row.try_get("arch")?))).collect()
 }
 
 async fn has_sles11(conn: &mut MySqlConnection, system_id: u64) -> Result<bool> {
-    let found: Option<(i64,)> = sqlx::query_as(
-        "SELECT `products`.`id` FROM `products` \
-         INNER JOIN `services` ON `products`.`id` = `services`.`product_id` \
-         INNER JOIN `activations` ON `services`.`id` = `activations`.`service_id` \
-         WHERE `activations`.`system_id` = ? AND `products`.`identifier` = 'SUSE_SLES' LIMIT 1",
-    )
-    .bind(system_id as i64)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let sql = format!("SELECT `products`.`id` {SYSTEM_PRODUCTS} AND `products`.`identifier` = 'SUSE_SLES' LIMIT 1");
+    let found: Option<(i64,)> = sqlx::query_as(&sql).bind(system_id as i64).fetch_optional(&mut *conn).await?;
     Ok(found.is_some())
 }
 
@@ -119,10 +107,12 @@ async fn allowed_paths(conn: &mut MySqlConnection, system_id: u64, check: &PathC
     let lower = |identifier: &Option<String>| identifier.as_deref().unwrap_or_default().to_lowercase();
     let micro = |identifier: &Option<String>| lower(identifier).contains("micro");
     if products.iter().any(|(identifier, _)| micro(identifier)) {
-        // RMT interpolates the first product's arch (nil as '') into its query.
-        let first_arch = products.first().and_then(|(_, arch)| arch.clone()).unwrap_or_default();
-        let archs: Vec<&str> = products.iter().filter_map(|(_, arch)| arch.as_deref()).collect();
-        if archs.contains(&first_arch.as_str()) {
+        // `system.products.pluck(:arch)`, in MariaDB's order: RMT interpolates
+        // the first (nil as '') into its query.
+        let sql = format!("SELECT DISTINCT `products`.`arch` {SYSTEM_PRODUCTS}");
+        let archs: Vec<(Option<String>,)> = sqlx::query_as(&sql).bind(system_id as i64).fetch_all(&mut *conn).await?;
+        let first_arch = archs.first().and_then(|(arch,)| arch.clone()).unwrap_or_default();
+        if archs.iter().any(|(arch,)| arch.as_deref() == Some(first_arch.as_str())) {
             let free_modules =
                 "(lower(products.identifier) LIKE 'sle-module%' OR lower(products.identifier) LIKE 'packagehub') \
                  AND lower(products.identifier) NOT LIKE '%sap%' AND products.arch = ? AND products.free = 1";
@@ -143,7 +133,11 @@ async fn allowed_paths(conn: &mut MySqlConnection, system_id: u64, check: &PathC
 
 /// The local paths of the repositories of the products `condition` (fixed
 /// SQL, its values bound) selects: RMT's `product.repositories.pluck(:local_path)`.
-async fn local_paths(conn: &mut MySqlConnection, condition: &str, values: &[Option<&str>]) -> Result<Vec<String>> {
+async fn local_paths(
+    conn: &mut MySqlConnection,
+    condition: &'static str,
+    values: &[Option<&str>],
+) -> Result<Vec<String>> {
     let sql = format!(
         "SELECT repositories.local_path FROM repositories \
          INNER JOIN repositories_services ON repositories_services.repository_id = repositories.id \
@@ -164,11 +158,6 @@ fn manager_version_five(version: Option<&str>) -> bool {
     let version = version.unwrap_or("0");
     let major = version.split('.').next().unwrap_or_default();
     !version.chars().all(|c| c == '.') && major.as_bytes() >= b"5".as_slice()
-}
-
-/// Ruby's `String#blank?`: empty or whitespace only.
-fn is_blank(text: &str) -> bool {
-    text.chars().all(char::is_whitespace)
 }
 
 /// `text.gsub(/^prefix/, '')`: the prefix removed where it starts a line.
@@ -208,12 +197,5 @@ mod tests {
         assert!(!manager_version_five(Some("4.3")));
         assert!(!manager_version_five(None), "RMT's default is '0'");
         assert!(!manager_version_five(Some(".5")), "'' < '5'");
-    }
-
-    #[test]
-    fn blank_is_rubys_blank() {
-        assert!(is_blank(""));
-        assert!(is_blank(" \t\n"));
-        assert!(!is_blank(" x "));
     }
 }

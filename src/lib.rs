@@ -9,6 +9,7 @@ pub mod activations;
 pub mod announce;
 pub mod answer;
 pub mod auth_check;
+pub mod byos_mode;
 pub mod catalog;
 pub mod catalog_cache;
 pub mod clock;

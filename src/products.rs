@@ -18,6 +18,7 @@ use sqlx::{MySqlConnection, MySqlPool};
 use crate::activations;
 use crate::answer::{Answer, LogLevel};
 use crate::auth_check::{self, PathCheck};
+use crate::byos_mode::{BYOS, NOT_APPLICABLE};
 use crate::catalog::{self, Product};
 use crate::catalog_cache::CatalogCache;
 use crate::clock::Timestamp;
@@ -63,9 +64,11 @@ pub enum Outcome {
     /// are next, then [`finish_activation`].
     Checked(Box<Checked>),
     /// Public cloud: this answer goes out once the engines' checks on this
-    /// system (its columns) pass (zypper_auth's instance verification of a
-    /// service refresh; for a deregistration, SCC's and the registry's, and
-    /// then [`systems::destroy`] answers, after the headers this one sets).
+    /// system (its columns) pass (zypper_auth's and the registry's instance
+    /// verification of an index, the activations list or nginx's auth check,
+    /// whose verdict is the status; for a deregistration SCC's and the
+    /// registry's, and then [`systems::destroy`] answers, after the headers
+    /// this one sets).
     Verify(Box<Answer>, Vec<(String, Value)>),
 }
 
@@ -185,9 +188,9 @@ pub async fn upgrade(pool: &MySqlPool, cache: &CatalogCache, request: &ProductRe
     authenticated(pool, cache, request, Step::Upgrade(request)).await
 }
 
-/// The second step of a public-cloud activation or deactivation, once the
-/// engines' checks passed: the activation written (or RMT's `destroy`) and
-/// the product's service answered.
+/// The second step of a public-cloud activation, deactivation or upgrade,
+/// once the engines' checks passed: the ticket's action written and the
+/// product's service answered.
 pub async fn finish(
     pool: &MySqlPool,
     cache: &CatalogCache,
@@ -682,6 +685,9 @@ async fn upgraded(
     proxy_byos_mode: Option<i32>,
     product: &Product,
 ) -> Result<Answer> {
+    // RMT fails with a 500 on a product without a service, its transaction
+    // undone: refused before anything is written.
+    let ticket = Ticket { service_id: require_service(conn, product).await?, ..*ticket };
     let ids = related_product_ids(conn, product).await?;
     let in_ids = catalog::placeholders(ids.len());
     // `@system.services.find_by(product_id: ids)`, as ActiveRecord asks it.
@@ -709,8 +715,6 @@ async fn upgraded(
     if removed {
         reset_scc_sync(conn, ticket.system_id, writing.now).await?;
     }
-    // RMT fails with a 500 on a product without a service here.
-    let ticket = Ticket { service_id: require_service(conn, product).await?, ..*ticket };
     let answer = write_and_answer(conn, writing, &ticket, proxy_byos_mode, product, obsoleted).await?;
     Ok(Answer { activations_changed: answer.activations_changed || removed, ..answer })
 }
@@ -976,7 +980,7 @@ async fn load_subscription(
     now: Timestamp,
 ) -> Result<Option<i64>> {
     let token = param(&request.params, "token").filter(|v| v.is_present());
-    if let (Some(token), Some(0)) = (token, system.proxy_byos_mode) {
+    if let (Some(token), Some(NOT_APPLICABLE)) = (token, system.proxy_byos_mode) {
         let regcode = token.column_text(StringColumn::Varchar).map_err(|_| no_subscription())?;
         let found: Option<(i64, i64)> = sqlx::query_as(
             "SELECT id, (expires_at IS NOT NULL AND expires_at < ?) FROM subscriptions WHERE regcode = ? LIMIT 1",
@@ -1175,9 +1179,6 @@ async fn write_activation(
     }
     Ok(created)
 }
-
-/// RMT's `proxy_byos_mode` of a BYOS system: its activations carry no subscription.
-const BYOS: i32 = 2;
 
 /// RMT's activation callbacks: the system is synced to SCC again.
 async fn reset_scc_sync(conn: &mut MySqlConnection, system_id: u64, now: Timestamp) -> Result<()> {

@@ -5,6 +5,7 @@
 use sqlx::{MySqlConnection, Row};
 
 use crate::answer::Answer;
+use crate::byos_mode::{HYBRID, PAYG};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::rails_json::to_rails_json;
@@ -89,10 +90,6 @@ struct Candidate {
     proxy_byos_mode: Option<i32>,
     instance_data: Option<String>,
 }
-
-/// RMT's `proxy_byos_mode` values of PAYG and hybrid systems.
-const PAYG: i32 = 1;
-const HYBRID: i32 = 3;
 
 /// The systems with the caller's credentials, oldest first.
 async fn candidates(conn: &mut MySqlConnection, caller: &Caller) -> Result<Vec<Candidate>> {

@@ -269,8 +269,11 @@ fn days_in_month(year: u32, month: u32) -> u32 {
 /// RMT's `update` action for the authenticated `system`: the uptimes, the
 /// profiles, hostname and hwinfo written, then RMT's `refresh_system_token`
 /// for a client that sent `System-Token`. Input RMT cannot store is refused
-/// (422) before anything is written. Run again after a lost COMMIT it writes
-/// the same (the products' settle reads a handed-out token back).
+/// (422) with nothing of the update written: most of it before anything is
+/// written, the rest (a profile RMT cannot store, the system gone) by undoing
+/// the update's writes to a savepoint, so that what authentication wrote
+/// stays, as in RMT. Run again after a lost COMMIT it writes the same (the
+/// products' settle reads a handed-out token back).
 pub(crate) async fn updated(
     conn: &mut MySqlConnection,
     system: &Authenticated,
@@ -279,6 +282,22 @@ pub(crate) async fn updated(
     now: Timestamp,
 ) -> Result<Answer> {
     let checked = checked(update).map_err(Error::InvalidInput)?;
+    sqlx::query("SAVEPOINT rmt_rs_update").execute(&mut *conn).await?;
+    let written = write_update(conn, system, update, &checked, fresh_token, now).await;
+    if let Err(Error::InvalidInput(_)) = &written {
+        sqlx::query("ROLLBACK TO SAVEPOINT rmt_rs_update").execute(&mut *conn).await?;
+    }
+    written
+}
+
+async fn write_update(
+    conn: &mut MySqlConnection,
+    system: &Authenticated,
+    update: &SystemUpdate,
+    checked: &Checked,
+    fresh_token: &str,
+    now: Timestamp,
+) -> Result<Answer> {
     for (day, hours) in &checked.uptimes {
         record_uptime(conn, system.id, day, hours, now).await?;
     }

@@ -6,7 +6,7 @@
 use crate::flavor::Flavor;
 
 /// RMT's mirror prefix (`RMT::DEFAULT_MIRROR_URL_PREFIX`).
-const MIRROR_PREFIX: &str = "/repo/";
+pub(crate) const MIRROR_PREFIX: &str = "/repo/";
 
 /// `RMT::Misc.make_repo_url`: the repository's local path under the mirror prefix.
 /// RMT's repository serializer passes no service name, so zypper_auth's URL

@@ -429,4 +429,20 @@ async fn an_upgrade_replaces_the_predecessors_activation_and_names_its_service()
     assert_eq!(json(&upgraded.body)["obsoleted_service_name"], "Base_OS_x86_64");
     let services: Vec<(i64,)> = sqlx::query_as("SELECT service_id FROM activations").fetch_all(&pool).await.unwrap();
     assert_eq!(services, [(1,)]);
+
+    // A successor without a service (RMT: a 500, its transaction undone): refused, nothing removed.
+    sqlx::raw_sql(
+        "INSERT INTO products (id, name, identifier, version, arch, product_type, free, friendly_version) \
+         VALUES (6, 'Base OS', 'base-os', '15.7', 'x86_64', 'base', 0, '15 SP7'); \
+         INSERT INTO product_predecessors (product_id, predecessor_id, kind) VALUES (6, 1, 0);",
+    )
+    .execute(&pool)
+    .await
+    .expect("successor");
+    let mut next = request(&caller, "base-os");
+    next.params[1].1 = rmt_rs_core::Value::String("15.7".into());
+    let refused = answer(products::upgrade(&pool, &CatalogCache::default(), &next).await.unwrap());
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    let services: Vec<(i64,)> = sqlx::query_as("SELECT service_id FROM activations").fetch_all(&pool).await.unwrap();
+    assert_eq!(services, [(1,)], "the predecessor's activation stays");
 }

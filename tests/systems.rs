@@ -169,3 +169,19 @@ async fn a_deregistration_destroys_the_system_and_only_profiles_no_system_links(
     assert_eq!(text(&pool, "SELECT CAST(scc_system_id AS CHAR) FROM deregistered_systems").await, "7");
     assert_eq!(deregister(&pool, &caller).await.status, 401, "gone");
 }
+
+#[tokio::test]
+async fn an_update_refused_after_its_first_writes_keeps_none_of_them() {
+    let pool = pool("systems_update_refused").await;
+    let caller = registered(&pool).await;
+    let refused = SystemUpdate {
+        // A profile RMT's validation refuses ("Data can't be blank") once the
+        // uptime is recorded.
+        system_profiles: Some(vec![("blank".into(), profile("b1", Some(" ")))]),
+        ..keepalive()
+    };
+    let answer = update(&pool, &Caller { system_token: None, ..caller.clone() }, &refused).await;
+    assert_eq!((answer.status, answer.body.contains("Data can't be blank")), (422, true), "{}", answer.body);
+    assert_eq!(support::count(&pool, "system_uptimes").await, 0, "the uptime is undone with the update");
+    assert_eq!(text(&pool, "SELECT COALESCE(hostname, '') FROM systems").await, "", "nor the hostname");
+}

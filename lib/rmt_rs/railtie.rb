@@ -408,7 +408,8 @@ module RmtRs
       return unless rmt_rs_verified?(outcome, RmtRs::Pubcloud::DEREGISTRATION_CHECKS)
 
       render_rmt_rs do
-        RmtRs::Systems.destroy(@system.id).tap { RmtRs::Pubcloud.share(@system) }
+        # Rails runs the after_commit only for a destroy that deleted the row.
+        RmtRs::Systems.destroy(@system.id).tap { |answer| RmtRs::Pubcloud.share(@system) if answer.system_id }
       end
     end
 

@@ -64,7 +64,8 @@ module RmtRs
     end
 
     # A public-cloud deregistration's second step: the system `id` (of the
-    # Verify's system) destroyed as `deregister` destroys it. Returns RMT's 204.
+    # Verify's system) destroyed as `deregister` destroys it. Returns RMT's 204,
+    # whose `system_id` is nil when a racing request destroyed it first.
     def destroy(id)
       Products.answered(:destroy_system, Integer(id))
     end
