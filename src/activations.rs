@@ -39,7 +39,7 @@ pub async fn activations_json(
             .await?
             .pop()
             .ok_or_else(|| Error::Internal("An activated product vanished from the catalog".into()))?;
-        let service = cache.tree(conn, &product).await?.service_json(service_id, product_id, base_url, flavor)?;
+        let service = cache.tree(conn, &product).await?.service_json(service_id, product_id, base_url, flavor, "")?;
         let text = |column: &str| -> Result<Value> {
             Ok(row.try_get::<Option<String>, _>(column)?.map_or(Value::Null, Value::String))
         };

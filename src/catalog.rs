@@ -395,8 +395,16 @@ impl Tree {
         ]))
     }
 
-    /// RMT's `V3::ServiceSerializer` for the service of the tree's root product.
-    pub fn service_json(&self, service_id: u64, product_id: u64, base_url: &str, flavor: Flavor) -> Result<Value> {
+    /// RMT's `V3::ServiceSerializer` for the service of the tree's root product
+    /// (`obsoleted`: the service an upgrade replaces, `''` for none).
+    pub fn service_json(
+        &self,
+        service_id: u64,
+        product_id: u64,
+        base_url: &str,
+        flavor: Flavor,
+        obsoleted: &str,
+    ) -> Result<Value> {
         let product = self
             .products
             .get(&product_id)
@@ -406,7 +414,7 @@ impl Tree {
             ("id".into(), Value::Integer(service_id.to_string())),
             ("name".into(), Value::String(name.clone())),
             ("url".into(), Value::String(urls::service_url(base_url, service_id, &name, flavor))),
-            ("obsoleted_service_name".into(), Value::String(String::new())),
+            ("obsoleted_service_name".into(), Value::String(obsoleted.to_string())),
             ("product".into(), self.product_json(product_id, base_url, flavor)?),
         ]))
     }

@@ -362,6 +362,28 @@ async fn authenticated_step(
 ) -> Result<Outcome> {
     let sent = system.token_header;
     let acting = Acting { system, fresh_token, now, cache, request };
+    // The answers the engines' checks on the system see first (with the
+    // engines; without them they go out as they are).
+    let for_engines = match step {
+        Step::Activations(_) => {
+            let body = activations::activations_json(conn, cache, system.id, &request.base_url, request.flavor).await?;
+            Some(Answer::ok(200, &body, "ActiveModel::Serializer::CollectionSerializer", None))
+        }
+        Step::LegacyIndex(_) => Some(services::legacy_index(conn, system.id, &request.base_url, request.flavor).await?),
+        Step::AuthCheck(_, check) => {
+            let allowed = auth_check::path_allowed(conn, system.id, system.proxy_byos_mode, check).await?;
+            Some(Answer::head(if allowed { 200 } else { 403 }))
+        }
+        Step::Deregister(_) => Some(Answer::no_content(None, false)),
+        _ => None,
+    };
+    if let Some(answer) = for_engines {
+        let outcome = match request.flavor {
+            Flavor::Rmt => Outcome::Answer(answer),
+            Flavor::Pubcloud => for_verification(conn, system.id, answer).await?,
+        };
+        return Ok(outcome.with_token_header(token_header, sent));
+    }
     let answer = match step {
         Step::Deactivate(_) => return deactivation(conn, &acting, token_header).await,
         Step::Upgrade(_) => return upgrade_checked(conn, &acting, token_header).await,
@@ -369,13 +391,6 @@ async fn authenticated_step(
         Step::Migrations(_, kind) => migrated(conn, &acting, *kind)
             .await
             .map(|answer| Answer { system_token: token_header.clone(), ..answer }.with_token_header(sent)),
-        Step::Activations(_) => {
-            let body = activations::activations_json(conn, cache, system.id, &request.base_url, request.flavor).await?;
-            let answer = Answer::ok(200, &body, "ActiveModel::Serializer::CollectionSerializer", None);
-            return Ok(engines_verify(conn, request.flavor, system.id, answer)
-                .await?
-                .with_token_header(token_header, sent));
-        }
         Step::Show(_) => show_checked(conn, cache, request, system)
             .await
             .map(|body| Answer::ok(200, &body, "V3::ProductSerializer", token_header.clone()).with_token_header(sent)),
@@ -384,22 +399,8 @@ async fn authenticated_step(
             let outcome = services::verified_index(conn, request, id).await?;
             return Ok(outcome.with_token_header(token_header, sent));
         }
-        Step::LegacyIndex(_) => {
-            let answer = services::legacy_index(conn, system.id, &request.base_url, request.flavor).await?;
-            return Ok(engines_verify(conn, request.flavor, system.id, answer)
-                .await?
-                .with_token_header(token_header, sent));
-        }
-        Step::AuthCheck(_, check) => {
-            let allowed = auth_check::path_allowed(conn, system.id, system.proxy_byos_mode, check).await?;
-            let answer = Answer::head(if allowed { 200 } else { 403 });
-            let columns = system_auth::attributes(conn, system.id).await?;
-            return Ok(Outcome::Verify(Box::new(answer), columns).with_token_header(token_header, sent));
-        }
-        Step::Deregister(_) => {
-            let columns = system_auth::attributes(conn, system.id).await?;
-            let answer = Answer::no_content(None, false);
-            return Ok(Outcome::Verify(Box::new(answer), columns).with_token_header(token_header, sent));
+        Step::Activations(_) | Step::LegacyIndex(_) | Step::AuthCheck(..) | Step::Deregister(_) => {
+            Err(Error::Internal("answered for the engines above".into()))
         }
         Step::Activate(_) => return activated(conn, &acting, token_header).await,
         Step::Finish { .. } => Err(Error::Internal("A finished action authenticates no one".into())),
@@ -407,14 +408,10 @@ async fn authenticated_step(
     as_rmt(answer, token_header, sent)
 }
 
-/// `answer`; with the public-cloud engines, once their checks of the action
-/// pass on the system `system_id` (zypper_auth's and the registry's instance
-/// verification of an index or the activations list).
-async fn engines_verify(conn: &mut MySqlConnection, flavor: Flavor, system_id: u64, answer: Answer) -> Result<Outcome> {
-    Ok(match flavor {
-        Flavor::Rmt => Outcome::Answer(answer),
-        Flavor::Pubcloud => Outcome::Verify(Box::new(answer), system_auth::attributes(conn, system_id).await?),
-    })
+/// `answer`, to go out once the engines' checks pass on RMT's record of the
+/// system `system_id` (its columns).
+pub(crate) async fn for_verification(conn: &mut MySqlConnection, system_id: u64, answer: Answer) -> Result<Outcome> {
+    Ok(Outcome::Verify(Box::new(answer), system_auth::attributes(conn, system_id).await?))
 }
 
 /// RMT's activation after authentication: its checks, then (outside the
@@ -624,16 +621,17 @@ impl<'a> Writing<'a> {
         Writing { system_id: system.id, refresh_token: system.token_header, base_url, flavor, fresh_token, now, cache }
     }
 
-    /// The service's JSON as RMT's `render_service` renders it, and the
-    /// system token handed out.
+    /// The service's JSON as RMT's `render_service` renders it (`obsoleted`
+    /// as for [`catalog::Tree::service_json`]), and the system token handed out.
     async fn service_and_token(
         &self,
         conn: &mut MySqlConnection,
         service_id: u64,
         product: &Product,
+        obsoleted: &str,
     ) -> Result<(Value, Option<String>)> {
         let tree = self.cache.tree(conn, product).await?;
-        let body = tree.service_json(service_id, product.id, self.base_url, self.flavor)?;
+        let body = tree.service_json(service_id, product.id, self.base_url, self.flavor, obsoleted)?;
         let token = refreshed_token(conn, self.system_id, self.refresh_token, self.fresh_token, self.now).await?;
         Ok((body, token))
     }
@@ -651,14 +649,8 @@ async fn write_and_answer(
     obsoleted: Option<String>,
 ) -> Result<Answer> {
     let created = write_activation(conn, ticket, proxy_byos_mode, writing.now).await?;
-    let (mut body, token) = writing.service_and_token(conn, ticket.service_id, product).await?;
-    if let (Value::Object(pairs), Some(name)) = (&mut body, obsoleted) {
-        for (key, value) in pairs.iter_mut() {
-            if key == "obsoleted_service_name" {
-                *value = Value::String(name.clone());
-            }
-        }
-    }
+    let obsoleted = obsoleted.unwrap_or_default();
+    let (body, token) = writing.service_and_token(conn, ticket.service_id, product, &obsoleted).await?;
     Ok(Answer { activations_changed: created, ..Answer::ok(201, &body, "V3::ServiceSerializer", token) })
 }
 
@@ -758,7 +750,7 @@ async fn deactivated(conn: &mut MySqlConnection, writing: &Writing<'_>, product:
         return Err(not_activated());
     }
     reset_scc_sync(conn, system_id, writing.now).await?;
-    let (body, token) = writing.service_and_token(conn, service_id, product).await?;
+    let (body, token) = writing.service_and_token(conn, service_id, product, "").await?;
     let answer = Answer::ok(200, &body, "V3::ServiceSerializer", token);
     Ok(Answer { activations_changed: true, ..answer }
         .logged(format!("Product '{}' deactivated", product.friendly_name())))

@@ -167,8 +167,7 @@ pub(crate) async fn verified_index(conn: &mut MySqlConnection, request: &Product
         return Ok(Outcome::Answer(Answer::plain(403, "Product is not registered")));
     };
     let answer = index(conn, service_id, &request.base_url, Flavor::Pubcloud).await?.unwrap_or_else(not_found);
-    let system = system_auth::attributes(conn, system_id as u64).await?;
-    Ok(Outcome::Verify(Box::new(answer), system))
+    products::for_verification(conn, system_id as u64, answer).await
 }
 
 /// The service's repository index, `None` when there is no such service.

@@ -138,9 +138,11 @@ module RmtRs
       end
     end
 
-    # An answer that goes out once the engines' checks (zypper_auth's
-    # instance verification; for a deregistration SCC's and the registry's,
-    # before Systems.destroy) pass on `system` (the system's columns).
+    # An answer that goes out once the engines' checks pass on `system` (the
+    # system's columns): zypper_auth's and the registry's instance
+    # verification of an index, the activations list or nginx's auth check
+    # (whose verdict is the answer's status); for a deregistration SCC's and
+    # the registry's, before Systems.destroy answers.
     Verify = Struct.new(:answer, :system, keyword_init: true)
 
     # Writes a Checked activation (deactivation, upgrade) once the engines' checks passed.
