@@ -99,11 +99,12 @@ async fn has_sles11(conn: &mut MySqlConnection, system_id: u64) -> Result<bool> 
 /// a Manager server.
 async fn allowed_paths(conn: &mut MySqlConnection, system_id: u64, check: &PathCheck) -> Result<Vec<String>> {
     let products = system_products(conn, system_id).await?;
-    let mut paths = Vec::new();
-    for (identifier, arch) in &products {
-        let same = "products.identifier <=> ? AND products.arch <=> ?";
-        paths.extend(local_paths(conn, same, &[identifier.as_deref(), arch.as_deref()]).await?);
-    }
+    // `Product.where(identifier:, arch:)` of each, in one query.
+    let same = "EXISTS (SELECT 1 FROM products AS own \
+         INNER JOIN services AS own_services ON own.id = own_services.product_id \
+         INNER JOIN activations ON own_services.id = activations.service_id \
+         WHERE activations.system_id = ? AND own.identifier <=> products.identifier AND own.arch <=> products.arch)";
+    let mut paths = local_paths(conn, same, &[Some(system_id.to_string().as_str())]).await?;
     let lower = |identifier: &Option<String>| identifier.as_deref().unwrap_or_default().to_lowercase();
     let micro = |identifier: &Option<String>| lower(identifier).contains("micro");
     if products.iter().any(|(identifier, _)| micro(identifier)) {

@@ -377,9 +377,15 @@ module RmtRs
     # A Products::Verify's headers and log set, and the engines' before_actions
     # `checks` run on RMT's record of its system; true once they passed.
     def rmt_rs_verified?(verify, checks)
+      rmt_rs_verifying(verify)
+      rmt_rs_engine_checks_pass?(checks)
+    end
+
+    # What authentication set (headers, log) and RMT's record of the system
+    # (@system), before the engines look at it.
+    def rmt_rs_verifying(verify)
       logged_with_headers(verify.answer)
       @system = ::System.instantiate(verify.system)
-      rmt_rs_engine_checks_pass?(checks)
     end
 
     # What the binding takes for the app's flavor: nil for RMT, the engines'
@@ -455,8 +461,7 @@ module RmtRs
       end
       return render_answer(outcome) unless outcome.is_a?(RmtRs::Products::Verify)
 
-      logged_with_headers(outcome.answer)
-      @system = ::System.instantiate(outcome.system)
+      rmt_rs_verifying(outcome)
       allowed = rmt_rs_path_allowed?(outcome.answer.status == 200)
       logger.info("Authentication subrequest for #{uri} -- #{allowed ? 'allowed' : 'denied'}")
       # The request's formats, as Rails sets them before an action (RmtRs
