@@ -2,6 +2,7 @@
 
 require "rmt_rs"
 require_relative "support/database"
+require_relative "support/example_on_signal"
 
 RSpec.configure do |config|
   config.include DatabaseHelpers

@@ -36,20 +36,32 @@ module RmtRs
 
     module_function
 
+    # Raised when a path was not answered by whom it compares: a comparison of
+    # RMT with RMT proves nothing.
+    class WrongPath < StandardError; end
+
     # Runs the block (which sends the request and returns the response) once per
     # path and returns {ruby: outcome, rust: outcome[, fast: outcome]}. RmtRs
     # is left on (the fast lane off).
-    def on_both_paths
+    #
+    # Proves its paths: RMT's own Ruby answered every request on :ruby, and
+    # RmtRs (through RMT's controllers or in its fast lane) every request on
+    # :rust and :fast, except the actions named in `rmt_answers` (a fallback
+    # the example is about), which RMT must have answered there too; else it
+    # raises WrongPath.
+    def on_both_paths(rmt_answers: [])
       @logs = {}
-      @fast_lane_answers = {}
-      paths.to_h do |path|
+      @answerers = {}
+      outcomes = paths.to_h do |path|
         switch(*PATHS.fetch(path))
         clean_tables
         started = Time.now.utc.floor
-        response = FastLaneAnswers.count(@fast_lane_answers, path) { LogCapture.around { yield path } }
+        response = Answerers.record(@answerers[path] = []) { LogCapture.around { yield path } }
         @logs[path] = LogCapture.lines.map { |line| normalised_log(line) }
         [path, outcome(response, started..Time.now.utc.ceil)]
       end
+      Answerers.prove(@answerers, rmt_answers.map(&:to_s))
+      outcomes
     ensure
       switch(true, false)
     end
@@ -58,10 +70,19 @@ module RmtRs
       @logs || {}
     end
 
+    # Who answered each request of the last run, per path, in order:
+    # [action, :rmt_rs | :fast_lane | :rmt] (RmtRs through RMT's controller,
+    # RmtRs in its fast lane, RMT's own Ruby).
+    def answerers
+      @answerers || {}
+    end
+
     # How many requests the fast lane answered itself on each path of the
     # last run, by action name (the rest it left to Rails).
     def fast_lane_answers
-      @fast_lane_answers || {}
+      answerers.transform_values do |requests|
+        requests.each_with_object(Hash.new(0)) { |(action, by), counts| counts[action] += 1 if by == :fast_lane }
+      end
     end
 
     def paths
@@ -74,15 +95,35 @@ module RmtRs
       ::Rails.application.config.rmt_rs.fast_lane = fast_lane
     end
 
-    # Counts the fast lane's answers by action (its `process_action`
-    # notifications say `rmt_rs_fast_lane: true`) while the block runs.
-    module FastLaneAnswers
+    # Records who answered each request while the block runs, from the
+    # `process_action` notifications: the fast lane's say
+    # `rmt_rs_fast_lane: true`, RmtRs's controller hook's `rmt_rs_answered: true`.
+    module Answerers
       module_function
 
-      def count(counts, path)
-        counts[path] = Hash.new(0)
-        listener = ->(*, payload) { counts[path][payload[:action]] += 1 if payload[:rmt_rs_fast_lane] }
+      def record(requests)
+        listener = lambda do |*, payload|
+          by = if payload[:rmt_rs_fast_lane] then :fast_lane
+               elsif payload[:rmt_rs_answered] then :rmt_rs
+               else :rmt
+               end
+          requests << [payload[:action].to_s, by]
+        end
         ActiveSupport::Notifications.subscribed(listener, "process_action.action_controller") { yield }
+      end
+
+      # Each path's requests answered as `on_both_paths` promises.
+      def prove(answerers, rmt_answers)
+        answerers.each do |path, requests|
+          raise WrongPath, "no request reached the app's controllers on the #{path} path" if requests.empty?
+
+          seen = requests.map { |action, by| [action, by == :rmt ? :rmt : :rmt_rs] }
+          wanted = requests.map { |action, _| [action, path == :ruby || rmt_answers.include?(action) ? :rmt : :rmt_rs] }
+          next if seen == wanted
+
+          raise WrongPath, "on the #{path} path, expected #{wanted.inspect}, answered #{seen.inspect} " \
+                           "(rmt_answers: #{rmt_answers.inspect})"
+        end
       end
     end
 

@@ -197,11 +197,25 @@ module RmtRs
       return super unless verdict
 
       handler, flavor = verdict
+      # Marked before the handler runs, so that a request it takes and that
+      # ends in an exception (Rack::Timeout's) is still RmtRs's.
+      @rmt_rs_answered = true
       answered = send(handler, flavor)
-      answered.equal?(FALL_BACK) ? super : answered
+      return answered unless answered.equal?(FALL_BACK)
+
+      @rmt_rs_answered = false
+      super
     end
 
     private
+
+    # The `process_action` notification says who answered (payload
+    # :rmt_rs_answered), so parity specs and metrics can tell RmtRs's answers
+    # from RMT's own, whatever RmtRs's call cost.
+    def append_info_to_payload(payload)
+      super
+      payload[:rmt_rs_answered] = true if @rmt_rs_answered
+    end
 
     def rmt_rs_announce(flavor)
       payg = nil

@@ -127,7 +127,7 @@ RSpec.describe "POST /connect/systems/products/(offline_)migrations: RmtRs again
       answered = answered_by_rmt_rs do
         [-> { migrations("SLES") }, -> { migrations(nil) }, -> { migrations([product("SLES", 15)]) },
          -> { migrations([SP5], payload: { installed_products: [SP5] }.to_json) }].each do |steps|
-          expect_same(as_new_system { activate_sp5 && instance_exec(&steps) })
+          expect_same(as_new_system(rmt_answers: %w[migrations]) { activate_sp5 && instance_exec(&steps) })
         end
       end
       expect(answered).to include("Api::Connect::V4::Systems::ProductsController#activate")

@@ -32,8 +32,9 @@ module ParityHelpers
   end
 
   # Announces `body` on both paths (after announcing `setup` first, when given).
-  def on_both_paths(body, accept: V4, content_type: "application/json", setup: nil, headers: {})
-    RmtRs::Parity.on_both_paths do
+  # `rmt_answers`: the actions RMT's path answers on every path (see RmtRs::Parity).
+  def on_both_paths(body, accept: V4, content_type: "application/json", setup: nil, headers: {}, rmt_answers: [])
+    RmtRs::Parity.on_both_paths(rmt_answers: rmt_answers) do
       header "Accept", accept
       headers.each { |name, value| header name, value }
       post "/connect/subscriptions/systems", setup, "CONTENT_TYPE" => "application/json" if setup
@@ -64,8 +65,8 @@ module ParityHelpers
   # Runs `steps` (which send requests and return the last response) on both
   # paths, each from a freshly announced system (announced as SUSEConnect
   # announces, `announce` added to the body) with its credentials set.
-  def as_new_system(accept: V4, hwinfo: { cpus: 2, arch: "x86_64" }, announce: {}, &steps)
-    RmtRs::Parity.on_both_paths do
+  def as_new_system(accept: V4, hwinfo: { cpus: 2, arch: "x86_64" }, announce: {}, rmt_answers: [], &steps)
+    RmtRs::Parity.on_both_paths(rmt_answers: rmt_answers) do
       %w[Authorization System-Token].each { |name| header name, nil }
       header "Accept", accept
       header "User-Agent", "SUSEConnect/1.14.0"
@@ -78,12 +79,13 @@ module ParityHelpers
     end
   end
 
-  # The controllers and actions RmtRs answered while the block ran (the
-  # others were RMT's own), as ["Controller#action", ...].
+  # The controllers and actions RmtRs answered while the block ran, through
+  # RMT's controllers or in its fast lane (the others were RMT's own), as
+  # ["Controller#action", ...].
   def answered_by_rmt_rs
     actions = []
     listener = lambda do |*, payload|
-      actions << "#{payload[:controller]}##{payload[:action]}" if payload[:rmt_rs_runtime]&.positive?
+      actions << "#{payload[:controller]}##{payload[:action]}" if payload[:rmt_rs_answered] || payload[:rmt_rs_fast_lane]
     end
     ActiveSupport::Notifications.subscribed(listener, "process_action.action_controller") { yield }
     actions

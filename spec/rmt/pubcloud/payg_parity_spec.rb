@@ -133,7 +133,8 @@ RSpec.describe "The public-cloud PAYG flow: RmtRs against RMT with its engines",
     it "sends a BYOS announce (a registration code) to SCC on both paths" do
       stub_request(:post, "https://scc.suse.com/connect/subscriptions/systems")
         .to_return(status: 201, body: { id: 4711, login: "SCC_byos", password: "byos-password" }.to_json)
-      byos = RmtRs::Parity.on_both_paths do
+      # scc_proxy sends a BYOS announce to SCC: RMT's path answers it.
+      byos = RmtRs::Parity.on_both_paths(rmt_answers: %w[announce_system]) do
         header "Accept", ParityHelpers::V4
         announce(INSTANCE_DATA, regcode: "BYOS-REGCODE")
         last_response

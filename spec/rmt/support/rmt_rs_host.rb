@@ -11,6 +11,8 @@
 # RMT's Ruby path passes its request specs this way too, so a difference between
 # RMT_RS=1 and RMT_RS=0 is RmtRs's alone.
 require "rails_helper"
+require_relative "bounded_mkdir_p"
+require_relative "../../support/example_on_signal"
 
 module RmtRsHost
   KEEP = %w[schema_migrations ar_internal_metadata rmt_rs_catalog_changes rmt_rs_catalog_versions].freeze
@@ -44,7 +46,7 @@ end
 if RmtRs::Railtie.enabled?
   answered = Hash.new { |hash, lane| hash[lane] = Hash.new(0) }
   ActiveSupport::Notifications.subscribe("process_action.action_controller") do |*, payload|
-    next unless payload[:rmt_rs_runtime]&.positive? || payload[:rmt_rs_fast_lane]
+    next unless payload[:rmt_rs_answered] || payload[:rmt_rs_fast_lane]
 
     answered[payload[:rmt_rs_fast_lane] ? "its fast lane" : "RMT's controllers"][payload[:action]] += 1
   end
