@@ -2,8 +2,8 @@
 //! with it. One type for every endpoint RmtRs answers.
 
 use crate::error::NO_LONGER_EXISTS;
-use crate::rails_json::to_rails_json;
-use crate::value::Value;
+use crate::rails::json::to_rails_json;
+use crate::rails::value::Value;
 
 /// What the endpoint answers: RMT's status and JSON, and the `System-Token`
 /// response header when there is one.

@@ -8,16 +8,17 @@
 
 use sqlx::MySqlPool;
 
-use crate::announce::{announce_system, AnnounceRequest};
 use crate::answer::Answer;
-use crate::catalog_cache::CatalogCache;
+use crate::auth::pipeline::ConnectRequest;
+use crate::auth::system_auth::Caller;
+use crate::endpoints::announce::{announce_system, AnnounceRequest};
+use crate::endpoints::products::{self, REQUEST_PARAMS};
 use crate::error::{Error, Result};
-use crate::flavor::Flavor;
-use crate::products::{self, ProductRequest, REQUEST_PARAMS};
-use crate::rails_params::{self, Decline, LogSettings};
-use crate::ruby_inspect;
-use crate::system_auth::Caller;
-use crate::value::{StringColumn, Value, MAX_BYTES, MAX_DEPTH, MAX_ENTRIES};
+use crate::rails::inspect as ruby_inspect;
+use crate::rails::params::{self as rails_params, Decline, LogSettings};
+use crate::rails::value::{StringColumn, Value, MAX_BYTES, MAX_DEPTH, MAX_ENTRIES};
+use crate::rmt::catalog_cache::CatalogCache;
+use crate::rmt::flavor::Flavor;
 
 /// The request as the web server handed it over.
 #[derive(Debug, Clone, Copy, Default)]
@@ -158,7 +159,7 @@ pub async fn answer(pool: &MySqlPool, cache: &CatalogCache, request: &FastReques
         }
         Action::Activate(call) | Action::Show(call) => call,
     };
-    let product_request = ProductRequest {
+    let product_request = ConnectRequest {
         caller: Caller { tokens_disabled: host.tokens_disabled, ..call.caller.clone() },
         params: call.params.clone(),
         base_url: host.base_url.clone(),

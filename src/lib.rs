@@ -1,47 +1,39 @@
-//! The Ruby-free core of RmtRs: RMT's registration path (announce, product activation and the
-//! product tree) on sqlx/MariaDB.
+//! The Ruby-free core of RmtRs: RMT's connect API (a system's whole life: announce,
+//! activation, the product tree, keepalive, deregistration, migrations, the
+//! service indexes and nginx's auth check) on sqlx/MariaDB.
 //!
 //! Nothing in this crate knows about Ruby. The binding crate under `ext/rmt_rs`
-//! converts Ruby values into [`Value`]s and [`AnnounceRequest`]s, releases the GVL
-//! and calls [`Engine::run`] with one of the async functions here.
+//! converts Ruby values into [`Value`]s and requests, releases the GVL and calls
+//! [`Engine::run`] with one of the endpoints' async functions.
+//!
+//! The layers, each a folder, each using only those listed before it:
+//! - [`rails`]: byte-for-byte what Rails and Ruby produce (JSON, params, inspect, URLs, times).
+//! - [`db`]: transactions with the call handshake, retries after deadlocks.
+//! - [`rmt`]: RMT's domain: the catalog and its cache, profiles, credentials, migration paths.
+//! - [`auth`]: the authentication pipeline every authenticated endpoint runs through.
+//! - [`endpoints`]: one module per endpoint family.
+//! - [`runtime`]: the process's tokio runtime and pool, and the fork rule.
+//! - [`fast_lane`]: RmtRs answering from the Rack env, before Rails.
+//!
+//! [`error`] and [`answer`] are the one error enum and the one answer type.
 
-pub mod activations;
-pub mod announce;
 pub mod answer;
-pub mod auth_check;
-pub mod byos_mode;
-pub mod catalog;
-pub mod catalog_cache;
-pub mod clock;
-pub mod config;
-pub mod credentials;
-pub mod engine;
+pub mod auth;
+pub mod db;
+pub mod endpoints;
 pub mod error;
 pub mod fast_lane;
-pub mod flavor;
-pub mod fork;
-pub mod login_claims;
-pub mod migrations;
-pub mod product_listings;
-pub mod products;
-pub mod profiles;
-pub mod rails_json;
-pub mod rails_params;
-pub mod retry;
-pub mod ruby_inspect;
-pub mod services;
-pub mod system_auth;
-pub mod systems;
-pub mod transaction;
-pub mod urls;
-pub mod value;
+pub mod rails;
+pub mod rmt;
+pub mod runtime;
 
-pub use announce::{announce_system, AnnounceRequest, Announced};
 pub use answer::Answer;
-pub use config::DatabaseConfig;
-pub use engine::{Cancel, Engine};
+pub use auth::outcome::Outcome;
+pub use auth::pipeline::ConnectRequest;
+pub use auth::system_auth::Caller;
+pub use endpoints::announce::{announce_system, AnnounceRequest, Announced};
 pub use error::{Error, Result};
-pub use flavor::Flavor;
-pub use products::{Outcome, ProductRequest};
-pub use system_auth::Caller;
-pub use value::Value;
+pub use rails::value::Value;
+pub use rmt::flavor::Flavor;
+pub use runtime::config::DatabaseConfig;
+pub use runtime::engine::{Cancel, Engine};

@@ -7,8 +7,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rmt_rs_core::announce::{announce_system_with_logins, written_as};
-use rmt_rs_core::engine::{with_commit_faults, CommitFault};
+use rmt_rs_core::db::faults::{with_commit_faults, CommitFault};
+use rmt_rs_core::endpoints::announce::{announce_system_with_logins, written_as};
 use rmt_rs_core::{announce_system, AnnounceRequest, Cancel, Engine, Error, Value};
 use sqlx::{Connection, MySqlPool};
 
@@ -178,7 +178,7 @@ where
             let (request, mut logins) = contender(i);
             tokio::spawn(async move {
                 // Candidates are drawn from the end; random ones after they run out.
-                let mut next = || logins.pop().unwrap_or_else(rmt_rs_core::credentials::generate_login);
+                let mut next = || logins.pop().unwrap_or_else(rmt_rs_core::rmt::credentials::generate_login);
                 barrier.wait().await;
                 announce_system_with_logins(&pool, &request, &mut next).await
             })

@@ -7,8 +7,9 @@ mod support;
 
 use std::time::Duration;
 
-use rmt_rs_core::catalog_cache::{self, CatalogCache};
-use rmt_rs_core::{announce_system, products, AnnounceRequest, Caller, DatabaseConfig, ProductRequest};
+use rmt_rs_core::endpoints::products;
+use rmt_rs_core::rmt::catalog_cache::{self, CatalogCache};
+use rmt_rs_core::{announce_system, AnnounceRequest, Caller, ConnectRequest, DatabaseConfig};
 use sqlx::mysql::{MySqlConnection, MySqlPool};
 use sqlx::{Connection, Executor};
 
@@ -41,7 +42,7 @@ async fn system(pool: &MySqlPool) -> Caller {
     Caller { login: announced.login, password: Some(announced.password), ..Caller::default() }
 }
 
-fn request(caller: &Caller) -> ProductRequest {
+fn request(caller: &Caller) -> ConnectRequest {
     support::product_request(caller, "base-os")
 }
 

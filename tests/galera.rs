@@ -11,10 +11,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rmt_rs_core::catalog::Product;
-use rmt_rs_core::catalog_cache::{self, CatalogCache};
-use rmt_rs_core::products;
-use rmt_rs_core::{announce::announce_system_with_logins, announce_system, AnnounceRequest, Caller, DatabaseConfig};
+use rmt_rs_core::endpoints::announce::announce_system_with_logins;
+use rmt_rs_core::endpoints::products;
+use rmt_rs_core::rmt::catalog::Product;
+use rmt_rs_core::rmt::catalog_cache::{self, CatalogCache};
+use rmt_rs_core::{announce_system, AnnounceRequest, Caller, DatabaseConfig};
 use sqlx::mysql::MySqlPool;
 use sqlx::Executor;
 use tokio::sync::Semaphore;
@@ -86,7 +87,7 @@ async fn a_login_drawn_on_two_nodes_at_once_goes_to_one_system() {
                         if drawn == 1 {
                             format!("SCC_collide{round:021}")
                         } else {
-                            rmt_rs_core::credentials::generate_login()
+                            rmt_rs_core::rmt::credentials::generate_login()
                         }
                     };
                     announce_system_with_logins(&pool, &AnnounceRequest::default(), &mut next).await.map(|a| a.login)
@@ -307,13 +308,14 @@ async fn catalog_tracking_counts_every_nodes_changes_without_refusing_rmts_write
     // A tree cached on node 3 is read again after node 1 renames its module.
     let cache = CatalogCache::default();
     let base: Product = {
-        let row = sqlx::query(&format!("SELECT {} FROM products WHERE id = 1", rmt_rs_core::catalog::PRODUCT_COLUMNS))
-            .fetch_one(&pools[2])
-            .await
-            .unwrap();
+        let row =
+            sqlx::query(&format!("SELECT {} FROM products WHERE id = 1", rmt_rs_core::rmt::catalog::PRODUCT_COLUMNS))
+                .fetch_one(&pools[2])
+                .await
+                .unwrap();
         Product::from_row(&row).unwrap()
     };
-    let module_name = |tree: &rmt_rs_core::catalog::Tree| {
+    let module_name = |tree: &rmt_rs_core::rmt::catalog::Tree| {
         let json = tree.product_json(1, "http://rmt", rmt_rs_core::Flavor::Rmt).unwrap();
         json.get("extensions").and_then(|e| match e {
             rmt_rs_core::Value::Array(list) => list.first().and_then(|m| m.get("name")).cloned(),

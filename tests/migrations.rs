@@ -3,10 +3,10 @@
 
 mod support;
 
-use rmt_rs_core::catalog_cache::CatalogCache;
-use rmt_rs_core::migrations::Kind;
-use rmt_rs_core::products;
-use rmt_rs_core::{announce_system, AnnounceRequest, Caller, ProductRequest, Value};
+use rmt_rs_core::endpoints::products;
+use rmt_rs_core::rmt::catalog_cache::CatalogCache;
+use rmt_rs_core::rmt::migration_paths::Kind;
+use rmt_rs_core::{announce_system, AnnounceRequest, Caller, ConnectRequest, Value};
 use sqlx::mysql::MySqlPool;
 
 const SERVICE_PACK_5: &str = "
@@ -52,10 +52,10 @@ async fn service_pack_5_system(pool: &MySqlPool) -> Caller {
 }
 
 async fn migrations(pool: &MySqlPool, caller: &Caller, installed: Vec<Value>) -> (u16, serde_json::Value) {
-    let request = ProductRequest {
+    let request = ConnectRequest {
         caller: caller.clone(),
         params: vec![("installed_products".into(), Value::Array(installed))],
-        ..ProductRequest::default()
+        ..ConnectRequest::default()
     };
     let outcome = products::migrations(pool, &CatalogCache::default(), &request, Kind::Online).await.unwrap();
     let answer = outcome.into_answer().expect("an answer");

@@ -4,8 +4,8 @@
 
 mod support;
 
-use rmt_rs_core::catalog_cache::CatalogCache;
-use rmt_rs_core::product_listings::{self, ListingRequest};
+use rmt_rs_core::endpoints::listings::{self, ListingRequest};
+use rmt_rs_core::rmt::catalog_cache::CatalogCache;
 use rmt_rs_core::Value;
 use sqlx::mysql::MySqlPool;
 
@@ -41,21 +41,21 @@ fn json(body: &str) -> serde_json::Value {
 async fn lists_a_codes_products_and_refuses_codes_rmt_refuses_without_logging_them() {
     let pool = catalog("listings_subscription").await;
     let cache = CatalogCache::default();
-    let listed = product_listings::subscription_products(&pool, &cache, "GOOD-CODE", &request(&[])).await.unwrap();
+    let listed = listings::subscription_products(&pool, &cache, "GOOD-CODE", &request(&[])).await.unwrap();
     assert_eq!(listed.status, 200);
     let body = json(&listed.body);
     assert_eq!(body.as_array().map(|list| list.len()), Some(1));
     assert_eq!(body[0]["identifier"], "base-os");
     assert_eq!(body[0]["extensions"][0]["identifier"], "tools");
     let narrowed = request(&[("identifier", "tools")]);
-    let none = product_listings::subscription_products(&pool, &cache, "GOOD-CODE", &narrowed).await.unwrap();
+    let none = listings::subscription_products(&pool, &cache, "GOOD-CODE", &narrowed).await.unwrap();
     assert_eq!(none.body, "[]");
 
     for (code, message) in [
         ("BAD-CODE", "Unknown Registration Code."),
         ("NEW-CODE", "Not yet activated Registration Code. Visit https://scc.suse.com to activate it."),
     ] {
-        let refused = product_listings::subscription_products(&pool, &cache, code, &request(&[])).await.unwrap();
+        let refused = listings::subscription_products(&pool, &cache, code, &request(&[])).await.unwrap();
         assert_eq!((refused.status, json(&refused.body)["error"].as_str()), (401, Some(message)));
         assert!(refused.log.iter().all(|(_, line)| !line.contains(code)), "{:?}", refused.log);
     }
@@ -65,13 +65,13 @@ async fn lists_a_codes_products_and_refuses_codes_rmt_refuses_without_logging_th
 async fn lists_installer_updates_and_names_an_unknown_product_as_rmt_does() {
     let pool = catalog("listings_installer").await;
     let found = request(&[("identifier", "base-os"), ("version", "15.6-0"), ("arch", "x86_64")]);
-    let answer = product_listings::installer_repositories(&pool, &found).await.unwrap();
+    let answer = listings::installer_repositories(&pool, &found).await.unwrap();
     assert_eq!(answer.status, 200);
     assert_eq!(json(&answer.body)[0]["url"], "http://rmt.test/repo/base/");
 
     let unknown = request(&[("identifier", "nope"), ("version", "15-0"), ("arch", "x86_64")]);
-    let answer = product_listings::installer_repositories(&pool, &unknown).await.unwrap();
+    let answer = listings::installer_repositories(&pool, &unknown).await.unwrap();
     assert_eq!(json(&answer.body)["error"], "No product found on RMT for: nope 15-0 15 x86_64");
-    let answer = product_listings::installer_repositories(&pool, &request(&[("arch", "x86_64")])).await.unwrap();
+    let answer = listings::installer_repositories(&pool, &request(&[("arch", "x86_64")])).await.unwrap();
     assert_eq!(json(&answer.body)["error"], "Required parameters are missing or empty: identifier, version");
 }

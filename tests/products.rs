@@ -3,13 +3,13 @@
 
 mod support;
 
-use rmt_rs_core::catalog_cache::CatalogCache;
-use rmt_rs_core::engine::{with_commit_faults, CommitFault};
-use rmt_rs_core::products;
+use rmt_rs_core::db::faults::{with_commit_faults, CommitFault};
+use rmt_rs_core::endpoints::products;
+use rmt_rs_core::rmt::catalog_cache::CatalogCache;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rmt_rs_core::{announce_system, AnnounceRequest, Caller, Cancel, Engine, Error, ProductRequest};
+use rmt_rs_core::{announce_system, AnnounceRequest, Caller, Cancel, ConnectRequest, Engine, Error};
 use sqlx::mysql::MySqlPool;
 use sqlx::Connection;
 
@@ -34,20 +34,20 @@ async fn token_client(pool: &MySqlPool) -> Caller {
     Caller { system_token: Some(String::new()), ..system(pool).await }
 }
 
-fn request(caller: &Caller, identifier: &str) -> ProductRequest {
+fn request(caller: &Caller, identifier: &str) -> ConnectRequest {
     support::product_request(caller, identifier)
 }
 
 /// Each call with its own empty cache (see the cache test for a shared one).
-async fn activate(pool: &MySqlPool, request: &ProductRequest) -> rmt_rs_core::Result<rmt_rs_core::Answer> {
+async fn activate(pool: &MySqlPool, request: &ConnectRequest) -> rmt_rs_core::Result<rmt_rs_core::Answer> {
     products::activate(pool, &CatalogCache::default(), request).await.map(answer)
 }
 
-async fn show(pool: &MySqlPool, request: &ProductRequest) -> rmt_rs_core::Result<rmt_rs_core::Answer> {
+async fn show(pool: &MySqlPool, request: &ConnectRequest) -> rmt_rs_core::Result<rmt_rs_core::Answer> {
     products::show(pool, &CatalogCache::default(), request).await.map(answer)
 }
 
-fn answer(outcome: products::Outcome) -> rmt_rs_core::Answer {
+fn answer(outcome: rmt_rs_core::Outcome) -> rmt_rs_core::Answer {
     outcome.into_answer().expect("an answer")
 }
 
@@ -167,7 +167,7 @@ async fn cached_trees_are_never_served_after_the_catalog_changes() {
     products::activate(&pool, &cache, &request(&caller, "base-os")).await.unwrap().into_answer().unwrap();
     assert_eq!(cache.stats(), (0, 0));
 
-    rmt_rs_core::catalog_cache::install_tracking(&pool).await.unwrap();
+    rmt_rs_core::rmt::catalog_cache::install_tracking(&pool).await.unwrap();
     let first = products::show(&pool, &cache, &request(&caller, "base-os")).await.unwrap().into_answer().unwrap();
     let second = products::show(&pool, &cache, &request(&caller, "base-os")).await.unwrap().into_answer().unwrap();
     assert_eq!(first, second);
@@ -184,7 +184,7 @@ async fn cached_trees_are_never_served_after_the_catalog_changes() {
     assert_eq!(cache.stats(), (1, 3));
 
     // Installing twice is harmless.
-    rmt_rs_core::catalog_cache::install_tracking(&pool).await.unwrap();
+    rmt_rs_core::rmt::catalog_cache::install_tracking(&pool).await.unwrap();
 }
 
 async fn stored_token(pool: &MySqlPool, login: &str) -> Option<String> {

@@ -3,9 +3,9 @@
 //! clear error, and never panics.
 
 use proptest::prelude::*;
-use rmt_rs_core::profiles;
-use rmt_rs_core::rails_json::to_rails_json;
-use rmt_rs_core::value::StringColumn;
+use rmt_rs_core::rails::json::to_rails_json;
+use rmt_rs_core::rails::value::StringColumn;
+use rmt_rs_core::rmt::profiles;
 use rmt_rs_core::Value;
 
 fn json() -> impl Strategy<Value = serde_json::Value> {

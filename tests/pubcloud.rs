@@ -4,13 +4,14 @@
 
 mod support;
 
-use rmt_rs_core::announce::PaygInstance;
-use rmt_rs_core::auth_check::{self, PathCheck};
-use rmt_rs_core::catalog_cache::CatalogCache;
-use rmt_rs_core::products::{self, Checked, Finishing, Outcome, Ticket};
-use rmt_rs_core::services;
-use rmt_rs_core::systems::{self, SystemUpdate};
-use rmt_rs_core::{announce_system, AnnounceRequest, Answer, Caller, Flavor, ProductRequest, Value};
+use rmt_rs_core::auth::outcome::{Finishing, Outcome, Pending, Ticket};
+use rmt_rs_core::endpoints::announce::PaygInstance;
+use rmt_rs_core::endpoints::auth_check::{self, PathCheck};
+use rmt_rs_core::endpoints::products;
+use rmt_rs_core::endpoints::services;
+use rmt_rs_core::endpoints::systems::{self, SystemUpdate};
+use rmt_rs_core::rmt::catalog_cache::CatalogCache;
+use rmt_rs_core::{announce_system, AnnounceRequest, Answer, Caller, ConnectRequest, Flavor, Value};
 use sqlx::mysql::MySqlPool;
 
 async fn catalog(name: &str) -> MySqlPool {
@@ -42,13 +43,13 @@ async fn payg(pool: &MySqlPool, identifier: Option<&str>) -> Caller {
     Caller { login: announced.login, password: Some(announced.password), ..Caller::default() }
 }
 
-fn request(caller: &Caller, identifier: &str) -> ProductRequest {
-    ProductRequest { flavor: Flavor::Pubcloud, ..support::product_request(caller, identifier) }
+fn request(caller: &Caller, identifier: &str) -> ConnectRequest {
+    ConnectRequest { flavor: Flavor::Pubcloud, ..support::product_request(caller, identifier) }
 }
 
-async fn checked(pool: &MySqlPool, request: &ProductRequest) -> Checked {
+async fn checked(pool: &MySqlPool, request: &ConnectRequest) -> Pending {
     match products::activate(pool, &CatalogCache::default(), request).await.unwrap() {
-        Outcome::Checked(checked) => *checked,
+        Outcome::Pending(checked) => *checked,
         other => panic!("not checked: {other:?}"),
     }
 }
@@ -59,7 +60,7 @@ async fn finish(pool: &MySqlPool, ticket: &Ticket) -> Answer {
 }
 
 /// `product` activated on `caller`'s system, both steps.
-async fn activated(pool: &MySqlPool, caller: &Caller, product: &str) -> Checked {
+async fn activated(pool: &MySqlPool, caller: &Caller, product: &str) -> Pending {
     let checked = checked(pool, &request(caller, product)).await;
     finish(pool, &checked.ticket).await;
     checked
@@ -145,7 +146,7 @@ async fn a_system_without_token_gets_its_instance_identifier_as_token() {
     refused.identifiers = Some(vec![]);
     assert!(matches!(
         products::activate(&pool, &CatalogCache::default(), &refused).await.unwrap(),
-        Outcome::Checked(_)
+        Outcome::Pending(_)
     ));
 }
 
@@ -253,7 +254,7 @@ async fn a_deactivation_leaves_the_product_to_the_engines_check_then_removes_it(
     }
 
     let checked = match products::deactivate(&pool, &cache, &request(&caller, "tools")).await.unwrap() {
-        Outcome::Checked(checked) => *checked,
+        Outcome::Pending(checked) => *checked,
         other => panic!("not for the engines' check: {other:?}"),
     };
     assert_eq!(checked.ticket.finishes, Finishing::Deactivation);
@@ -276,7 +277,7 @@ async fn the_legacy_index_is_verified_on_the_authenticated_system() {
     let caller = payg(&pool, Some("i-1")).await;
     let cache = CatalogCache::default();
     activated(&pool, &caller, "base-os").await;
-    let request = ProductRequest { base_url: "https://rmt.test:8443".into(), ..request(&caller, "base-os") };
+    let request = ConnectRequest { base_url: "https://rmt.test:8443".into(), ..request(&caller, "base-os") };
 
     let (answer, system) = match services::legacy_repoindex(&pool, &cache, &request).await.unwrap() {
         Outcome::Verify(answer, system) => (answer, system),

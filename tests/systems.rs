@@ -4,12 +4,12 @@
 
 mod support;
 
-use rmt_rs_core::announce::AnnounceRequest;
 use rmt_rs_core::answer::Answer;
-use rmt_rs_core::catalog_cache::CatalogCache;
-use rmt_rs_core::engine::{with_commit_faults, CommitFault};
-use rmt_rs_core::products::ProductRequest;
-use rmt_rs_core::systems::{self, SystemUpdate};
+use rmt_rs_core::db::faults::{with_commit_faults, CommitFault};
+use rmt_rs_core::endpoints::announce::AnnounceRequest;
+use rmt_rs_core::endpoints::systems::{self, SystemUpdate};
+use rmt_rs_core::rmt::catalog_cache::CatalogCache;
+use rmt_rs_core::ConnectRequest;
 use rmt_rs_core::{announce_system, Caller, Value};
 use sqlx::mysql::MySqlPool;
 
@@ -55,14 +55,14 @@ fn keepalive() -> SystemUpdate {
 
 /// The update `caller` sends, as RMT (without the public-cloud engines) answers it.
 async fn update(pool: &MySqlPool, caller: &Caller, update: &SystemUpdate) -> Answer {
-    let request = ProductRequest { caller: caller.clone(), ..ProductRequest::default() };
+    let request = ConnectRequest { caller: caller.clone(), ..ConnectRequest::default() };
     let outcome = systems::update(pool, &CatalogCache::default(), &request, update).await.unwrap();
     outcome.into_answer().expect("an answer")
 }
 
 /// The deregistration `caller` sends, as RMT (without the engines) answers it.
 async fn deregister(pool: &MySqlPool, caller: &Caller) -> Answer {
-    let request = ProductRequest { caller: caller.clone(), ..ProductRequest::default() };
+    let request = ConnectRequest { caller: caller.clone(), ..ConnectRequest::default() };
     let outcome = systems::deregister(pool, &CatalogCache::default(), &request).await.unwrap();
     outcome.into_answer().expect("an answer")
 }

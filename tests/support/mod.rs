@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use rmt_rs_core::{Caller, DatabaseConfig, ProductRequest, Value};
+use rmt_rs_core::{Caller, ConnectRequest, DatabaseConfig, Value};
 use sqlx::mysql::MySqlPool;
 use sqlx::Executor;
 
@@ -123,9 +123,9 @@ INSERT INTO repositories_services (repository_id, service_id) VALUES (10, 1), (2
 ";
 
 /// A products request of `caller` for `identifier` 15.6 x86_64, as SUSEConnect sends it.
-pub fn product_request(caller: &Caller, identifier: &str) -> ProductRequest {
+pub fn product_request(caller: &Caller, identifier: &str) -> ConnectRequest {
     let text = |s: &str| Value::String(s.into());
-    ProductRequest {
+    ConnectRequest {
         caller: caller.clone(),
         params: vec![
             ("identifier".into(), text(identifier)),
@@ -133,6 +133,6 @@ pub fn product_request(caller: &Caller, identifier: &str) -> ProductRequest {
             ("arch".into(), text("x86_64")),
         ],
         base_url: "http://rmt.test".into(),
-        ..ProductRequest::default()
+        ..ConnectRequest::default()
     }
 }

@@ -9,7 +9,7 @@ use rmt_rs_core::{Error as CoreError, Value as CoreValue};
 
 use crate::errors;
 
-pub use rmt_rs_core::value::{MAX_BYTES, MAX_DEPTH, MAX_ENTRIES};
+pub use rmt_rs_core::rails::value::{MAX_BYTES, MAX_DEPTH, MAX_ENTRIES};
 
 /// What one request may still convert (see the limits above).
 pub struct Allowance {

@@ -3,7 +3,7 @@
 
 use magnus::{method, prelude::*, Error, RArray, RModule, RString, Ruby};
 use rmt_rs_core::fast_lane::{self, FastRequest, Host, RawRequest};
-use rmt_rs_core::rails_params::{LogSettings, Wrapper};
+use rmt_rs_core::rails::params::{LogSettings, Wrapper};
 use rmt_rs_core::Answer;
 
 use crate::{errors, gvl, released};

@@ -11,18 +11,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use magnus::{function, prelude::*, Error, RArray, Ruby};
-use rmt_rs_core::announce::PaygInstance;
 use rmt_rs_core::answer::{LogLevel, Rendering};
-use rmt_rs_core::auth_check::{self, PathCheck};
-use rmt_rs_core::engine::ProcessEngine;
-use rmt_rs_core::migrations;
-use rmt_rs_core::product_listings::{self, ListingRequest};
-use rmt_rs_core::products::{Finishing, Outcome, Ticket};
-use rmt_rs_core::services::{self, ServiceRequest};
-use rmt_rs_core::systems::{self, SystemUpdate};
+use rmt_rs_core::auth::outcome::{Finishing, Outcome, Ticket};
+use rmt_rs_core::endpoints::activations;
+use rmt_rs_core::endpoints::announce::PaygInstance;
+use rmt_rs_core::endpoints::auth_check::{self, PathCheck};
+use rmt_rs_core::endpoints::listings::{self, ListingRequest};
+use rmt_rs_core::endpoints::products;
+use rmt_rs_core::endpoints::services::{self, ServiceRequest};
+use rmt_rs_core::endpoints::systems::{self, SystemUpdate};
+use rmt_rs_core::rmt::migration_paths;
+use rmt_rs_core::runtime::engine::ProcessEngine;
 use rmt_rs_core::{
-    announce_system, products, AnnounceRequest, Answer, Caller, Cancel, DatabaseConfig, Engine, Flavor, ProductRequest,
-    Value,
+    announce_system, AnnounceRequest, Answer, Caller, Cancel, ConnectRequest, DatabaseConfig, Engine, Flavor, Value,
 };
 
 /// The engine (tokio runtime + sqlx pool) of this process.
@@ -113,7 +114,7 @@ enum Action {
     Deactivate,
     Upgrade,
     Synchronize,
-    Migrations(migrations::Kind),
+    Migrations(migration_paths::Kind),
     Activations,
 }
 
@@ -141,8 +142,8 @@ fn product_request(
         "destroy" => Action::Deactivate,
         "upgrade" => Action::Upgrade,
         "synchronize" => Action::Synchronize,
-        "migrations" => Action::Migrations(migrations::Kind::Online),
-        "offline_migrations" => Action::Migrations(migrations::Kind::Offline),
+        "migrations" => Action::Migrations(migration_paths::Kind::Online),
+        "offline_migrations" => Action::Migrations(migration_paths::Kind::Offline),
         "activations" => Action::Activations,
         other => {
             return Err(Error::new(
@@ -164,7 +165,7 @@ fn product_request(
                 Action::Deactivate => products::deactivate(engine.pool(), engine.catalog_cache(), &request).await,
                 Action::Upgrade => products::upgrade(engine.pool(), engine.catalog_cache(), &request).await,
                 Action::Synchronize => products::synchronize(engine.pool(), engine.catalog_cache(), &request).await,
-                Action::Activations => products::activations(engine.pool(), engine.catalog_cache(), &request).await,
+                Action::Activations => activations::activations(engine.pool(), engine.catalog_cache(), &request).await,
                 Action::Migrations(kind) => {
                     products::migrations(engine.pool(), engine.catalog_cache(), &request, kind).await
                 }
@@ -181,12 +182,12 @@ fn connect_request(
     params: Vec<(String, Value)>,
     base_url: String,
     cloud: Option<(Option<Identifiers>, bool)>,
-) -> ProductRequest {
+) -> ConnectRequest {
     let (flavor, identifiers, wait_for_peers) = match cloud {
         Some((identifiers, wait)) => (Flavor::Pubcloud, identifiers, wait),
         None => (Flavor::Rmt, None, false),
     };
-    ProductRequest { caller: from_args(caller), params, base_url, flavor, identifiers, wait_for_peers }
+    ConnectRequest { caller: from_args(caller), params, base_url, flavor, identifiers, wait_for_peers }
 }
 
 /// An outcome as `product_request` answers it.
@@ -201,7 +202,7 @@ fn outcome_array(ruby: &Ruby, outcome: Outcome) -> Result<RArray, Error> {
             answer_array(ruby, *answer).as_value(),
             convert::attributes(ruby, &system)?.as_value(),
         ])),
-        Outcome::Checked(checked) => {
+        Outcome::Pending(checked) => {
             let t = checked.ticket;
             let finishes = match t.finishes {
                 Finishing::Activation => "activation",
@@ -344,12 +345,11 @@ fn product_listing(
     };
     let answer = match (listing.as_str(), regcode) {
         ("subscription_products", Some(regcode)) => released(ruby, |engine, cancel| {
-            let listed =
-                product_listings::subscription_products(engine.pool(), engine.catalog_cache(), &regcode, &request);
+            let listed = listings::subscription_products(engine.pool(), engine.catalog_cache(), &regcode, &request);
             engine.run(cancel, listed)
         })?,
         ("installer_repositories", None) => released(ruby, |engine, cancel| {
-            engine.run(cancel, product_listings::installer_repositories(engine.pool(), &request))
+            engine.run(cancel, listings::installer_repositories(engine.pool(), &request))
         })?,
         (other, _) => {
             return Err(Error::new(
@@ -429,7 +429,9 @@ pub(crate) fn log_lines(log: Vec<(LogLevel, String)>) -> Vec<(&'static str, Stri
 /// Installs catalog tracking (`db/catalog_tracking.sql`), which lets RmtRs
 /// cache product trees.
 fn install_catalog_tracking(ruby: &Ruby) -> Result<(), Error> {
-    released(ruby, |engine, cancel| engine.run(cancel, rmt_rs_core::catalog_cache::install_tracking(engine.pool())))
+    released(ruby, |engine, cancel| {
+        engine.run(cancel, rmt_rs_core::rmt::catalog_cache::install_tracking(engine.pool()))
+    })
 }
 
 /// Internal, for specs only: the references to this process's engine that are

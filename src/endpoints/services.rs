@@ -8,15 +8,16 @@
 use sqlx::{MySqlConnection, MySqlPool, Row};
 
 use crate::answer::{Answer, LogLevel};
-use crate::catalog::{self, Product};
-use crate::catalog_cache::CatalogCache;
-use crate::clock::Timestamp;
+use crate::auth::outcome::Outcome;
+use crate::auth::pipeline::{self, for_verification, Acting, ConnectRequest, Step};
+use crate::auth::system_auth::{self, Caller};
+use crate::db::transaction::{self, Attempt, Work};
 use crate::error::Result;
-use crate::flavor::Flavor;
-use crate::products::{self, Outcome, ProductRequest, Step};
-use crate::system_auth::{self, Caller};
-use crate::transaction::{self, Attempt, Work};
-use crate::urls;
+use crate::rails::clock::Timestamp;
+use crate::rmt::catalog::{self, Product};
+use crate::rmt::catalog_cache::CatalogCache;
+use crate::rmt::flavor::Flavor;
+use crate::rmt::urls;
 
 /// RMT's `ZYPPER_SERVICE_TTL`.
 const TTL: u32 = 86_400;
@@ -76,17 +77,23 @@ impl Work for Refresh<'_> {
 /// public-cloud engines, authenticated as scc_proxy authenticates, the
 /// index (zypper_auth's URLs) is an [`Outcome::Verify`]: zypper_auth's
 /// instance verification (Ruby) decides whether it goes out.
-pub async fn legacy_repoindex(pool: &MySqlPool, cache: &CatalogCache, request: &ProductRequest) -> Result<Outcome> {
-    products::authenticated(pool, cache, request, Step::LegacyIndex(request)).await
+pub async fn legacy_repoindex(pool: &MySqlPool, cache: &CatalogCache, request: &ConnectRequest) -> Result<Outcome> {
+    pipeline::authenticated(pool, cache, request, &LegacyIndex).await
+}
+
+/// The legacy index of the authenticated system.
+struct LegacyIndex;
+
+impl Step for LegacyIndex {
+    async fn answer(&self, conn: &mut MySqlConnection, acting: &Acting<'_>) -> Result<Outcome> {
+        let request = acting.request;
+        let answer = legacy_index(conn, acting.system.id, &request.base_url, request.flavor).await?;
+        acting.verified(conn, answer).await
+    }
 }
 
 /// The legacy index of the system `system_id`.
-pub(crate) async fn legacy_index(
-    conn: &mut MySqlConnection,
-    system_id: u64,
-    base_url: &str,
-    flavor: Flavor,
-) -> Result<Answer> {
+async fn legacy_index(conn: &mut MySqlConnection, system_id: u64, base_url: &str, flavor: Flavor) -> Result<Answer> {
     // ActiveRecord's query for RMT's `Repository.joins(services: :activations)`.
     let rows = sqlx::query(
         "SELECT `repositories`.* FROM `repositories` \
@@ -135,10 +142,20 @@ fn repo_element(row: &sqlx::mysql::MySqlRow, url: &str) -> Result<String> {
 pub async fn cloud_repoindex(
     pool: &MySqlPool,
     cache: &CatalogCache,
-    request: &ProductRequest,
+    request: &ConnectRequest,
     id: &str,
 ) -> Result<Outcome> {
-    products::authenticated(pool, cache, request, Step::ServiceIndex(request, id)).await
+    pipeline::authenticated(pool, cache, request, &CloudIndex(id)).await
+}
+
+/// A service's index with the engines: the service id as routed.
+struct CloudIndex<'a>(&'a str);
+
+impl Step for CloudIndex<'_> {
+    async fn answer(&self, conn: &mut MySqlConnection, acting: &Acting<'_>) -> Result<Outcome> {
+        let outcome = verified_index(conn, acting.request, self.0).await?;
+        Ok(outcome.with_token_header(acting.token_header.clone(), acting.sent_token()))
+    }
 }
 
 /// After authentication: `verify_service_access` (the first system with the
@@ -146,7 +163,7 @@ pub async fn cloud_repoindex(
 /// plain 403 — for an unknown service too), then the index. RMT authenticates
 /// a zypper client once more on its own before_action; that finds the same
 /// system and writes nothing new, so it is not repeated here.
-pub(crate) async fn verified_index(conn: &mut MySqlConnection, request: &ProductRequest, id: &str) -> Result<Outcome> {
+async fn verified_index(conn: &mut MySqlConnection, request: &ConnectRequest, id: &str) -> Result<Outcome> {
     let holder: Option<(i64, i64)> = match ruby_to_i(id) {
         Some(id) => {
             sqlx::query_as(
@@ -167,7 +184,7 @@ pub(crate) async fn verified_index(conn: &mut MySqlConnection, request: &Product
         return Ok(Outcome::Answer(Answer::plain(403, "Product is not registered")));
     };
     let answer = index(conn, service_id, &request.base_url, Flavor::Pubcloud).await?.unwrap_or_else(not_found);
-    products::for_verification(conn, system_id as u64, answer).await
+    for_verification(conn, system_id as u64, answer).await
 }
 
 /// The service's repository index, `None` when there is no such service.

@@ -6,16 +6,16 @@ use std::time::Duration;
 use sqlx::{MySqlConnection, MySqlPool};
 
 use crate::answer::Answer;
-use crate::byos_mode::{NOT_APPLICABLE, PAYG};
-use crate::clock::Timestamp;
-use crate::credentials::{generate_login, generate_password};
-use crate::engine;
+use crate::db::call;
+use crate::db::transaction::{self, Attempt, Work};
 use crate::error::{Error, Result};
-use crate::login_claims;
-use crate::profiles::{self, Partition};
-use crate::rails_json::to_rails_json;
-use crate::transaction::{self, Attempt, Work};
-use crate::value::Value;
+use crate::rails::clock::Timestamp;
+use crate::rails::json::to_rails_json;
+use crate::rails::value::Value;
+use crate::rmt::byos_mode::{NOT_APPLICABLE, PAYG};
+use crate::rmt::credentials::{generate_login, generate_password};
+use crate::rmt::login_claims;
+use crate::rmt::profiles::{self, Partition};
 
 /// What a client announces. `hwinfo` is stored as Rails' JSON of it (`null` when
 /// absent); `system_profiles` holds `profile_type => {identifier, data}` pairs.
@@ -135,7 +135,7 @@ impl Work for Registration<'_> {
     }
 
     async fn settle(&mut self, pool: &MySqlPool, announced: Announced, lost: Error) -> Result<Option<Announced>> {
-        let written = written_as(pool, &announced.login, &announced.password, lost, engine::READ_BACK_WINDOW).await?;
+        let written = written_as(pool, &announced.login, &announced.password, lost, call::READ_BACK_WINDOW).await?;
         Ok(written.map(|id| Announced { id, ..announced }))
     }
 }
@@ -152,7 +152,7 @@ pub async fn written_as(
     lost: Error,
     window: Duration,
 ) -> Result<Option<u64>> {
-    let found = engine::read_back(window, lost, || {
+    let found = call::read_back(window, lost, || {
         sqlx::query_as::<_, (i64,)>("SELECT id FROM systems WHERE login = ? AND password = ? LIMIT 1")
             .bind(login)
             .bind(password)

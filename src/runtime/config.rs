@@ -121,7 +121,7 @@ impl DatabaseConfig {
     /// (`wsrep_sync_wait`): a client's next request may reach another node than
     /// the one that answered its last (a new system token, an activation), and
     /// must find what that answer wrote; and the login claim slots exist
-    /// ([`crate::login_claims`]).
+    /// ([`crate::rmt::login_claims`]).
     pub fn pool_options(&self) -> MySqlPoolOptions {
         MySqlPoolOptions::new().max_connections(self.pool.max(1)).acquire_timeout(self.timeout).after_connect(
             |conn, _meta| {
@@ -136,7 +136,7 @@ impl DatabaseConfig {
                     .await?;
                     if wsrep.is_some_and(|(on,)| on.eq_ignore_ascii_case("ON")) {
                         conn.execute(format!("SET SESSION wsrep_sync_wait = {GALERA_SYNC_WAIT}").as_str()).await?;
-                        crate::login_claims::enable(conn).await;
+                        crate::rmt::login_claims::enable(conn).await;
                     }
                     Ok(())
                 })

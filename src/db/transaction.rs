@@ -6,9 +6,9 @@
 
 use sqlx::{MySqlConnection, MySqlPool};
 
-use crate::engine::{self, CommitFailed};
+use super::{call, CommitFailed};
+use crate::db::retry::{self, MAX_ATTEMPTS};
 use crate::error::{Error, Result};
-use crate::retry::{self, MAX_ATTEMPTS};
 
 /// How one attempt of a unit of work ended.
 pub enum Attempt<T> {
@@ -34,7 +34,7 @@ pub trait Work {
     /// `Some(output)` when what the attempt wrote is there (the client must
     /// get that answer), `None` to run it again: the default, right for work
     /// whose writes are the same when run again. Runs
-    /// [`unabandoned`](engine::unabandoned); [`engine::read_back`] asks while
+    /// [`unabandoned`](call::unabandoned); [`call::read_back`] asks while
     /// MariaDB is away.
     async fn settle(&mut self, _pool: &MySqlPool, _output: Self::Output, _lost: Error) -> Result<Option<Self::Output>> {
         Ok(None)
@@ -49,7 +49,7 @@ pub async fn run<W: Work>(pool: &MySqlPool, work: &mut W) -> Result<W::Output> {
         if deadlocks > 0 {
             retry::back_off(deadlocks).await;
         }
-        let mut tx = engine::begin(pool).await?;
+        let mut tx = call::begin(pool).await?;
         let output = match work.attempt(&mut tx).await {
             Ok(Attempt::Commit(output)) => output,
             Ok(Attempt::Again) => {
@@ -63,13 +63,13 @@ pub async fn run<W: Work>(pool: &MySqlPool, work: &mut W) -> Result<W::Output> {
             }
             Err(e) => return Err(e),
         };
-        match engine::commit(tx).await {
+        match call::commit(tx).await {
             Ok(()) => return Ok(output),
             Err(CommitFailed::Refused(Error::Deadlock)) => deadlocks += 1,
             Err(CommitFailed::Refused(e)) => return Err(e),
             Err(CommitFailed::Uncertain(lost)) => {
                 // Not written: MariaDB is back and the work simply runs again.
-                if let Some(output) = engine::unabandoned(work.settle(pool, output, lost)).await? {
+                if let Some(output) = call::unabandoned(work.settle(pool, output, lost)).await? {
                     return Ok(output);
                 }
             }

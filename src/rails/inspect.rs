@@ -7,8 +7,8 @@
 //! `None`, because which non-ASCII characters Ruby prints as they are depends
 //! on Onigmo's tables. The caller then leaves the request to Ruby.
 
-use crate::rails_json::ruby_float_to_s;
-use crate::value::Value;
+use crate::rails::float::ruby_float_to_s;
+use crate::rails::value::Value;
 
 /// `value.inspect`, or `None` for a string Ruby alone renders exactly.
 pub fn inspect(value: &Value) -> Option<String> {

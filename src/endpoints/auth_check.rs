@@ -9,12 +9,14 @@
 
 use sqlx::{MySqlConnection, MySqlPool, Row};
 
-use crate::byos_mode::{BYOS, HYBRID, PAYG};
-use crate::catalog_cache::CatalogCache;
+use crate::answer::Answer;
+use crate::auth::outcome::Outcome;
+use crate::auth::pipeline::{self, Acting, ConnectRequest, Step};
 use crate::error::Result;
-use crate::products::{self, Outcome, ProductRequest, Step};
-use crate::urls::MIRROR_PREFIX;
-use crate::value::is_blank_text;
+use crate::rails::value::is_blank_text;
+use crate::rmt::byos_mode::{BYOS, HYBRID, PAYG};
+use crate::rmt::catalog_cache::CatalogCache;
+use crate::rmt::urls::MIRROR_PREFIX;
 
 /// What the check reads of nginx's subrequest besides the credentials.
 #[derive(Debug, Clone, Default)]
@@ -33,10 +35,18 @@ pub struct PathCheck {
 pub async fn check(
     pool: &MySqlPool,
     cache: &CatalogCache,
-    request: &ProductRequest,
+    request: &ConnectRequest,
     check: &PathCheck,
 ) -> Result<Outcome> {
-    products::authenticated(pool, cache, request, Step::AuthCheck(request, check)).await
+    pipeline::authenticated(pool, cache, request, check).await
+}
+
+/// The check for the authenticated system: 200 or 403, as the engines verify it.
+impl Step for PathCheck {
+    async fn answer(&self, conn: &mut MySqlConnection, acting: &Acting<'_>) -> Result<Outcome> {
+        let allowed = path_allowed(conn, acting.system.id, acting.system.proxy_byos_mode, self).await?;
+        acting.verified(conn, Answer::head(if allowed { 200 } else { 403 })).await
+    }
 }
 
 /// strict_authentication's `path_allowed?` for the system `system_id` (its

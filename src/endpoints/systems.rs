@@ -8,19 +8,21 @@
 use sqlx::{MySqlConnection, MySqlPool, Row};
 
 use crate::answer::{Answer, LogLevel};
-use crate::catalog_cache::CatalogCache;
-use crate::clock::Timestamp;
-use crate::engine;
+use crate::auth::outcome::Outcome;
+use crate::auth::pipeline::{self, Acting, ConnectRequest, Step};
+use crate::auth::system_auth::{self, Authenticated, Caller};
+use crate::db::call;
+use crate::db::transaction::{self, Attempt, Work};
 use crate::error::{Error, Result};
-use crate::flavor::Flavor;
-use crate::products::{self, Outcome, ProductRequest, Step};
-use crate::profiles::{self, CompleteProfile, Partition};
-use crate::system_auth::{self, Authenticated, Caller};
-use crate::transaction::{self, Attempt, Work};
-use crate::value::{StringColumn, Value};
+use crate::rails::clock::Timestamp;
+use crate::rails::value::{StringColumn, Value};
+use crate::rmt::catalog_cache::CatalogCache;
+use crate::rmt::flavor::Flavor;
+use crate::rmt::profiles::{self, CompleteProfile, Partition};
+use crate::rmt::system_information;
 
 /// An update's input as the controller hands it over (who sends it, and
-/// from which app flavor, is the [`ProductRequest`] beside it).
+/// from which app flavor, is the [`ConnectRequest`] beside it).
 #[derive(Debug, Clone, Default)]
 pub struct SystemUpdate {
     /// `params[:hostname]`, cast to the column's text (`None` clears it, as in RMT).
@@ -39,10 +41,17 @@ pub struct SystemUpdate {
 pub async fn update(
     pool: &MySqlPool,
     cache: &CatalogCache,
-    request: &ProductRequest,
+    request: &ConnectRequest,
     update: &SystemUpdate,
 ) -> Result<Outcome> {
-    products::authenticated(pool, cache, request, Step::Update(request, update)).await
+    pipeline::authenticated(pool, cache, request, update).await
+}
+
+/// The update for the authenticated system.
+impl Step for SystemUpdate {
+    async fn answer(&self, conn: &mut MySqlConnection, acting: &Acting<'_>) -> Result<Outcome> {
+        acting.as_rmt(updated(conn, acting.system, self, acting.fresh_token, acting.now).await)
+    }
 }
 
 /// RMT's deregistration: the system destroyed with its activations,
@@ -54,10 +63,10 @@ pub async fn update(
 /// the system authenticated as scc_proxy authenticates it, answered as
 /// [`Outcome::Verify`] with the answer authentication sets, and once the
 /// checks passed, [`destroy`].
-pub async fn deregister(pool: &MySqlPool, cache: &CatalogCache, request: &ProductRequest) -> Result<Outcome> {
+pub async fn deregister(pool: &MySqlPool, cache: &CatalogCache, request: &ConnectRequest) -> Result<Outcome> {
     match request.flavor {
         Flavor::Rmt => destroyed(pool, Whose::Caller(&request.caller)).await.map(Outcome::Answer),
-        Flavor::Pubcloud => products::authenticated(pool, cache, request, Step::Deregister(request)).await,
+        Flavor::Pubcloud => pipeline::authenticated(pool, cache, request, &EngineDeregistration).await,
     }
 }
 
@@ -67,6 +76,16 @@ pub async fn deregister(pool: &MySqlPool, cache: &CatalogCache, request: &Produc
 /// meanwhile too, with nothing written.
 pub async fn destroy(pool: &MySqlPool, id: u64) -> Result<Answer> {
     destroyed(pool, Whose::System(id)).await
+}
+
+/// A deregistration's first step with the engines: the system found, for
+/// their checks ([`Outcome::Verify`]).
+struct EngineDeregistration;
+
+impl Step for EngineDeregistration {
+    async fn answer(&self, conn: &mut MySqlConnection, acting: &Acting<'_>) -> Result<Outcome> {
+        acting.verified(conn, Answer::no_content(None, false)).await
+    }
 }
 
 async fn destroyed(pool: &MySqlPool, whose: Whose<'_>) -> Result<Answer> {
@@ -159,7 +178,7 @@ impl Work for Deregistration<'_> {
     /// Written when the system is gone; else run again.
     async fn settle(&mut self, pool: &MySqlPool, answer: Answer, lost: Error) -> Result<Option<Answer>> {
         let Some((id, _)) = self.destroyed else { return Ok(None) };
-        let found = engine::read_back(engine::READ_BACK_WINDOW, lost, || {
+        let found = call::read_back(call::READ_BACK_WINDOW, lost, || {
             sqlx::query_as::<_, (i64,)>("SELECT id FROM systems WHERE id = ?").bind(id as i64).fetch_optional(pool)
         })
         .await?;
@@ -274,7 +293,7 @@ fn days_in_month(year: u32, month: u32) -> u32 {
 /// the update's writes to a savepoint, so that what authentication wrote
 /// stays, as in RMT. Run again after a lost COMMIT it writes the same (the
 /// products' settle reads a handed-out token back).
-pub(crate) async fn updated(
+async fn updated(
     conn: &mut MySqlConnection,
     system: &Authenticated,
     update: &SystemUpdate,
@@ -318,11 +337,11 @@ async fn write_update(
         }
     }
     let stored = stored_information(conn, system.id).await?;
-    let information = system_auth::with_hwinfo(stored.as_deref(), &checked.hwinfo)?;
+    let information = system_information::with_hwinfo(stored.as_deref(), &checked.hwinfo)?;
     save(conn, system.id, update.hostname.as_deref(), &information, now).await?;
     let hostname = update.hostname.as_deref().unwrap_or_default();
     log.push((LogLevel::Info, format!("Updated system information for host '{hostname}'")));
-    let token = products::refreshed_token(conn, system.id, system.token_header, fresh_token, now).await?;
+    let token = pipeline::refreshed_token(conn, system.id, system.token_header, fresh_token, now).await?;
     let mut answer = Answer::no_content(token, system.token_header);
     if clear_cache {
         answer.headers.push(("X-System-Profiles-Action", "clear-cache".into()));

@@ -118,7 +118,7 @@ impl Value {
             Value::Null => Ok(None),
             Value::Bool(b) => Ok(Some(if *b { yes } else { no }.to_string())),
             Value::Integer(digits) => Ok(Some(digits.clone())),
-            Value::Float(f) => Ok(Some(crate::rails_json::ruby_float_to_s(*f))),
+            Value::Float(f) => Ok(Some(crate::rails::float::ruby_float_to_s(*f))),
             Value::String(s) => Ok(Some(s.clone())),
             Value::Array(_) => Err("an array"),
             Value::Object(_) => Err("a hash"),

@@ -1,16 +1,38 @@
 //! RMT's `GET /connect/systems/activations`
 //! (`Systems::ActivationsController#index`): what `SUSEConnect --status` and
 //! migrations read. The system's activations as RMT's `V3::ActivationSerializer`
-//! renders them, each with its service and product tree (authenticated and
-//! answered through the products endpoints' path: [`crate::products::activations`]).
+//! renders them, each with its service and product tree, for the system the
+//! authentication pipeline found.
 
-use sqlx::{MySqlConnection, Row};
+use sqlx::{MySqlConnection, MySqlPool, Row};
 
-use crate::catalog;
-use crate::catalog_cache::CatalogCache;
+use crate::answer::Answer;
+use crate::auth::outcome::Outcome;
+use crate::auth::pipeline::{self, Acting, ConnectRequest, Step};
+
 use crate::error::{Error, Result};
-use crate::flavor::Flavor;
-use crate::value::Value;
+use crate::rails::value::Value;
+use crate::rmt::catalog;
+use crate::rmt::catalog_cache::CatalogCache;
+use crate::rmt::flavor::Flavor;
+
+/// RMT's `GET /connect/systems/activations`: the system's activations as
+/// RMT's (or, with the engines, zypper_auth's) index renders them; with the
+/// engines, once their checks on the system pass ([`Outcome::Verify`]).
+pub async fn activations(pool: &MySqlPool, cache: &CatalogCache, request: &ConnectRequest) -> Result<Outcome> {
+    pipeline::authenticated(pool, cache, request, &Activations).await
+}
+
+struct Activations;
+
+impl Step for Activations {
+    async fn answer(&self, conn: &mut MySqlConnection, acting: &Acting<'_>) -> Result<Outcome> {
+        let request = acting.request;
+        let body = activations_json(conn, acting.cache, acting.system.id, &request.base_url, request.flavor).await?;
+        let answer = Answer::ok(200, &body, "ActiveModel::Serializer::CollectionSerializer", None);
+        acting.verified(conn, answer).await
+    }
+}
 
 /// `@system.activations` (in the order of RMT's query), each with its
 /// subscription's fields and its service.

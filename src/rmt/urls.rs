@@ -3,7 +3,7 @@
 //! and Rails' URL helpers build them; with RMT's public-cloud engines, the
 //! `zypper_auth` engine's URLs through zypper's susecloud plugin.
 
-use crate::flavor::Flavor;
+use crate::rmt::flavor::Flavor;
 
 /// RMT's mirror prefix (`RMT::DEFAULT_MIRROR_URL_PREFIX`).
 pub(crate) const MIRROR_PREFIX: &str = "/repo/";

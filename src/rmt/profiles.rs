@@ -3,9 +3,9 @@
 
 use sqlx::MySqlConnection;
 
-use crate::clock::Timestamp;
 use crate::error::{Error, Result};
-use crate::value::{is_blank_text, StringColumn, Value};
+use crate::rails::clock::Timestamp;
+use crate::rails::value::{is_blank_text, StringColumn, Value};
 
 /// A profile with a non-empty identifier and a `data` key (its value may be
 /// anything, even null: it only matters if the profile has to be created).

@@ -7,12 +7,13 @@
 use sqlx::MySqlPool;
 
 use crate::answer::Answer;
-use crate::catalog::{self, Product, PRODUCT_COLUMNS};
-use crate::catalog_cache::CatalogCache;
+use crate::endpoints::params::require_params;
 use crate::error::{Error, Result};
-use crate::flavor::Flavor;
-use crate::products::{require_params, version_candidates};
-use crate::value::{StringColumn, Value};
+use crate::rails::value::{StringColumn, Value};
+use crate::rmt::catalog::version_candidates;
+use crate::rmt::catalog::{self, Product, PRODUCT_COLUMNS};
+use crate::rmt::catalog_cache::CatalogCache;
+use crate::rmt::flavor::Flavor;
 
 /// A listing request: the query parameters as sent (identifier, version,
 /// arch, release_type, text or nil), the request's `scheme://host[:port]`.
@@ -98,7 +99,7 @@ pub async fn installer_repositories(pool: &MySqlPool, request: &ListingRequest) 
     }
     let sent = fields(&request.params);
     let value = |name: &str| sent.iter().find(|(field, _)| *field == name).and_then(|(_, v)| v.clone());
-    let release_type = value("release_type").filter(|v| !crate::value::is_blank_text(v));
+    let release_type = value("release_type").filter(|v| !crate::rails::value::is_blank_text(v));
     let name = catalog::ProductName {
         identifier: Some(value("identifier")),
         version: Some(value("version")),

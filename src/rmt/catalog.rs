@@ -7,9 +7,9 @@ use sqlx::mysql::MySqlRow;
 use sqlx::{MySqlConnection, Row};
 
 use crate::error::{Error, Result};
-use crate::flavor::Flavor;
-use crate::urls;
-use crate::value::Value;
+use crate::rails::value::Value;
+use crate::rmt::flavor::Flavor;
+use crate::rmt::urls;
 
 /// A `products` row.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -215,7 +215,7 @@ impl ProductName {
                 None => {}
                 Some(None) => sql.push_str(&format!(" AND products.{column} IS NULL")),
                 Some(Some(text)) if column == "version" => {
-                    let candidates = crate::products::version_candidates(text);
+                    let candidates = version_candidates(text);
                     sql.push_str(&format!(" AND products.version IN ({})", placeholders(candidates.len())));
                     binds.extend(candidates);
                 }
@@ -366,7 +366,7 @@ impl Tree {
         }
         let text = |v: &Option<String>| v.clone().map_or(Value::Null, Value::String);
         let eula = match product.eula_url.as_deref() {
-            Some(url) if !crate::value::is_blank_text(url) => urls::eula_url(base_url, url),
+            Some(url) if !crate::rails::value::is_blank_text(url) => urls::eula_url(base_url, url),
             _ => String::new(),
         };
         Ok(Value::Object(vec![
@@ -437,4 +437,29 @@ pub fn is_mirrored(repositories: &[Repository]) -> bool {
     let (enabled, disabled): (Vec<&Repository>, Vec<&Repository>) = repositories.iter().partition(|r| r.enabled);
     let group = if enabled.is_empty() { disabled } else { enabled };
     !group.is_empty() && group.iter().all(|r| r.mirroring_enabled)
+}
+
+/// RMT's `Product.clean_up_version`: as sent, and with dashes as dots and a
+/// trailing ".0" dropped.
+pub fn version_candidates(version: &str) -> Vec<String> {
+    let dotted = version.replace('-', ".");
+    let cleaned = dotted.strip_suffix(".0").unwrap_or(&dotted).to_string();
+    if cleaned == version {
+        vec![version.to_string()]
+    } else {
+        vec![version.to_string(), cleaned]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_cleaned_up_like_rmt() {
+        assert_eq!(version_candidates("15.6"), vec!["15.6"]);
+        assert_eq!(version_candidates("15-SP6"), vec!["15-SP6", "15.SP6"]);
+        assert_eq!(version_candidates("12.0"), vec!["12.0", "12"]);
+        assert_eq!(version_candidates("12-0"), vec!["12-0", "12"]);
+    }
 }

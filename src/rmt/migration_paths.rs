@@ -8,9 +8,9 @@ use std::collections::{HashMap, VecDeque};
 
 use sqlx::MySqlConnection;
 
-use crate::catalog::{self, Product, PRODUCT_COLUMNS};
 use crate::error::{Error, Result};
-use crate::value::{StringColumn, Value};
+use crate::rails::value::{StringColumn, Value};
+use crate::rmt::catalog::{self, Product, PRODUCT_COLUMNS};
 
 /// Online (service pack to service pack, the system running) or offline
 /// (from installation media, to a given base product).

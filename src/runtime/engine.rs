@@ -6,22 +6,23 @@
 //! [`Engine`] remembers the pid that built it; [`ProcessEngine`] builds a new one in
 //! a child and *leaks* the inherited one: dropping it would join threads that do
 //! not exist in the child and close connections the parent still uses. Only the
-//! child's copies of their sockets are closed (see [`crate::fork`]).
+//! child's copies of their sockets are closed (see [`crate::runtime::fork`]).
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use sqlx::mysql::MySqlPoolOptions;
-use sqlx::{MySql, MySqlConnection, MySqlPool, Transaction};
+use sqlx::MySqlPool;
 use tokio::runtime::Runtime;
 use tokio::sync::Notify;
 
-use crate::catalog_cache::CatalogCache;
-use crate::config::DatabaseConfig;
-use crate::error::{code, Error, Result};
-use crate::fork::RuntimeSockets;
+use crate::db::call::{self, Call};
+use crate::error::{Error, Result};
+use crate::rmt::catalog_cache::CatalogCache;
+use crate::runtime::config::DatabaseConfig;
+use crate::runtime::fork::RuntimeSockets;
 
 pub struct Engine {
     runtime: Runtime,
@@ -82,7 +83,7 @@ impl Engine {
 
     /// Runs `work` to completion on this engine's runtime, from a thread outside
     /// it, unless `cancel` fires or the deadline passes first. Then the call is
-    /// abandoned: no COMMIT may start any more ([`commit`] and [`begin`] refuse),
+    /// abandoned: no COMMIT may start any more ([`call::commit`] and [`call::begin`] refuse),
     /// the statement it waits on is ended with `KILL QUERY`, and `work` is
     /// polled on until it returns that error, so its transaction rolls back and
     /// its connection goes back to the pool at once and in a clean state.
@@ -94,7 +95,7 @@ impl Engine {
     /// leave a registration written whose client was told it failed.
     pub fn run<T>(&self, cancel: &Cancel, work: impl Future<Output = Result<T>>) -> Result<T> {
         let call = Arc::new(Call::default());
-        let work = CALL.scope(call.clone(), work);
+        let work = call::scoped(call.clone(), work);
         self.runtime.block_on(async {
             tokio::pin!(work);
             let deadline = tokio::time::sleep(self.deadline);
@@ -152,235 +153,6 @@ const KILL_WAIT: Duration = Duration::from_secs(1);
 /// How long an abandoned call is polled on to end cleanly before it is
 /// dropped as it is.
 pub const ABANDON_GRACE: Duration = Duration::from_secs(3);
-
-/// What [`Engine::run`] needs to know about the call it runs.
-#[derive(Default)]
-struct Call {
-    /// Set while the call's COMMIT is in flight.
-    committing: AtomicBool,
-    /// Set once the call is abandoned: no COMMIT may start after it.
-    cancelled: AtomicBool,
-    /// The server's id (`CONNECTION_ID()`) of the connection of the call's open
-    /// transaction; 0 when it has none.
-    connection: AtomicU64,
-}
-
-impl Call {
-    /// Abandons the call unless its COMMIT is in flight. With [`Call::may_commit`]
-    /// this is a handshake on two flags (sequentially consistent): either the
-    /// COMMIT sees `cancelled` and does not start, or this sees `committing`
-    /// and waits for it.
-    fn abandon(&self) -> bool {
-        self.cancelled.store(true, Ordering::SeqCst);
-        if self.committing.load(Ordering::SeqCst) {
-            self.cancelled.store(false, Ordering::SeqCst);
-            return false;
-        }
-        true
-    }
-
-    /// Marks a COMMIT in flight, unless the call was abandoned.
-    fn may_commit(&self) -> bool {
-        self.committing.store(true, Ordering::SeqCst);
-        if self.cancelled.load(Ordering::SeqCst) {
-            self.committing.store(false, Ordering::SeqCst);
-            return false;
-        }
-        true
-    }
-}
-
-tokio::task_local! {
-    static CALL: Arc<Call>;
-}
-
-/// A transaction of the registration path, begun with [`begin`] and ended by
-/// [`commit`], by [`Tx::rollback`] or by dropping it (which rolls back).
-pub struct Tx {
-    inner: Option<Transaction<'static, MySql>>,
-    /// The call whose transaction this is, when it runs under [`Engine::run`].
-    call: Option<Arc<Call>>,
-}
-
-/// Begins a transaction, unless the call was abandoned (a retry after a
-/// deadlock, say). Under [`Engine::run`] it also records which server
-/// connection runs it, so an abandoned call can have its statement killed:
-/// one round trip, on a connection already held.
-pub async fn begin(pool: &MySqlPool) -> Result<Tx> {
-    let call = CALL.try_with(Arc::clone).ok();
-    if call.as_ref().is_some_and(|c| c.cancelled.load(Ordering::SeqCst)) {
-        return Err(Error::Interrupted);
-    }
-    let mut inner = pool.begin().await?;
-    if let Some(call) = &call {
-        let (connection,): (u64,) = sqlx::query_as("SELECT CONNECTION_ID()").fetch_one(&mut *inner).await?;
-        call.connection.store(connection, Ordering::SeqCst);
-    }
-    Ok(Tx { inner: Some(inner), call })
-}
-
-impl Tx {
-    pub async fn rollback(mut self) -> Result<()> {
-        self.release();
-        match self.inner.take() {
-            Some(inner) => Ok(inner.rollback().await?),
-            None => Ok(()),
-        }
-    }
-
-    /// Forgets the connection: once the transaction ends it goes back to the
-    /// pool, and another call's statement may run on it.
-    fn release(&self) {
-        if let Some(call) = &self.call {
-            call.connection.store(0, Ordering::SeqCst);
-        }
-    }
-}
-
-impl Drop for Tx {
-    fn drop(&mut self) {
-        self.release();
-    }
-}
-
-impl std::ops::Deref for Tx {
-    type Target = MySqlConnection;
-    fn deref(&self) -> &MySqlConnection {
-        self.inner.as_deref().expect("an open transaction")
-    }
-}
-
-impl std::ops::DerefMut for Tx {
-    fn deref_mut(&mut self) -> &mut MySqlConnection {
-        self.inner.as_deref_mut().expect("an open transaction")
-    }
-}
-
-/// How a COMMIT failed.
-#[derive(Debug)]
-pub enum CommitFailed {
-    /// MariaDB answered with an error: nothing was written. A deadlock here
-    /// (how Galera reports a certification conflict) is retried like one met
-    /// by a statement.
-    Refused(Error),
-    /// The connection failed after the COMMIT went out (MariaDB stopped, the
-    /// connection was killed): it may or may not have been written.
-    Uncertain(Error),
-}
-
-impl From<CommitFailed> for Error {
-    fn from(failed: CommitFailed) -> Error {
-        match failed {
-            CommitFailed::Refused(e) | CommitFailed::Uncertain(e) => e,
-        }
-    }
-}
-
-/// Commits `tx`, telling [`Engine::run`] not to abandon the call meanwhile.
-pub async fn commit(mut tx: Tx) -> std::result::Result<(), CommitFailed> {
-    tx.release();
-    if tx.call.as_ref().is_some_and(|call| !call.may_commit()) {
-        return Err(CommitFailed::Refused(Error::Interrupted)); // dropping `tx` rolls back
-    }
-    let Some(inner) = tx.inner.take() else {
-        return Err(CommitFailed::Refused(Error::Internal("Commit of a finished transaction".into())));
-    };
-    let fault = COMMIT_FAULTS.try_with(|faults| faults.lock().ok()?.pop_front()).ok().flatten();
-    if let Some(fault) = fault {
-        return unabandoned(inject(fault, inner)).await;
-    }
-    match unabandoned(inner.commit()).await {
-        Ok(()) => Ok(()),
-        // The server going away answers with an error too, but whether the
-        // COMMIT was carried out before is unknown.
-        Err(e) if Error::mariadb_code(&e).is_some_and(code::connection_lost) => Err(CommitFailed::Uncertain(e.into())),
-        Err(e @ sqlx::Error::Database(_)) => Err(CommitFailed::Refused(e.into())),
-        Err(e) => Err(CommitFailed::Uncertain(e.into())),
-    }
-}
-
-/// What a COMMIT does instead, for tests of the outcomes no single MariaDB
-/// produces on demand ([`with_commit_faults`]).
-#[doc(hidden)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CommitFault {
-    /// Refused as a deadlock, as Galera refuses a certification conflict:
-    /// rolled back.
-    Deadlock,
-    /// Written, but the answer is lost with the connection.
-    LostAfterWriting,
-    /// Lost with the connection before it was carried out: rolled back.
-    LostBeforeWriting,
-}
-
-tokio::task_local! {
-    static COMMIT_FAULTS: Mutex<std::collections::VecDeque<CommitFault>>;
-}
-
-/// Runs `work` with its COMMITs replaced, in turn, by `faults`; the COMMITs
-/// after them run normally. Test-only: nothing in the crate calls it.
-#[doc(hidden)]
-pub async fn with_commit_faults<F: Future>(faults: impl IntoIterator<Item = CommitFault>, work: F) -> F::Output {
-    COMMIT_FAULTS.scope(Mutex::new(faults.into_iter().collect()), work).await
-}
-
-async fn inject(fault: CommitFault, tx: Transaction<'static, MySql>) -> std::result::Result<(), CommitFailed> {
-    let lost = || Error::Unavailable("The database connection was lost (injected)".into());
-    match fault {
-        CommitFault::Deadlock => {
-            tx.rollback().await.map_err(|e| CommitFailed::Refused(e.into()))?;
-            Err(CommitFailed::Refused(Error::Deadlock))
-        }
-        CommitFault::LostAfterWriting => {
-            tx.commit().await.map_err(|e| CommitFailed::Refused(e.into()))?;
-            Err(CommitFailed::Uncertain(lost()))
-        }
-        CommitFault::LostBeforeWriting => {
-            tx.rollback().await.map_err(|e| CommitFailed::Refused(e.into()))?;
-            Err(CommitFailed::Uncertain(lost()))
-        }
-    }
-}
-
-/// How long to keep asking what an uncertain COMMIT did (MariaDB restarting
-/// takes a second or two).
-pub const READ_BACK_WINDOW: Duration = Duration::from_secs(10);
-
-/// After a COMMIT whose answer was lost: `probe`'s answer (whether the write
-/// is there), asked again while MariaDB is away or going away, for up to
-/// `window`; then `lost`, the commit's own error. Run it [`unabandoned`].
-pub async fn read_back<T, F, Fut>(window: Duration, lost: Error, mut probe: F) -> Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = std::result::Result<T, sqlx::Error>>,
-{
-    let until = Instant::now() + window;
-    loop {
-        match probe().await {
-            Ok(answer) => return Ok(answer),
-            Err(e) if unreachable(&e) && Instant::now() < until => tokio::time::sleep(Duration::from_millis(100)).await,
-            Err(e) if unreachable(&e) => return Err(lost),
-            Err(e) => return Err(e.into()),
-        }
-    }
-}
-
-/// Only a server that is away or going away is worth asking again.
-fn unreachable(err: &sqlx::Error) -> bool {
-    matches!(err, sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut)
-        || Error::mariadb_code(err).is_some_and(code::connection_lost)
-}
-
-/// Runs `work`, telling [`Engine::run`] not to abandon the call meanwhile: for
-/// a COMMIT, and for finding out what an uncertain one did.
-pub async fn unabandoned<F: Future>(work: F) -> F::Output {
-    let call = CALL.try_with(Arc::clone).ok();
-    let mark = |on: bool| call.iter().for_each(|c| c.committing.store(on, Ordering::SeqCst));
-    mark(true);
-    let outcome = work.await;
-    mark(false);
-    outcome
-}
 
 /// Cancels one [`Engine::run`]. Firing it before the run starts waiting still
 /// counts, so an interrupt cannot slip between releasing the GVL and blocking.
@@ -478,6 +250,7 @@ impl Default for ProcessEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::call::unabandoned;
 
     fn engine(deadline_ms: u64) -> Engine {
         let mut config = DatabaseConfig::new("unused");

@@ -5,8 +5,8 @@
 //! Anything this does not build exactly as Rails would is a [`Decline`]: the
 //! request then goes through Rails untouched.
 
-use crate::ruby_inspect;
-use crate::value::{Value, MAX_BYTES, MAX_DEPTH, MAX_ENTRIES};
+use crate::rails::inspect;
+use crate::rails::value::{Value, MAX_BYTES, MAX_DEPTH, MAX_ENTRIES};
 
 /// Why the fast lane leaves a request to Rails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,7 +174,7 @@ impl LogSettings {
 }
 
 /// The `Parameters: {...}` text of Rails' request log, or `None` when only
-/// Ruby renders it exactly (see [`ruby_inspect`]). `params` are the request's
+/// Ruby renders it exactly (see [`crate::rails::inspect`]). `params` are the request's
 /// parameters; `wrapped`, the wrapper and the JSON body's parameters when
 /// Rails wraps them (a JSON content type).
 pub fn logged(params: &Value, wrapped: Option<(&Wrapper, &Value)>, filters: &[String]) -> Option<String> {
@@ -192,7 +192,7 @@ pub fn logged(params: &Value, wrapped: Option<(&Wrapper, &Value)>, filters: &[St
             shown.push((wrapper.key.clone(), Value::Object(picked)));
         }
     }
-    ruby_inspect::inspect(&Value::Object(shown))
+    inspect::inspect(&Value::Object(shown))
 }
 
 /// `request.query_parameters` of a plain query string (`a=1&b=x+y`), as Rack
@@ -273,7 +273,7 @@ mod tests {
     #[test]
     fn munges_nils_out_of_arrays_and_keeps_rubys_key_order() {
         let params = parse(r#"{"b":[null,1,[null]],"a":{"c":null},"b":[2,null]}"#);
-        assert_eq!(ruby_inspect::inspect(&params).unwrap(), r#"{"b"=>[2], "a"=>{"c"=>nil}}"#);
+        assert_eq!(inspect::inspect(&params).unwrap(), r#"{"b"=>[2], "a"=>{"c"=>nil}}"#);
     }
 
     #[test]
@@ -296,7 +296,7 @@ mod tests {
     fn permits_as_strong_parameters_do() {
         let params = parse(r#"{"hwinfo":{"cpus":2,"list":[1,[2],{"x":[3,[4]]}],"deep":{"a":{"b":true}}},"h":"x"}"#);
         assert_eq!(
-            ruby_inspect::inspect(&permit_any(&params, "hwinfo").unwrap()).unwrap(),
+            inspect::inspect(&permit_any(&params, "hwinfo").unwrap()).unwrap(),
             r#"{"cpus"=>2, "list"=>[1, {"x"=>[3]}], "deep"=>{"a"=>{"b"=>true}}}"#
         );
         assert_eq!(permit_any(&params, "h"), None);
@@ -333,7 +333,7 @@ mod tests {
     fn parses_a_plain_query_string_as_rack_does() {
         let parsed = query("identifier=SLES&version=15.6;arch=x86_64&&a=b+c%2Fd&version=15.7").unwrap();
         assert_eq!(
-            ruby_inspect::inspect(&parsed).unwrap(),
+            inspect::inspect(&parsed).unwrap(),
             r#"{"identifier"=>"SLES", "version"=>"15.7", "arch"=>"x86_64", "a"=>"b c/d"}"#
         );
         assert_eq!(query(""), Ok(Value::Object(vec![])));

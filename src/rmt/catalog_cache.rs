@@ -18,8 +18,8 @@ use std::sync::{Arc, Mutex};
 
 use sqlx::MySqlConnection;
 
-use crate::catalog::{Product, Tree};
 use crate::error::{Error, Result};
+use crate::rmt::catalog::{Product, Tree};
 
 const NO_SUCH_TABLE: u16 = 1146;
 
@@ -117,7 +117,7 @@ async fn catalog_version(conn: &mut MySqlConnection) -> Result<Option<Version>> 
 /// Installs catalog tracking (`db/catalog_tracking.sql`) in the pool's database,
 /// or moves an older install to the current design, and compacts. Idempotent.
 pub async fn install_tracking(pool: &sqlx::MySqlPool) -> Result<()> {
-    sqlx::raw_sql(include_str!("../db/catalog_tracking.sql")).execute(pool).await?;
+    sqlx::raw_sql(include_str!("../../db/catalog_tracking.sql")).execute(pool).await?;
     compact(pool).await?;
     Ok(())
 }
@@ -164,9 +164,9 @@ pub async fn compact(pool: &sqlx::MySqlPool) -> Result<usize> {
     }
     let select = format!(
         "SELECT connection_id, changes FROM rmt_rs_catalog_changes WHERE connection_id IN ({}) FOR UPDATE",
-        crate::catalog::placeholders(gone.len())
+        crate::rmt::catalog::placeholders(gone.len())
     );
-    let mut tx = crate::engine::begin(pool).await?;
+    let mut tx = crate::db::call::begin(pool).await?;
     // Locked by primary key only: record locks, nothing else waits.
     let mut locked = sqlx::query_as::<_, (u64, u64)>(&select);
     for id in &gone {
@@ -183,7 +183,7 @@ pub async fn compact(pool: &sqlx::MySqlPool) -> Result<usize> {
     }
     let delete_sql = format!(
         "DELETE FROM rmt_rs_catalog_changes WHERE connection_id IN ({})",
-        crate::catalog::placeholders(locked.len())
+        crate::rmt::catalog::placeholders(locked.len())
     );
     let mut delete = sqlx::query(&delete_sql);
     for (id, _) in &locked {
@@ -193,7 +193,7 @@ pub async fn compact(pool: &sqlx::MySqlPool) -> Result<usize> {
     if !locked.is_empty() {
         delete.execute(&mut *tx).await?;
     }
-    crate::engine::commit(tx).await?;
+    crate::db::call::commit(tx).await?;
     Ok(locked.len())
 }
 
