@@ -4,7 +4,8 @@
 # mode under Puma with RMT's packaged settings (2 workers x 5 threads, pool 5),
 # once on RMT's Ruby path and once with RmtRs, on the private durable MariaDB, hit by the same
 # simulated SUSEConnect instances (benches/herd, in Rust). Prints a Markdown
-# table and writes it with the raw figures to results/herd-<mode>/.
+# table and writes it with the raw figures to results/herd-<mode>/, and the
+# newest complete run's report to results/LATEST.md (benches/support/latest.rb).
 #
 #   ruby -Ilib benches/herd.rb [quick|full]
 require "json"
@@ -18,6 +19,7 @@ require_relative "../spec/support/catalog"
 require_relative "support/process_stats"
 require_relative "support/svg_chart"
 require_relative "support/faults"
+require_relative "support/latest"
 
 MODE = ARGV[0] || ENV.fetch("HERD_MODE", "quick")
 ROOT = DatabaseHelpers::ROOT
@@ -744,5 +746,7 @@ File.write(File.join(RESULTS, "results.json"), JSON.pretty_generate("machine" =>
                                                                      "started" => started.utc.iso8601,
                                                                      "results" => results,
                                                                      "ceilings" => layers))
+latest = Latest.write
 puts report
+puts "\n(results/LATEST.md: the report of results/#{latest}/)" if latest
 puts "\n(#{(Time.now - started).round} s; written to #{RESULTS})"
