@@ -13,6 +13,8 @@ rescue LoadError
 end
 
 require_relative "rmt_rs/configuration"
+require_relative "rmt_rs/caller"
+require_relative "rmt_rs/seam"
 require_relative "rmt_rs/registration"
 require_relative "rmt_rs/products"
 require_relative "rmt_rs/systems"

@@ -157,11 +157,14 @@ module RmtRs
       rmt_rs_products(:synchronize, flavor, base_url: URI::HTTP.build(scheme: request.scheme, host: request.host).to_s)
     end
 
-    # The basic credentials and the System-Token header (nil when absent), or
-    # nil once RMT's challenge for missing credentials is rendered. The block,
-    # when given, names the callback RMT authenticates in (Rails' log names it
-    # when it halts; default authenticate_system).
-    def rmt_rs_credentials
+    # Who calls, for every handler that authenticates a system (an
+    # RmtRs::Caller): the basic credentials, the System-Token header (nil
+    # when absent), the User-Agent, RMT's system tokens switch and, with the
+    # engines (flavor :pubcloud), theirs; or nil once RMT's challenge for
+    # missing credentials is rendered. The block, when given, names the
+    # callback RMT authenticates in (Rails' log names it when it halts;
+    # default authenticate_system).
+    def rmt_rs_caller(flavor)
       basic = ActionController::HttpAuthentication::Basic
       unless basic.has_basic_credentials?(request)
         halted_by = block_given? ? yield : :authenticate_system
@@ -171,12 +174,16 @@ module RmtRs
       end
 
       login, password = basic.user_name_and_password(request)
-      [login, password, request.headers.key?("System-Token") ? request.headers["System-Token"].to_s : nil]
+      token = request.headers.key?("System-Token") ? request.headers["System-Token"].to_s : nil
+      # With the engines, the instance identifiers scc_proxy's authentication
+      # asks the provider for.
+      identify = ->(wanted) { RmtRs::Pubcloud.identify(wanted, login, logger) }
+      RmtRs::Caller.new(login: login, password: password, system_token: token, user_agent: request.user_agent,
+                        system_tokens: rmt_rs_system_tokens?, cloud: rmt_rs_cloud(flavor), identify: identify)
     end
 
     def rmt_rs_update(flavor)
-      login, password, token = rmt_rs_credentials
-      return unless login
+      return unless (caller = rmt_rs_caller(flavor))
 
       sent = params.to_unsafe_h
       profiles = if sent.key?("system_profiles")
@@ -186,8 +193,7 @@ module RmtRs
                  end
       answer = rmt_rs_answer do
         RmtRs::Systems.update(hwinfo: params.permit(hwinfo: {})[:hwinfo]&.to_h, hostname: sent["hostname"],
-                              system_profiles: profiles, online_at: sent["online_at"],
-                              **rmt_rs_caller(login, password, token, flavor), &rmt_rs_identify(login))
+                              system_profiles: profiles, online_at: sent["online_at"], caller: caller)
       end
       render_answer(answer)
       return unless flavor == :pubcloud && answer.respond_to?(:system_id) && RmtRs::Pubcloud.data_export?
@@ -202,19 +208,7 @@ module RmtRs
       RmtRs::Pubcloud.after_action(self, :export_rmt_data) if @system
     end
 
-    # What every call for an authenticated system takes besides its input.
-    def rmt_rs_caller(login, password, token, flavor)
-      { login: login, password: password, system_token: token, user_agent: request.user_agent,
-        system_tokens: rmt_rs_system_tokens?, cloud: rmt_rs_cloud(flavor) }
-    end
-
-    # With the engines: the instance identifiers scc_proxy's authentication
-    # asks the provider for (the block such a call takes).
-    def rmt_rs_identify(login)
-      ->(wanted) { RmtRs::Pubcloud.identify(wanted, login, logger) }
-    end
-
-    # A Products::Verify's headers and log set, and the engines' before_actions
+    # A Seam::Verify's headers and log set, and the engines' before_actions
     # `checks` run on RMT's record of its system; true once they passed.
     def rmt_rs_verified?(verify, checks)
       rmt_rs_verifying(verify)
@@ -228,7 +222,7 @@ module RmtRs
       @system = ::System.instantiate(verify.system)
     end
 
-    # What the binding takes for the app's flavor: nil for RMT, the engines'
+    # The Caller's `cloud` for the app's flavor: nil for RMT, the engines'
     # settings for RMT with its public-cloud engines.
     def rmt_rs_cloud(flavor)
       flavor == :pubcloud ? { wait_for_peers: RmtRs::Pubcloud.wait_for_peers? } : nil
@@ -241,13 +235,10 @@ module RmtRs
     end
 
     def rmt_rs_deregister(flavor)
-      login, password, token = rmt_rs_credentials
-      return unless login
+      return unless (caller = rmt_rs_caller(flavor))
 
-      outcome = rmt_rs_answer do
-        RmtRs::Systems.deregister(**rmt_rs_caller(login, password, token, flavor), &rmt_rs_identify(login))
-      end
-      return render_answer(outcome) unless outcome.is_a?(RmtRs::Products::Verify)
+      outcome = rmt_rs_answer { RmtRs::Systems.deregister(caller: caller) }
+      return render_answer(outcome) unless outcome.is_a?(RmtRs::Seam::Verify)
 
       # scc_proxy's and the registry's before_actions on the system, then the
       # destroy, and registration sharing's after_commit for the system.
@@ -265,23 +256,20 @@ module RmtRs
     def rmt_rs_service(flavor)
       return FALL_BACK if RmtRs::Services.redirects?
 
-      login = password = token = nil
+      caller = nil
       if flavor == :pubcloud
-        login, password, token = rmt_rs_credentials
-        return unless login
+        return unless (caller = rmt_rs_caller(flavor))
       elsif zypper_request?
         # RMT authenticates zypper in a before_action block, the only one
         # there (Ownership checked the callbacks).
-        login, password, token = rmt_rs_credentials do
+        caller = rmt_rs_caller(flavor) do
           self.class._process_action_callbacks.find { |c| c.kind == :before && c.raw_filter.is_a?(Proc) }&.raw_filter
         end
-        return unless login
+        return unless caller
       end
-      outcome = rmt_rs_answer do
-        RmtRs::Services.repoindex(id: params[:id], base_url: request.base_url,
-                                  **rmt_rs_caller(login, password, token, flavor), &rmt_rs_identify(login))
-      end
-      render_index(outcome)
+      render_index(rmt_rs_answer do
+        RmtRs::Services.repoindex(id: params[:id], base_url: request.base_url, caller: caller)
+      end)
     end
 
     # nginx's check of a download (strict_authentication's, with the engines).
@@ -290,16 +278,14 @@ module RmtRs
       # RMT fails (500) on a version of dots only; its own path answers that.
       return FALL_BACK if version&.split(".")&.empty?
 
-      login, password, token = rmt_rs_credentials
-      return unless login
+      return unless (caller = rmt_rs_caller(flavor))
 
       uri = request.headers["X-Original-URI"]
       outcome = rmt_rs_answer do
-        RmtRs::Services.auth_check(uri: uri, instance_identifier: request.headers["X-Instance-Identifier"],
-                                   instance_version: version, **rmt_rs_caller(login, password, token, flavor),
-                                   &rmt_rs_identify(login))
+        RmtRs::Services.auth_check(caller: caller, uri: uri, instance_version: version,
+                                   instance_identifier: request.headers["X-Instance-Identifier"])
       end
-      return render_answer(outcome) unless outcome.is_a?(RmtRs::Products::Verify)
+      return render_answer(outcome) unless outcome.is_a?(RmtRs::Seam::Verify)
 
       rmt_rs_verifying(outcome)
       allowed = rmt_rs_path_allowed?(outcome.answer.status == 200)
@@ -323,20 +309,16 @@ module RmtRs
     def rmt_rs_legacy_service(flavor)
       return FALL_BACK if RmtRs::Services.redirects?
 
-      login, password, token = rmt_rs_credentials
-      return unless login
+      return unless (caller = rmt_rs_caller(flavor))
 
-      render_index(rmt_rs_answer do
-        RmtRs::Services.legacy_repoindex(base_url: request.base_url, **rmt_rs_caller(login, password, token, flavor),
-                                         &rmt_rs_identify(login))
-      end)
+      render_index(rmt_rs_answer { RmtRs::Services.legacy_repoindex(caller: caller, base_url: request.base_url) })
     end
 
     # A repository index as RMT renders it; with the engines, once
     # zypper_auth's instance verification passed on the system RmtRs found
     # (the one whose activation gives access, for a service).
     def render_index(outcome)
-      return render_xml_answer(outcome) unless outcome.is_a?(RmtRs::Products::Verify)
+      return render_xml_answer(outcome) unless outcome.is_a?(RmtRs::Seam::Verify)
       return unless rmt_rs_verified?(outcome, RmtRs::Pubcloud::SERVICE_CHECKS)
 
       render xml: outcome.answer.body, status: outcome.answer.status
@@ -352,17 +334,15 @@ module RmtRs
     end
 
     # `checks`: the engines' before_actions to run before an answer to verify
-    # goes out (Products::Verify).
+    # goes out (Seam::Verify).
     def rmt_rs_products(action, flavor, base_url: request.base_url, api: RmtRs::Products, checks: [])
-      login, password, token = rmt_rs_credentials
-      return unless login
+      return unless (caller = rmt_rs_caller(flavor))
 
       outcome = rmt_rs_answer do
-        api.public_send(action, params: params.to_unsafe_h, base_url: base_url,
-                                **rmt_rs_caller(login, password, token, flavor), &rmt_rs_identify(login))
+        api.public_send(action, caller: caller, params: params.to_unsafe_h, base_url: base_url)
       end
-      return rmt_rs_engine_checks(outcome) if outcome.is_a?(RmtRs::Products::Checked)
-      if outcome.is_a?(RmtRs::Products::Verify)
+      return rmt_rs_engine_checks(outcome) if outcome.is_a?(RmtRs::Seam::Checked)
+      if outcome.is_a?(RmtRs::Seam::Verify)
         return unless rmt_rs_verified?(outcome, checks)
 
         return render_body(outcome.answer)
@@ -373,14 +353,15 @@ module RmtRs
       changed = outcome.respond_to?(:activations_changed) && outcome.activations_changed
       return unless changed && flavor == :pubcloud
 
-      RmtRs::Pubcloud.share(RmtRs::Pubcloud.system_record("id" => nil, "login" => login, "password" => password))
+      RmtRs::Pubcloud.share(RmtRs::Pubcloud.system_record("id" => nil, "login" => caller.login,
+                                                          "password" => caller.password))
     end
 
     # The engines' checks of an activation (deactivation, upgrade) on RMT's
     # records of what RmtRs checked, then RmtRs's write. A check that renders
     # or raises ends the request as in RMT (rescue_from renders what it raises).
     def rmt_rs_engine_checks(checked)
-      response.headers["System-Token"] = checked.token_header.first if checked.token_header
+      checked.headers.each { |name, value| response.headers[name] = value }
       @system = ::System.instantiate(checked.system)
       @product = ::Product.instantiate(checked.product)
       return unless rmt_rs_engine_checks_pass?(RmtRs::Pubcloud::CHECKS.fetch(checked.finishes))

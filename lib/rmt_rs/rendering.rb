@@ -9,22 +9,21 @@ module RmtRs
     # render notification as RMT's render would send it (the log's "Rendered
     # V3::ServiceSerializer with …" line): with `serializer`, the name of the
     # serializer RMT renders the body with, or for a Hash rendered as is
-    # (RMT's errors) the Null serializer; for JSON text RMT serialized
-    # `times` collections into itself, ["text", serializer, times]: a
+    # (RMT's errors, nil) the Null serializer; for JSON text RMT serialized
+    # `times` collections into itself (a Seam::Serialized of kind :text): a
     # notification for each, none for rendering the text; for a serializer RMT
-    # builds itself, ["prebuilt", serializer]: the Null serializer with it as
-    # the adapter.
+    # builds itself (:prebuilt): the Null serializer with it as the adapter.
     def self.serialized(serializer, &block)
       return yield unless defined?(::ActiveModelSerializers::Logging::RENDER_EVENT)
 
-      kind, name, times = serializer
-      if kind == "text"
-        times.times { serialized(name) { nil } }
+      built = serializer.is_a?(Seam::Serialized) ? serializer : nil
+      if built&.kind == :text
+        built.times.times { serialized(built.serializer) { nil } }
         return yield
       end
 
-      payload = if kind == "prebuilt"
-                  { serializer: ::ActiveModel::Serializer::Null, adapter: Object.const_get(name).allocate }
+      payload = if built&.kind == :prebuilt
+                  { serializer: ::ActiveModel::Serializer::Null, adapter: Object.const_get(built.serializer).allocate }
                 elsif serializer
                   { serializer: Object.const_get(serializer),
                     adapter: ::ActiveModelSerializers::Adapter.configured_adapter.allocate }
@@ -57,7 +56,7 @@ module RmtRs
       # nothing rendered.
       return head(:no_content) if answer.status == 204
       # strict_authentication's refusal of a service refresh.
-      return render(plain: answer.body, status: answer.status) if answer.serializer == ["plain"]
+      return render(plain: answer.body, status: answer.status) if answer.serializer == Seam::PLAIN
 
       # Rendered as text (the same JSON RMT renders), so that the only render
       # notification is the one RMT's serializer sends.
