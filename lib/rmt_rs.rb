@@ -21,8 +21,9 @@ require_relative "rmt_rs/systems"
 require_relative "rmt_rs/services"
 require_relative "rmt_rs/railtie" if defined?(Rails::Railtie)
 
-# RMT's registration path in Rust. Configure once per process (a Rails
-# initializer), then call RmtRs::Registration.
+# RMT's connect API over a system's whole life, in Rust. Configure once per
+# process (a Rails initializer), then call RmtRs::Registration, Products,
+# Systems and Services, or let the Railtie switch RMT's controllers over.
 module RmtRs
   module_function
 

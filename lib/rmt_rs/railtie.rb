@@ -7,13 +7,21 @@ require_relative "controller_hook"
 require_relative "fast_lane"
 
 module RmtRs
-  # Switches RMT's announce, activation and product tree to RmtRs when enabled, in RMT's
+  # Switches RMT's connect API over a system's whole life (announce,
+  # activations and the product tree, keepalives, service refreshes,
+  # migrations, deregistration, product listings, with or without the
+  # public-cloud engines) to RmtRs when enabled, in RMT's
   # config/initializers/rmt_rs.rb:
   #
   #   Rails.application.config.rmt_rs.enabled = true
   #
   # or with RMT_RS=1 in the environment. Off by default: then nothing of RMT
   # changes. The database settings are the app's own ActiveRecord ones.
+  #
+  # This only boots: it hooks the controllers (ControllerHook, which answers
+  # the actions Ownership says RmtRs owns and renders them with Rendering),
+  # adds the fast lane's middleware, configures RmtRs's pool and logs what
+  # stays on RMT's path.
   class Railtie < ::Rails::Railtie
     config.rmt_rs = ActiveSupport::OrderedOptions.new
     config.rmt_rs.enabled = %w[1 true yes on].include?(ENV.fetch("RMT_RS", "").downcase)
