@@ -6,9 +6,11 @@ Gem::Specification.new do |spec|
   spec.name = "rmt_rs"
   spec.version = RmtRs::VERSION
   spec.authors = ["RmtRs developers"]
-  spec.summary = "RMT's registration path (announce, activation) in Rust"
-  spec.description = "A native extension that takes over the system registration requests of SUSE's " \
-                     "Repository Mirroring Tool: the same responses and rows, with the GVL released."
+  spec.summary = "RMT's connect API, over a system's whole life, in Rust"
+  spec.description = "A native extension that takes over the connect API of SUSE's Repository Mirroring Tool " \
+                     "for a system's whole life (announce, activations and the product tree, keepalives, " \
+                     "service refreshes, migrations, deregistration, product listings, with or without the " \
+                     "public-cloud engines): the same responses and rows, with the GVL released."
   spec.license = "GPL-2.0-or-later"
   spec.required_ruby_version = ">= 3.0"
 

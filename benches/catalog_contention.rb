@@ -109,9 +109,9 @@ def run(mode)
   sles = Catalog::SLES.transform_keys(&:to_s)
   systems = Array.new(HERD) do
     announced = RmtRs::Registration.announce_system(hostname: "contention").body
-    credentials = { login: announced["login"], password: announced["password"] }
-    RmtRs::Products.activate(**credentials, params: sles, base_url: "http://rmt")
-    credentials
+    caller = RmtRs::Caller.new(login: announced["login"], password: announced["password"])
+    RmtRs::Products.activate(caller: caller, params: sles, base_url: "http://rmt")
+    caller
   end
 
   mirrored = Repository.where(mirroring_enabled: true).where.not(last_mirrored_at: nil).order(:id).to_a
@@ -132,7 +132,7 @@ def run(mode)
   HERD.times do |h|
     threads << job(:herd, stop, results) do |round|
       action = (round + h).even? ? :show : :activate
-      RmtRs::Products.public_send(action, **systems[h], params: sles, base_url: "http://rmt")
+      RmtRs::Products.public_send(action, caller: systems[h], params: sles, base_url: "http://rmt")
     end
   end
   threads.each(&:join)

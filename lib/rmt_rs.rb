@@ -13,14 +13,17 @@ rescue LoadError
 end
 
 require_relative "rmt_rs/configuration"
+require_relative "rmt_rs/caller"
+require_relative "rmt_rs/seam"
 require_relative "rmt_rs/registration"
 require_relative "rmt_rs/products"
 require_relative "rmt_rs/systems"
 require_relative "rmt_rs/services"
 require_relative "rmt_rs/railtie" if defined?(Rails::Railtie)
 
-# RMT's registration path in Rust. Configure once per process (a Rails
-# initializer), then call RmtRs::Registration.
+# RMT's connect API over a system's whole life, in Rust. Configure once per
+# process (a Rails initializer), then call RmtRs::Registration, Products,
+# Systems and Services, or let the Railtie switch RMT's controllers over.
 module RmtRs
   module_function
 

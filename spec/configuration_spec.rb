@@ -13,7 +13,8 @@ RSpec.describe RmtRs do
   end
 
   it "refuses a products action it does not know instead of answering it as another" do
-    expect { RmtRs::Native.product_request("deregister", ["SCC_x", "p", nil, nil, false], {}, "https://rmt", nil) }
+    caller = RmtRs::Caller.new(login: "SCC_x", password: "p")
+    expect { RmtRs::Native.product_request("deregister", caller, nil, {}, "https://rmt") }
       .to raise_error(ArgumentError, 'unknown products action "deregister": activate, show, destroy, upgrade, ' \
                                     'synchronize, migrations, offline_migrations or activations')
   end

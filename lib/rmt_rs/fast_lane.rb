@@ -191,11 +191,11 @@ module RmtRs
       # [status, JSON, headers, serializer] of RmtRs's answer (its log lines
       # written) or of the error it raised, as the controller path renders them.
       def answer(request, controller)
-        status, body, headers, log, serializer = Runtime.measure do
+        answer = Seam.response(Runtime.measure do
           @request.answer(request.base_url, !FastLane.system_tokens?(controller))
-        end
-        log.each { |level, line| @logger.public_send(level, line) }
-        [status, body, headers.to_h, serializer]
+        end)
+        answer.log.each { |level, line| @logger.public_send(level, line) }
+        [answer.status, answer.body, answer.headers, answer.serializer]
       rescue RmtRs::Error => e
         [e.status, e.body.to_json, e.headers, nil]
       end

@@ -16,60 +16,53 @@ module RmtRs
     # the subscription and the base products in RMT's order, writes the
     # activation and answers with the product's service.
     #
-    # login, password - the HTTP basic credentials (password nil when absent)
-    # params          - the request parameters (identifier, version, arch,
-    #                   token, or the legacy payload string)
-    # base_url        - "scheme://host[:port]" of the request, for the URLs
-    # system_token    - the System-Token header (nil when absent, "" when empty)
-    # user_agent      - the User-Agent header
-    # system_tokens   - false when RMT's connect_api.disable_system_tokens is set
-    # cloud           - nil outside the public cloud; with RMT's public-cloud
-    #                   engines {wait_for_peers: Boolean}, and a block that
-    #                   finds instance identifiers (RmtRs::Pubcloud.identify)
+    # caller   - an RmtRs::Caller: the credentials and headers, RMT's
+    #            switches, and with RMT's public-cloud engines its `cloud`
+    #            and `identify`
+    # params   - the request parameters (identifier, version, arch, token, or
+    #            the legacy payload string)
+    # base_url - "scheme://host[:port]" of the request, for the URLs
     #
     # Returns a Response whose body is RMT's JSON as a String; a refusal is a
-    # Response too (401/422 with RMT's error JSON), as RMT renders it. With
-    # `cloud`, an activation that passed RMT's checks returns a Checked
-    # instead: the engines' checks come next, then `finish`.
-    def activate(login:, password:, params:, base_url:, system_token: nil, user_agent: nil, system_tokens: true,
-                 cloud: nil, &identify)
-      call("activate", login, password, params, base_url, system_token, user_agent, system_tokens, cloud, &identify)
+    # Response too (401/422 with RMT's error JSON), as RMT renders it. With the
+    # caller's `cloud`, an activation that passed RMT's checks returns a
+    # Seam::Pending instead: the engines' checks come next, then `finish`.
+    def activate(caller:, params:, base_url:)
+      call("activate", caller, params, base_url)
     end
 
     # What RMT's `GET /connect/systems/products` does: the same authentication
     # and checks, then the product with its extension tree.
-    def show(login:, password:, params:, base_url:, system_token: nil, user_agent: nil, system_tokens: true,
-             cloud: nil, &identify)
-      call("show", login, password, params, base_url, system_token, user_agent, system_tokens, cloud, &identify)
+    def show(caller:, params:, base_url:)
+      call("show", caller, params, base_url)
     end
 
     # What RMT's `DELETE /connect/systems/products` (API v4) does: the same
     # authentication, RMT's refusals for a base product, a product others
     # depend on and one not activated, then the activation removed and the
-    # product's service answered (200). With `cloud`, a Checked once the
-    # product is found: scc_proxy's deactivation on SCC comes next, then `finish`.
-    def deactivate(login:, password:, params:, base_url:, system_token: nil, user_agent: nil, system_tokens: true,
-                   cloud: nil, &identify)
-      call("destroy", login, password, params, base_url, system_token, user_agent, system_tokens, cloud, &identify)
+    # product's service answered (200). With the caller's `cloud`, a
+    # Seam::Pending once the product is found: scc_proxy's deactivation on SCC
+    # comes next, then `finish`.
+    def deactivate(caller:, params:, base_url:)
+      call("destroy", caller, params, base_url)
     end
 
     # What RMT's `PUT /connect/systems/products` does (a migration's step):
     # the same authentication and checks as an activation (not the
     # repositories), then the activations of the product's predecessors and
     # successors replaced by its own, and its service answered (201) naming
-    # the obsoleted one. With `cloud`, a Checked first, as for `activate`.
-    def upgrade(login:, password:, params:, base_url:, system_token: nil, user_agent: nil, system_tokens: true,
-                cloud: nil, &identify)
-      call("upgrade", login, password, params, base_url, system_token, user_agent, system_tokens, cloud, &identify)
+    # the obsoleted one. With the caller's `cloud`, a Seam::Pending first, as
+    # for `activate`.
+    def upgrade(caller:, params:, base_url:)
+      call("upgrade", caller, params, base_url)
     end
 
     # What RMT's `POST /connect/systems/products/synchronize` (API v4) does:
     # the same authentication, then the activations of the system's products
     # missing from params["products"] (Hashes of identifier, version, arch)
     # removed, and the system's products answered, their URLs under `base_url`.
-    def synchronize(login:, password:, params:, base_url:, system_token: nil, user_agent: nil, system_tokens: true,
-                    cloud: nil, &identify)
-      call("synchronize", login, password, params, base_url, system_token, user_agent, system_tokens, cloud, &identify)
+    def synchronize(caller:, params:, base_url:)
+      call("synchronize", caller, params, base_url)
     end
 
     # What RMT's `POST /connect/systems/products/migrations` does: the same
@@ -77,17 +70,14 @@ module RmtRs
     # in params["installed_products"] (Hashes of identifier, version, arch and
     # optionally release_type), as RMT's MigrationEngine finds them: a JSON
     # list of paths, each a list of products, base first.
-    def migrations(login:, password:, params:, base_url: "", system_token: nil, user_agent: nil, system_tokens: true,
-                   cloud: nil, &identify)
-      call("migrations", login, password, params, base_url, system_token, user_agent, system_tokens, cloud, &identify)
+    def migrations(caller:, params:, base_url: "")
+      call("migrations", caller, params, base_url)
     end
 
     # What RMT's `POST /connect/systems/products/offline_migrations` does:
     # the offline paths to params["target_base_product"].
-    def offline_migrations(login:, password:, params:, base_url: "", system_token: nil, user_agent: nil,
-                           system_tokens: true, cloud: nil, &identify)
-      call("offline_migrations", login, password, params, base_url, system_token, user_agent, system_tokens, cloud,
-           &identify)
+    def offline_migrations(caller:, params:, base_url: "")
+      call("offline_migrations", caller, params, base_url)
     end
 
     # Whether RMT's migration actions read `params` as RmtRs does: no legacy
@@ -127,87 +117,44 @@ module RmtRs
       answered(:product_listing, "installer_repositories", nil, params.to_h.slice(*LISTED_FIELDS), base_url.to_s, cloud)
     end
 
-    # A public-cloud activation, deactivation or upgrade that passed
-    # authentication and RMT's checks: the system's and the product's columns,
-    # the System-Token header so far, and the ticket `finish` takes.
-    # `token_header` is nil without a System-Token header, else [token_or_nil].
-    Checked = Struct.new(:system, :product, :token_header, :ticket, keyword_init: true) do
-      # "activation", "deactivation" or "upgrade".
-      def finishes
-        ticket[5]
+    # Writes a Seam::Pending activation (deactivation, upgrade) once the
+    # engines' checks passed.
+    def finish(pending, base_url:)
+      answered(:finish, pending.ticket, base_url.to_s)
+    end
+
+    def call(action, caller, params, base_url)
+      identified(caller) do |identifiers|
+        Native.product_request(action, caller, identifiers, wanted(params), base_url.to_s)
       end
     end
 
-    # An answer that goes out once the engines' checks pass on `system` (the
-    # system's columns): zypper_auth's and the registry's instance
-    # verification of an index, the activations list or nginx's auth check
-    # (whose verdict is the answer's status); for a deregistration SCC's and
-    # the registry's, before Systems.destroy answers.
-    Verify = Struct.new(:answer, :system, keyword_init: true)
-
-    # Writes a Checked activation (deactivation, upgrade) once the engines' checks passed.
-    def finish(checked, base_url:)
-      outcome(Runtime.measure { Native.finish(checked.ticket, base_url.to_s) })
-    end
-
-    def call(action, login, password, params, base_url, system_token, user_agent, system_tokens, cloud, &identify) # rubocop:disable Metrics/ParameterLists
-      identified(cloud, identify) do |cloud_args|
-        Native.product_request(action, caller(login, password, system_token, user_agent, system_tokens),
-                               wanted(params), base_url.to_s, cloud_args)
-      end
-    end
-
-    # The outcome of the binding's call the block makes with `cloud` as the
-    # binding takes it (nil outside the public cloud, else [identifiers,
-    # wait_for_peers]), timed: with the engines, asked again with the
-    # instance identifiers `identify` finds when the first call asks for them.
-    def identified(cloud, identify)
+    # The outcome (Seam.outcome) of the binding's call the block makes with
+    # the instance identifiers found so far, timed: none at first; with the
+    # engines, when that call asks for them (Seam::Identify), asked again with
+    # those the caller's `identify` finds. `caller` may be nil where the
+    # endpoint authenticates no one (Services.repoindex).
+    def identified(caller)
       configured!
-      ask = lambda do |identifiers|
-        Runtime.measure { yield(cloud && [identifiers, cloud.fetch(:wait_for_peers, false)]) }
-      end
-      result = ask.call(nil)
-      result = ask.call(identify.call(result[1])) if result.first == "identify"
-      outcome(result)
-    end
+      outcome = Seam.outcome(Runtime.measure { yield nil })
+      return outcome unless outcome.is_a?(Seam::Identify)
 
-    # Who calls, as the binding takes it: the basic credentials (password nil
-    # without a colon), the System-Token header (nil when absent), the
-    # User-Agent, and whether RMT's system tokens are switched off.
-    def caller(login, password, system_token, user_agent, system_tokens)
-      [login.to_s, password&.to_s, system_token&.to_s, user_agent&.to_s, !system_tokens]
+      identifiers = caller.identify.call(outcome.wanted)
+      outcome = Seam.outcome(Runtime.measure { yield identifiers })
+      raise Error, "RmtRs asked for instance identifiers twice" if outcome.is_a?(Seam::Identify)
+
+      outcome
     end
 
     # The binding's `method` with `args`, timed, as a Response: how every
-    # endpoint past activation and the tree calls into Rust.
+    # endpoint that authenticates no system, or one already found, calls into Rust.
     def answered(method, *args)
       configured!
-      outcome(Runtime.measure { Native.public_send(method, *args) })
+      Seam.outcome(Runtime.measure { Native.public_send(method, *args) })
     end
 
     def configured!
       raise NotConfigured, "RmtRs is not configured: call RmtRs.configure first" unless Native.configured?
-    end
-
-    # The binding's answer as a Response (or a Checked), for every endpoint
-    # that answers through it.
-    def outcome(result)
-      case result.first
-      when "answer"
-        _, status, body, token, created, log, serializer, headers, system_id = result
-        headers = headers.to_h
-        # RMT sets the header to the system's token, nil when it has none.
-        headers["System-Token"] = token.first if token
-        Response.new(status: status, body: body, headers: headers, activations_changed: created, log: log,
-                     serializer: serializer, system_id: system_id)
-      when "verify"
-        Verify.new(answer: outcome(result[1]), system: result[2])
-      when "checked"
-        _, system, product, token, ticket = result
-        Checked.new(system: system, product: product, token_header: token, ticket: ticket)
-      else
-        raise Error, "RmtRs answered #{result.first.inspect} twice"
-      end
     end
 
     def wanted(params)

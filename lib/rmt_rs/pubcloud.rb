@@ -20,7 +20,7 @@ module RmtRs
     # scc_proxy's upgrade on SCC (a BYOS system: the callback's condition),
     # run between RmtRs's checks and its write.
     UPGRADE_CHECKS = %i[verify_base_product_upgrade scc_upgrade].freeze
-    # The checks of each action that finishes in two steps (Products::Checked#finishes).
+    # The checks of each action that finishes in two steps (Seam::Pending#finishes).
     CHECKS = { "activation" => ACTIVATION_CHECKS, "deactivation" => DEACTIVATION_CHECKS,
                "upgrade" => UPGRADE_CHECKS }.freeze
     # zypper_auth's before_action of a service refresh, run on the system

@@ -29,14 +29,16 @@ module RmtRs
       ensure_hash!(system_profiles, :system_profiles)
       Products.configured!
 
-      instance = payg && [column_text(payg[:identifier], :varchar), column_text(payg[:instance_data], :text)]
-      id, login, password, clear_cache = Runtime.measure do
+      instance = payg && { identifier: column_text(payg[:identifier], :varchar),
+                           instance_data: column_text(payg[:instance_data], :text) }
+      announced = Seam.announced(Runtime.measure do
         Native.announce_system(column_text(hostname, :varchar), hwinfo, stored_profiles(system_profiles), instance)
-      end
-      headers = clear_cache ? { "X-System-Profiles-Action" => "clear-cache" } : {}
+      end)
+      headers = announced.clear_profiles_cache ? { "X-System-Profiles-Action" => "clear-cache" } : {}
       Response.new(
         status: 201,
-        body: { "id" => id, "login" => login, "password" => password, "last_seen_at" => nil },
+        body: { "id" => announced.id, "login" => announced.login, "password" => announced.password,
+                "last_seen_at" => nil },
         headers: headers, log: [], serializer: "V3::SystemSerializer"
       )
     end

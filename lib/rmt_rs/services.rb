@@ -9,21 +9,19 @@ module RmtRs
     # (XML, as RMT's Builder writes it), or RMT's 404 XML for an unknown
     # service. RMT authenticates zypper's requests only, to record that the
     # system was seen (not when several systems share the credentials):
-    # pass `login:` (and the rest) for those, nil for any other client.
+    # pass their `caller` (as for RmtRs::Products.activate), nil for any other
+    # client.
     #
     # Returns a Response whose body is the XML (200, 404) or RMT's JSON
     # refusal of unknown credentials (401).
     #
-    # With RMT's public-cloud engines (`cloud` and the block as for
-    # RmtRs::Products.activate; `login:` always): authenticated as scc_proxy
-    # does, strict_authentication's plain 403 unless a system with the
-    # credentials activated the service, else a Products::Verify: the index
-    # with zypper_auth's URLs, to answer once the engines' instance
-    # verification passed on that system.
-    def repoindex(id:, base_url:, login: nil, password: nil, system_token: nil, user_agent: nil, system_tokens: true,
-                  cloud: nil, &identify)
-      caller = login && Products.caller(login, password, system_token, user_agent, system_tokens)
-      Products.identified(cloud, identify) { |cloud_args| Native.service_index(caller, base_url.to_s, id.to_s, cloud_args) }
+    # With RMT's public-cloud engines (the caller's `cloud`; a caller always):
+    # authenticated as scc_proxy does, strict_authentication's plain 403
+    # unless a system with the credentials activated the service, else a
+    # Seam::Verify: the index with zypper_auth's URLs, to answer once the
+    # engines' instance verification passed on that system.
+    def repoindex(id:, base_url:, caller: nil)
+      Products.identified(caller) { |identifiers| Native.service_index(caller, identifiers, base_url.to_s, id.to_s) }
     end
 
     # What RMT's legacy `GET /repo/repoindex.xml` answers (SMT's single
@@ -31,28 +29,25 @@ module RmtRs
     # activations, each URL with SMT's service name as credentials.
     #
     # Returns a Response whose body is the XML (200), or RMT's JSON refusal.
-    # With RMT's public-cloud engines (`cloud` and the block as for
+    # With RMT's public-cloud engines (the caller's `cloud`, as for
     # RmtRs::Products.activate): authenticated as scc_proxy does, a
-    # Products::Verify: the index with zypper_auth's URLs, to answer once the
+    # Seam::Verify: the index with zypper_auth's URLs, to answer once the
     # engines' instance verification passed on the system.
-    def legacy_repoindex(login:, password:, base_url:, system_token: nil, user_agent: nil, system_tokens: true,
-                         cloud: nil, &identify)
-      caller = Products.caller(login, password, system_token, user_agent, system_tokens)
-      Products.identified(cloud, identify) { |cloud_args| Native.legacy_repoindex(caller, base_url.to_s, cloud_args) }
+    def legacy_repoindex(caller:, base_url:)
+      Products.identified(caller) { |identifiers| Native.legacy_repoindex(caller, identifiers, base_url.to_s) }
     end
 
     # What strict_authentication's `GET /api/auth/check` (with RMT's
     # public-cloud engines) decides from the database: whether the system may
     # download `uri` (nginx's `X-Original-URI`). Authenticated as scc_proxy
-    # does (`cloud` and the block as for RmtRs::Products.activate); returns
-    # RMT's refusal (401), or a Products::Verify whose answer's status is the
+    # does (the caller's `cloud`, as for RmtRs::Products.activate); returns
+    # RMT's refusal (401), or a Seam::Verify whose answer's status is the
     # verdict (200, 403) for zypper_auth's instance verification (and a BYOS
     # or hybrid system's SCC checks) to confirm.
-    def auth_check(uri:, login:, password:, instance_identifier: nil, instance_version: nil, system_token: nil,
-                   user_agent: nil, system_tokens: true, cloud: nil, &identify)
-      caller = Products.caller(login, password, system_token, user_agent, system_tokens)
-      check = [uri, instance_identifier, instance_version].map { |header| header&.to_s }
-      Products.identified(cloud, identify) { |cloud_args| Native.auth_check(caller, check, cloud_args) }
+    def auth_check(caller:, uri:, instance_identifier: nil, instance_version: nil)
+      Products.identified(caller) do |identifiers|
+        Native.auth_check(caller, identifiers, uri&.to_s, instance_identifier&.to_s, instance_version&.to_s)
+      end
     end
 
     # Whether RMT sends some repositories to other hosts (RMT's

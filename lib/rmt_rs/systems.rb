@@ -21,17 +21,15 @@ module RmtRs
     # system_profiles - Hash of profile_type => {identifier, data}, or NOT_SENT
     # online_at       - Array of "YYYY-MM-DD:hours" Strings, or nil
     #
-    # `cloud` and the block as for RmtRs::Products.activate (RMT with its
-    # public-cloud engines: scc_proxy's authentication).
+    # `caller` as for RmtRs::Products.activate (its `cloud`: RMT with its
+    # public-cloud engines, scc_proxy's authentication).
     #
     # Returns a Response: 204 without a body, or RMT's refusal (401, 422).
-    def update(login:, password:, hwinfo:, hostname: nil, system_profiles: NOT_SENT, online_at: nil,
-               system_token: nil, user_agent: nil, system_tokens: true, cloud: nil, &identify)
+    def update(caller:, hwinfo:, hostname: nil, system_profiles: NOT_SENT, online_at: nil)
       input = { "hwinfo" => hwinfo, "online_at" => online_at }
       input["system_profiles"] = Registration.stored_profiles(system_profiles) unless system_profiles.equal?(NOT_SENT)
-      caller = Products.caller(login, password, system_token, user_agent, system_tokens)
       hostname = Registration.column_text(hostname, :varchar)
-      Products.identified(cloud, identify) { |cloud_args| Native.system_update(caller, hostname, input, cloud_args) }
+      Products.identified(caller) { |identifiers| Native.system_update(caller, identifiers, hostname, input) }
     end
 
     # What RMT's `GET /connect/systems/activations` answers (SUSEConnect's
@@ -39,13 +37,11 @@ module RmtRs
     # subscription's fields and their service and product tree.
     #
     # Returns a Response whose body is RMT's JSON as a String, or RMT's refusal.
-    # `cloud` and the block as for RmtRs::Products.activate (RMT with its
-    # public-cloud engines: scc_proxy's authentication, zypper_auth's URLs);
+    # `caller` as for RmtRs::Products.activate (its `cloud`: RMT with its
+    # public-cloud engines, scc_proxy's authentication, zypper_auth's URLs);
     # `params` is not read.
-    def activations(login:, password:, base_url:, system_token: nil, user_agent: nil, system_tokens: true, params: nil,
-                    cloud: nil, &identify)
-      Products.call("activations", login, password, params, base_url, system_token, user_agent, system_tokens, cloud,
-                    &identify)
+    def activations(caller:, base_url:, params: nil)
+      Products.call("activations", caller, params, base_url)
     end
 
     # What RMT's `DELETE /connect/systems` does: the system authenticated as
@@ -54,13 +50,12 @@ module RmtRs
     # profiles no system links any more deleted.
     #
     # Returns a Response: 204 without a body, or RMT's refusal (401, 422).
-    # With RMT's public-cloud engines (`cloud` and the block as for
+    # With RMT's public-cloud engines (the caller's `cloud`, as for
     # RmtRs::Products.activate): authenticated as scc_proxy does, then a
-    # Products::Verify: its answer's headers and log go out, the engines'
-    # checks run on its system, then `destroy` answers.
-    def deregister(login:, password:, system_token: nil, user_agent: nil, system_tokens: true, cloud: nil, &identify)
-      caller = Products.caller(login, password, system_token, user_agent, system_tokens)
-      Products.identified(cloud, identify) { |cloud_args| Native.deregister(caller, cloud_args) }
+    # Seam::Verify: its answer's headers and log go out, the engines' checks
+    # run on its system, then `destroy` answers.
+    def deregister(caller:)
+      Products.identified(caller) { |identifiers| Native.deregister(caller, identifiers) }
     end
 
     # A public-cloud deregistration's second step: the system `id` (of the

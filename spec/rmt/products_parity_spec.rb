@@ -313,8 +313,9 @@ RSpec.describe "POST and GET /connect/systems/products: RmtRs against RMT's Ruby
     regcode = "REGCODE-#{SecureRandom.hex(8)}"
     announced = RmtRs::Registration.announce_system(hostname: "h").body
     answers = [
-      RmtRs::Products.activate(login: announced["login"], password: password, params: SLES, base_url: "http://x"),
-      RmtRs::Products.activate(login: announced["login"], password: announced["password"],
+      RmtRs::Products.activate(caller: RmtRs::Caller.new(login: announced["login"], password: password),
+                               params: SLES, base_url: "http://x"),
+      RmtRs::Products.activate(caller: RmtRs::Caller.new(login: announced["login"], password: announced["password"]),
                                params: SLES.merge(token: regcode), base_url: "http://x")
     ]
     expect(answers.map(&:status)).to eq([401, 422])

@@ -1,12 +1,11 @@
 //! The fast lane's Ruby objects: a request read from its raw parts (or nil
 //! when Rails must answer it), what RMT's log says of it, and its answer.
 
-use magnus::{method, prelude::*, Error, RArray, RModule, RString, Ruby};
+use magnus::{method, prelude::*, Error, RHash, RModule, RString, Ruby};
 use rmt_rs_core::fast_lane::{self, FastRequest, Host, RawRequest};
 use rmt_rs_core::rails::params::{LogSettings, Wrapper};
-use rmt_rs_core::Answer;
 
-use crate::{errors, gvl, released};
+use crate::{answer_record, errors, gvl, released};
 
 /// How the app's request log shows parameters, read once from Rails.
 #[magnus::wrap(class = "RmtRs::Native::LogSettings", free_immediately, size)]
@@ -81,31 +80,15 @@ impl RbFastRequest {
         self.0.logged_params(&settings.0)
     }
 
-    /// `[status, body, [[header, value_or_nil], ...], [[level, line], ...], serializer_or_nil]`,
-    /// answered with the GVL released.
-    fn answer(ruby: &Ruby, rb_self: &Self, base_url: String, tokens_disabled: bool) -> Result<RArray, Error> {
+    /// The answer's record, as every endpoint's (`answer_record`), answered
+    /// with the GVL released.
+    fn answer(ruby: &Ruby, rb_self: &Self, base_url: String, tokens_disabled: bool) -> Result<RHash, Error> {
         let host = Host { base_url, tokens_disabled };
         let answer = released(ruby, |engine, cancel| {
             engine.run(cancel, fast_lane::answer(engine.pool(), engine.catalog_cache(), &rb_self.0, &host))
         })?;
-        Ok(rack_answer(ruby, answer))
+        answer_record(ruby, answer)
     }
-}
-
-fn rack_answer(ruby: &Ruby, answer: Answer) -> RArray {
-    let mut headers: Vec<(String, Option<String>)> =
-        answer.headers.into_iter().map(|(k, v)| (k.to_string(), Some(v))).collect();
-    if answer.token_header {
-        // RMT sets the header to the system's token, nil when it has none.
-        headers.push(("System-Token".into(), answer.system_token));
-    }
-    ruby.ary_new_from_values(&[
-        ruby.into_value(answer.status),
-        ruby.into_value(answer.body),
-        ruby.into_value(headers),
-        ruby.into_value(crate::log_lines(answer.log)),
-        crate::rendering(ruby, answer.rendering),
-    ])
 }
 
 pub fn define(ruby: &Ruby, native: RModule) -> Result<(), Error> {

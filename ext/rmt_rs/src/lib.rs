@@ -1,16 +1,22 @@
-//! Ruby binding of rmt_rs_core: converts arguments, releases the GVL, calls the
-//! core, converts back. Keyword arguments, defaults, type checks and the response
-//! object live in Ruby (`lib/rmt_rs`); this exposes `RmtRs::Native`.
+//! Ruby binding of rmt_rs_core, which answers RMT's connect API over a
+//! system's whole life (announce, activations and the product tree, keepalives,
+//! service refreshes, migrations, deregistration, product listings, the
+//! public-cloud engines' authentication): converts arguments, releases the
+//! GVL, calls the core, converts back. Keyword arguments, defaults, type checks
+//! and the response object live in Ruby (`lib/rmt_rs`); this exposes
+//! `RmtRs::Native`. What crosses is named (`seam`): an `RmtRs::Caller` read by
+//! member, answers as records that `RmtRs::Seam` decodes.
 
 mod convert;
 mod errors;
 mod fast_lane;
 mod gvl;
+mod seam;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use magnus::{function, prelude::*, Error, RArray, Ruby};
+use magnus::{function, method, prelude::*, Error, RHash, Ruby, TryConvert};
 use rmt_rs_core::answer::{LogLevel, Rendering};
 use rmt_rs_core::auth::outcome::{Finishing, Outcome, Ticket};
 use rmt_rs_core::endpoints::activations;
@@ -70,41 +76,71 @@ fn after_fork() {
     ENGINE.after_fork();
 }
 
-/// `[id, login, password, clear_profiles_cache]` of the announced system.
-/// `payg` is nil, or `[instance_identifier, instance_data]` (each may be nil)
-/// for a PAYG instance announced with the public-cloud engines.
+/// The announced system's record (`RmtRs::Seam::Announced`): `id`, `login`,
+/// `password`, `clear_profiles_cache`. `payg` is nil, or for a PAYG instance
+/// announced with the public-cloud engines a record of `identifier` and
+/// `instance_data` (each may be nil).
 fn announce(
     ruby: &Ruby,
     hostname: Option<String>,
     hwinfo: magnus::Value,
     system_profiles: magnus::Value,
-    payg: Option<(Option<String>, Option<String>)>,
-) -> Result<RArray, Error> {
+    payg: Option<magnus::Value>,
+) -> Result<RHash, Error> {
     let mut allowance = convert::Allowance::default();
+    let payg = match payg {
+        Some(payg) => Some(PaygInstance {
+            identifier: seam::field(payg, "identifier")?,
+            instance_data: seam::field(payg, "instance_data")?,
+        }),
+        None => None,
+    };
     let request = AnnounceRequest {
         hostname,
         hwinfo: convert::optional_hash(ruby, hwinfo, "hwinfo", &mut allowance)?,
         system_profiles: convert::hash_pairs(ruby, system_profiles, "system_profiles", &mut allowance)?,
-        payg: payg.map(|(identifier, instance_data)| PaygInstance { identifier, instance_data }),
+        payg,
     };
     let announced = released(ruby, |engine, cancel| engine.run(cancel, announce_system(engine.pool(), &request)))?;
-    Ok(ruby.ary_new_from_values(&[
-        ruby.into_value(announced.id),
-        ruby.into_value(announced.login),
-        ruby.into_value(announced.password),
-        ruby.into_value(announced.clear_profiles_cache),
-    ]))
+    seam::record(
+        ruby,
+        [
+            ("id", ruby.into_value(announced.id)),
+            ("login", ruby.into_value(announced.login)),
+            ("password", ruby.into_value(announced.password)),
+            ("clear_profiles_cache", ruby.into_value(announced.clear_profiles_cache)),
+        ],
+    )
 }
 
-/// `[[system_id, instance_identifier_or_nil], ...]`.
+/// `[[system_id, instance_identifier_or_nil], ...]`: what `RmtRs::Caller#identify`
+/// found, nil before it was asked.
 type Identifiers = Vec<(u64, Option<String>)>;
 
-/// Who calls, as Ruby hands it over (`RmtRs::Products.caller`):
-/// `[login, password_or_nil, system_token_or_nil, user_agent_or_nil, tokens_disabled]`.
-type CallerArgs = (String, Option<String>, Option<String>, Option<String>, bool);
+/// Who calls, read by member from an `RmtRs::Caller` (lib/rmt_rs/caller.rb).
+struct CallerArg {
+    caller: Caller,
+    /// With RMT's public-cloud engines (the Caller's `cloud`, nil outside
+    /// them): whether scc_proxy waits for registration sharing's peers.
+    wait_for_peers: Option<bool>,
+}
 
-fn from_args((login, password, system_token, user_agent, tokens_disabled): CallerArgs) -> Caller {
-    Caller { login, password, system_token, user_agent, tokens_disabled }
+impl TryConvert for CallerArg {
+    fn try_convert(value: magnus::Value) -> Result<Self, Error> {
+        let cloud: Option<magnus::Value> = seam::field(value, "cloud")?;
+        let caller = Caller {
+            login: seam::field(value, "login")?,
+            password: seam::field(value, "password")?,
+            system_token: seam::field(value, "system_token")?,
+            user_agent: seam::field(value, "user_agent")?,
+            tokens_disabled: !seam::field::<bool>(value, "system_tokens")?,
+        };
+        let wait_for_peers = match cloud {
+            Some(cloud) => Some(seam::field(cloud, "wait_for_peers")?),
+            None => None,
+        };
+        Ok(CallerArg { caller, wait_for_peers })
+    }
 }
 
 /// The products endpoints' actions, as Ruby names them.
@@ -119,23 +155,16 @@ enum Action {
 }
 
 /// A products request; `action` is "activate", "show", "destroy", "upgrade", "synchronize",
-/// "migrations", "offline_migrations" or "activations", `cloud` nil outside
-/// the public cloud, else `[identifiers, wait_for_peers]` (identifiers nil or
-/// `[[system_id, identifier_or_nil], ...]`). Answers one of
-/// `["answer", status, json_body, token_header, activations_changed, [[level, line], ...], serializer_or_nil,
-/// [[header, value], ...], system_id_or_nil]` (other headers than `System-Token`; the system
-/// the request authenticated as),
-/// `["identify", [[system_id, instance_data_or_nil], ...]]` or
-/// `["checked", system_attributes, product_attributes, token_header, ticket]`;
-/// `token_header` is nil when RMT sets no `System-Token` header, else `[token_or_nil]`.
+/// "migrations", "offline_migrations" or "activations". Answers an outcome
+/// record (`outcome_record`).
 fn product_request(
     ruby: &Ruby,
     action: String,
-    caller: CallerArgs,
+    caller: CallerArg,
+    identifiers: Option<Identifiers>,
     params: magnus::Value,
     base_url: String,
-    cloud: Option<(Option<Identifiers>, bool)>,
-) -> Result<RArray, Error> {
+) -> Result<RHash, Error> {
     let action = match action.as_str() {
         "activate" => Action::Activate,
         "show" => Action::Show,
@@ -156,7 +185,7 @@ fn product_request(
         }
     };
     let params = convert::hash_pairs(ruby, params, "params", &mut convert::Allowance::default())?;
-    let request = connect_request(caller, params, base_url, cloud);
+    let request = connect_request(caller, identifiers, params, base_url);
     let outcome = released(ruby, |engine, cancel| {
         engine.run(cancel, async {
             match action {
@@ -172,65 +201,86 @@ fn product_request(
             }
         })
     })?;
-    outcome_array(ruby, outcome)
+    outcome_record(ruby, outcome)
 }
 
 /// Who calls and from which app flavor, for the endpoints that authenticate
-/// a system: `cloud` nil outside the public cloud, else `[identifiers, wait_for_peers]`.
+/// a system; `identifiers` count with the public-cloud engines only.
 fn connect_request(
-    caller: CallerArgs,
+    caller: CallerArg,
+    identifiers: Option<Identifiers>,
     params: Vec<(String, Value)>,
     base_url: String,
-    cloud: Option<(Option<Identifiers>, bool)>,
 ) -> ConnectRequest {
-    let (flavor, identifiers, wait_for_peers) = match cloud {
-        Some((identifiers, wait)) => (Flavor::Pubcloud, identifiers, wait),
+    let (flavor, identifiers, wait_for_peers) = match caller.wait_for_peers {
+        Some(wait) => (Flavor::Pubcloud, identifiers, wait),
         None => (Flavor::Rmt, None, false),
     };
-    ConnectRequest { caller: from_args(caller), params, base_url, flavor, identifiers, wait_for_peers }
+    ConnectRequest { caller: caller.caller, params, base_url, flavor, identifiers, wait_for_peers }
 }
 
-/// An outcome as `product_request` answers it.
-fn outcome_array(ruby: &Ruby, outcome: Outcome) -> Result<RArray, Error> {
+/// An outcome as a record for `RmtRs::Seam.outcome`, its `kind:` one of
+/// - `:answer` (`answer_record`);
+/// - `:identify`: `wanted`, `[[system_id, instance_data_or_nil], ...]` for
+///   `RmtRs::Caller#identify`, whose identifiers the call is made again with;
+/// - `:verify`: the `answer` record to send once the engines' checks passed on
+///   the `system` (its columns);
+/// - `:pending`: the `system`'s and `product`'s columns, the `headers` set so
+///   far (`System-Token`), and the `ticket` (`RbTicket`) `finish` takes.
+fn outcome_record(ruby: &Ruby, outcome: Outcome) -> Result<RHash, Error> {
     match outcome {
-        Outcome::Answer(answer) => Ok(answer_array(ruby, answer)),
+        Outcome::Answer(answer) => answer_record(ruby, answer),
         Outcome::Identify(wanted) => {
-            Ok(ruby.ary_new_from_values(&[ruby.into_value("identify"), ruby.into_value(wanted)]))
+            seam::record(ruby, [("kind", seam::kind(ruby, "identify")), ("wanted", ruby.into_value(wanted))])
         }
-        Outcome::Verify(answer, system) => Ok(ruby.ary_new_from_values(&[
-            ruby.into_value("verify"),
-            answer_array(ruby, *answer).as_value(),
-            convert::attributes(ruby, &system)?.as_value(),
-        ])),
-        Outcome::Pending(checked) => {
-            let t = checked.ticket;
-            let finishes = match t.finishes {
-                Finishing::Activation => "activation",
-                Finishing::Deactivation => "deactivation",
-                Finishing::Upgrade => "upgrade",
-            };
-            let ticket = (t.system_id, t.product_id, t.service_id, t.subscription_id, t.refresh_token, finishes);
-            Ok(ruby.ary_new_from_values(&[
-                ruby.into_value("checked"),
-                convert::attributes(ruby, &checked.system)?.as_value(),
-                convert::attributes(ruby, &checked.product)?.as_value(),
-                token_header(ruby, checked.token_header, checked.system_token),
-                ruby.into_value(ticket),
-            ]))
+        Outcome::Verify(answer, system) => seam::record(
+            ruby,
+            [
+                ("kind", seam::kind(ruby, "verify")),
+                ("answer", answer_record(ruby, *answer)?.as_value()),
+                ("system", convert::attributes(ruby, &system)?.as_value()),
+            ],
+        ),
+        Outcome::Pending(pending) => seam::record(
+            ruby,
+            [
+                ("kind", seam::kind(ruby, "pending")),
+                ("system", convert::attributes(ruby, &pending.system)?.as_value()),
+                ("product", convert::attributes(ruby, &pending.product)?.as_value()),
+                ("headers", ruby.into_value(Vec::from_iter(token_header(pending.token_header, pending.system_token)))),
+                ("ticket", ruby.into_value(RbTicket(pending.ticket))),
+            ],
+        ),
+    }
+}
+
+/// A pending activation's (deactivation's, upgrade's) ticket: Ruby holds it
+/// as it is while the engines' checks run, and hands it back to `finish`.
+#[magnus::wrap(class = "RmtRs::Native::Ticket", free_immediately, size)]
+struct RbTicket(Ticket);
+
+impl RbTicket {
+    /// "activation", "deactivation" or "upgrade": what `finish` writes, and so
+    /// which of the engines' checks come first (`RmtRs::Pubcloud::CHECKS`).
+    fn finishes(&self) -> &'static str {
+        match self.0.finishes {
+            Finishing::Activation => "activation",
+            Finishing::Deactivation => "deactivation",
+            Finishing::Upgrade => "upgrade",
         }
     }
 }
 
 /// RMT's `PUT /connect/systems`. `input` holds `"hwinfo"` (a Hash or nil),
 /// `"online_at"` as sent, and `"system_profiles"` only when it was sent.
-/// `cloud` and the answer as for `product_request`.
+/// Answers as `product_request` does.
 fn system_update(
     ruby: &Ruby,
-    caller: CallerArgs,
+    caller: CallerArg,
+    identifiers: Option<Identifiers>,
     hostname: Option<String>,
     input: magnus::Value,
-    cloud: Option<(Option<Identifiers>, bool)>,
-) -> Result<RArray, Error> {
+) -> Result<RHash, Error> {
     let mut pairs = convert::hash_pairs(ruby, input, "params", &mut convert::Allowance::default())?;
     let mut take = |key: &str| pairs.iter().position(|(k, _)| k == key).map(|at| pairs.remove(at).1);
     let as_pairs = |value: Option<Value>| match value {
@@ -242,88 +292,91 @@ fn system_update(
     let system_profiles = take("system_profiles").map(|value| as_pairs(Some(value)).unwrap_or_default());
     let online_at = take("online_at");
     let update = SystemUpdate { hostname, hwinfo, system_profiles, online_at };
-    let request = connect_request(caller, Vec::new(), String::new(), cloud);
+    let request = connect_request(caller, identifiers, Vec::new(), String::new());
     let outcome = released(ruby, |engine, cancel| {
         engine.run(cancel, systems::update(engine.pool(), engine.catalog_cache(), &request, &update))
     })?;
-    outcome_array(ruby, outcome)
+    outcome_record(ruby, outcome)
 }
 
-/// RMT's legacy `GET /repo/repoindex.xml`. Answers as `service_index` does
-/// (`cloud` too).
+/// RMT's legacy `GET /repo/repoindex.xml`. Answers as `service_index` does.
 fn legacy_repoindex(
     ruby: &Ruby,
-    caller: CallerArgs,
+    caller: CallerArg,
+    identifiers: Option<Identifiers>,
     base_url: String,
-    cloud: Option<(Option<Identifiers>, bool)>,
-) -> Result<RArray, Error> {
-    let request = connect_request(caller, Vec::new(), base_url, cloud);
+) -> Result<RHash, Error> {
+    let request = connect_request(caller, identifiers, Vec::new(), base_url);
     let outcome = released(ruby, |engine, cancel| {
         engine.run(cancel, services::legacy_repoindex(engine.pool(), engine.catalog_cache(), &request))
     })?;
-    outcome_array(ruby, outcome)
+    outcome_record(ruby, outcome)
 }
 
-/// strict_authentication's `GET /api/auth/check` with the engines: `check`
-/// is `[X-Original-URI, X-Instance-Identifier, X-Instance-Version]` (each nil
-/// when absent). Answers as `product_request` does; once authenticated,
-/// `["verify", answer, system_attributes]` with the database's verdict as the
+/// strict_authentication's `GET /api/auth/check` with the engines: `uri`
+/// (X-Original-URI), `instance_identifier` and `instance_version` (their
+/// headers; each nil when absent). Answers as `product_request` does; once
+/// authenticated, a `:verify` record with the database's verdict as the
 /// answer's status (200 or 403).
 fn auth_check(
     ruby: &Ruby,
-    caller: CallerArgs,
-    check: (Option<String>, Option<String>, Option<String>),
-    cloud: Option<(Option<Identifiers>, bool)>,
-) -> Result<RArray, Error> {
-    let (uri, instance_identifier, instance_version) = check;
+    caller: CallerArg,
+    identifiers: Option<Identifiers>,
+    uri: Option<String>,
+    instance_identifier: Option<String>,
+    instance_version: Option<String>,
+) -> Result<RHash, Error> {
     let check = PathCheck { uri, instance_identifier, instance_version };
-    let request = connect_request(caller, Vec::new(), String::new(), cloud);
+    let request = connect_request(caller, identifiers, Vec::new(), String::new());
     let outcome = released(ruby, |engine, cancel| {
         engine.run(cancel, auth_check::check(engine.pool(), engine.catalog_cache(), &request, &check))
     })?;
-    outcome_array(ruby, outcome)
+    outcome_record(ruby, outcome)
 }
 
-/// RMT's `DELETE /connect/systems`. `cloud` and the answer as for
-/// `product_request`; with the engines `["verify", answer, system_attributes]`:
-/// their checks on the system come next, then `destroy_system`.
-fn deregister(ruby: &Ruby, caller: CallerArgs, cloud: Option<(Option<Identifiers>, bool)>) -> Result<RArray, Error> {
-    let request = connect_request(caller, Vec::new(), String::new(), cloud);
+/// RMT's `DELETE /connect/systems`. Answers as `product_request` does; with
+/// the engines a `:verify` record: their checks on the system come next, then
+/// `destroy_system`.
+fn deregister(ruby: &Ruby, caller: CallerArg, identifiers: Option<Identifiers>) -> Result<RHash, Error> {
+    let request = connect_request(caller, identifiers, Vec::new(), String::new());
     let outcome = released(ruby, |engine, cancel| {
         engine.run(cancel, systems::deregister(engine.pool(), engine.catalog_cache(), &request))
     })?;
-    outcome_array(ruby, outcome)
+    outcome_record(ruby, outcome)
 }
 
 /// A public-cloud deregistration's second step: the system `id` destroyed.
-fn destroy_system(ruby: &Ruby, id: u64) -> Result<RArray, Error> {
+fn destroy_system(ruby: &Ruby, id: u64) -> Result<RHash, Error> {
     let answer = released(ruby, |engine, cancel| engine.run(cancel, systems::destroy(engine.pool(), id)))?;
-    Ok(answer_array(ruby, answer))
+    answer_record(ruby, answer)
 }
 
 /// RMT's `GET /services/:id`: `id` as routed, `caller` nil unless RMT
 /// authenticates the request (zypper's; with the engines every request).
 /// Answers as `product_request` does, the body the XML RMT renders (or RMT's
-/// JSON refusal); with the engines (`cloud` as for `product_request`) also
-/// `["verify", answer, system_attributes]`: the answer once zypper_auth's
-/// instance verification of the system passed.
+/// JSON refusal); with the engines (the Caller's `cloud`) also a `:verify`
+/// record: the answer once zypper_auth's instance verification of the system
+/// passed.
 fn service_index(
     ruby: &Ruby,
-    caller: Option<CallerArgs>,
+    caller: Option<CallerArg>,
+    identifiers: Option<Identifiers>,
     base_url: String,
     id: String,
-    cloud: Option<(Option<Identifiers>, bool)>,
-) -> Result<RArray, Error> {
-    if let (Some(caller), Some(cloud)) = (caller.clone(), cloud) {
-        let request = connect_request(caller, Vec::new(), base_url, Some(cloud));
-        let outcome = released(ruby, |engine, cancel| {
-            engine.run(cancel, services::cloud_repoindex(engine.pool(), engine.catalog_cache(), &request, &id))
-        })?;
-        return outcome_array(ruby, outcome);
-    }
-    let request = ServiceRequest { id, caller: caller.map(from_args), base_url };
+) -> Result<RHash, Error> {
+    let caller = match caller {
+        Some(caller) if caller.wait_for_peers.is_some() => {
+            let request = connect_request(caller, identifiers, Vec::new(), base_url);
+            let outcome = released(ruby, |engine, cancel| {
+                engine.run(cancel, services::cloud_repoindex(engine.pool(), engine.catalog_cache(), &request, &id))
+            })?;
+            return outcome_record(ruby, outcome);
+        }
+        caller => caller.map(|caller| caller.caller),
+    };
+    let request = ServiceRequest { id, caller, base_url };
     let answer = released(ruby, |engine, cancel| engine.run(cancel, services::repoindex(engine.pool(), &request)))?;
-    Ok(answer_array(ruby, answer))
+    answer_record(ruby, answer)
 }
 
 /// One of API v4's product listings: "subscription_products" (the
@@ -337,7 +390,7 @@ fn product_listing(
     params: magnus::Value,
     base_url: String,
     pubcloud: bool,
-) -> Result<RArray, Error> {
+) -> Result<RHash, Error> {
     let request = ListingRequest {
         params: convert::hash_pairs(ruby, params, "params", &mut convert::Allowance::default())?,
         base_url,
@@ -361,69 +414,78 @@ fn product_listing(
             ))
         }
     };
-    Ok(answer_array(ruby, answer))
+    answer_record(ruby, answer)
 }
 
 /// The second step of a public-cloud activation, deactivation or upgrade:
-/// the ticket of its "checked" outcome (its last element "activation",
-/// "deactivation" or "upgrade"); answers as `product_request` does.
-fn finish(ruby: &Ruby, ticket: (u64, u64, u64, Option<i64>, bool, String), base_url: String) -> Result<RArray, Error> {
-    let (system_id, product_id, service_id, subscription_id, refresh_token, finishes) = ticket;
-    let finishes = match finishes.as_str() {
-        "activation" => Finishing::Activation,
-        "deactivation" => Finishing::Deactivation,
-        "upgrade" => Finishing::Upgrade,
-        other => {
-            return Err(Error::new(ruby.exception_arg_error(), format!("unknown ticket {other:?}")));
-        }
-    };
-    let ticket = Ticket { finishes, system_id, product_id, service_id, subscription_id, refresh_token };
+/// the ticket of its `:pending` outcome; answers as `product_request` does.
+fn finish(ruby: &Ruby, ticket: &RbTicket, base_url: String) -> Result<RHash, Error> {
+    let ticket = ticket.0;
     let answer = released(ruby, |engine, cancel| {
         engine
             .run(cancel, products::finish(engine.pool(), engine.catalog_cache(), &ticket, &base_url, Flavor::Pubcloud))
     })?;
-    Ok(answer_array(ruby, answer))
+    answer_record(ruby, answer)
 }
 
-/// nil without a `System-Token` header, else `[token_or_nil]`.
-fn token_header(ruby: &Ruby, sent: bool, token: Option<String>) -> magnus::Value {
-    match sent {
-        true => ruby.ary_new_from_values(&[ruby.into_value(token)]).as_value(),
-        false => ruby.qnil().as_value(),
-    }
+/// The `System-Token` header when RMT sets one: the system's token, nil when
+/// it has none.
+fn token_header(sent: bool, token: Option<String>) -> Option<(String, Option<String>)> {
+    sent.then(|| ("System-Token".to_owned(), token))
 }
 
-fn answer_array(ruby: &Ruby, answer: Answer) -> RArray {
-    ruby.ary_new_from_values(&[
-        ruby.into_value("answer"),
-        ruby.into_value(answer.status),
-        ruby.into_value(answer.body),
-        token_header(ruby, answer.token_header, answer.system_token),
-        ruby.into_value(answer.activations_changed),
-        ruby.into_value(log_lines(answer.log)),
-        rendering(ruby, answer.rendering),
-        ruby.into_value(answer.headers.into_iter().map(|(name, value)| (name.to_string(), value)).collect::<Vec<_>>()),
-        ruby.into_value(answer.system_id),
-    ])
-}
-
-/// How RMT renders the body, as Ruby's `Rendering.serialized` takes it: the
-/// serializer's name, nil for a Hash rendered as is, `["text", serializer, times]`
-/// for JSON text built from `times` serialized collections, `["prebuilt", serializer]` for a
-/// serializer RMT builds itself.
-pub(crate) fn rendering(ruby: &Ruby, rendering: Rendering) -> magnus::Value {
-    match rendering {
-        Rendering::Serializer(name) => ruby.into_value(name),
-        Rendering::AsIs => ruby.qnil().as_value(),
-        Rendering::Text { serializer, times } => ruby.into_value(("text", serializer, times)),
-        Rendering::Prebuilt(serializer) => ruby.into_value(("prebuilt", serializer)),
-        Rendering::Plain => ruby.into_value(("plain",)),
-    }
+/// An answer as a record for `RmtRs::Seam.response` (`kind: :answer`):
+/// `status`, `body` (JSON or XML text), `headers` (`[[name, value_or_nil], ...]`,
+/// `System-Token` last), `activations_changed`, `log` (`[[level, line], ...]`:
+/// the logger's method name and the line), `serializer` (`rendering`) and
+/// `system_id` (the system the request authenticated as, or nil).
+pub(crate) fn answer_record(ruby: &Ruby, answer: Answer) -> Result<RHash, Error> {
+    let mut headers: Vec<(String, Option<String>)> =
+        answer.headers.into_iter().map(|(name, value)| (name.to_string(), Some(value))).collect();
+    headers.extend(token_header(answer.token_header, answer.system_token));
+    seam::record(
+        ruby,
+        [
+            ("kind", seam::kind(ruby, "answer")),
+            ("status", ruby.into_value(answer.status)),
+            ("body", ruby.into_value(answer.body)),
+            ("headers", ruby.into_value(headers)),
+            ("activations_changed", ruby.into_value(answer.activations_changed)),
+            ("log", ruby.into_value(log_lines(answer.log))),
+            ("serializer", rendering(ruby, answer.rendering)?),
+            ("system_id", ruby.into_value(answer.system_id)),
+        ],
+    )
 }
 
 /// `[[level, line], ...]`: the logger's method name and the line.
-pub(crate) fn log_lines(log: Vec<(LogLevel, String)>) -> Vec<(&'static str, String)> {
+fn log_lines(log: Vec<(LogLevel, String)>) -> Vec<(&'static str, String)> {
     log.into_iter().map(|(level, line)| (level.name(), line)).collect()
+}
+
+/// How RMT renders the body, as `RmtRs::Rendering.serialized` takes it once
+/// `RmtRs::Seam` decoded it: the serializer's name, nil for a Hash rendered as
+/// is, or a record of its `kind:` — `:text` (JSON text built from `times`
+/// collections the `serializer` serialized), `:prebuilt` (a `serializer` RMT
+/// builds itself) or `:plain` (plain text).
+fn rendering(ruby: &Ruby, rendering: Rendering) -> Result<magnus::Value, Error> {
+    let record = match rendering {
+        Rendering::Serializer(name) => return Ok(ruby.into_value(name)),
+        Rendering::AsIs => return Ok(ruby.qnil().as_value()),
+        Rendering::Text { serializer, times } => seam::record(
+            ruby,
+            [
+                ("kind", seam::kind(ruby, "text")),
+                ("serializer", ruby.into_value(serializer)),
+                ("times", ruby.into_value(times)),
+            ],
+        ),
+        Rendering::Prebuilt(serializer) => {
+            seam::record(ruby, [("kind", seam::kind(ruby, "prebuilt")), ("serializer", ruby.into_value(serializer))])
+        }
+        Rendering::Plain => seam::record(ruby, [("kind", seam::kind(ruby, "plain"))]),
+    };
+    Ok(record?.as_value())
 }
 
 /// Installs catalog tracking (`db/catalog_tracking.sql`), which lets RmtRs
@@ -458,18 +520,21 @@ fn released<T: Send>(
 
 #[magnus::init]
 fn init(ruby: &Ruby) -> Result<(), Error> {
-    let native = ruby.define_module("RmtRs")?.define_module("Native")?;
+    let rmt_rs = ruby.define_module("RmtRs")?;
+    errors::look_up(rmt_rs)?;
+    let native = rmt_rs.define_module("Native")?;
     native.define_singleton_method("configure", function!(configure, 10))?;
     native.define_singleton_method("configured?", function!(is_configured, 0))?;
     native.define_singleton_method("after_fork", function!(after_fork, 0))?;
     native.define_singleton_method("announce_system", function!(announce, 4))?;
     native.define_singleton_method("product_request", function!(product_request, 5))?;
     native.define_singleton_method("finish", function!(finish, 2))?;
+    native.define_class("Ticket", ruby.class_object())?.define_method("finishes", method!(RbTicket::finishes, 0))?;
     native.define_singleton_method("system_update", function!(system_update, 4))?;
     native.define_singleton_method("service_index", function!(service_index, 4))?;
     native.define_singleton_method("deregister", function!(deregister, 2))?;
     native.define_singleton_method("destroy_system", function!(destroy_system, 1))?;
-    native.define_singleton_method("auth_check", function!(auth_check, 3))?;
+    native.define_singleton_method("auth_check", function!(auth_check, 5))?;
     native.define_singleton_method("legacy_repoindex", function!(legacy_repoindex, 3))?;
     native.define_singleton_method("product_listing", function!(product_listing, 5))?;
     native.define_singleton_method("install_catalog_tracking", function!(install_catalog_tracking, 0))?;
