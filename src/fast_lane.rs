@@ -19,6 +19,7 @@ use crate::rails::params::{self as rails_params, Decline, LogSettings};
 use crate::rails::value::{StringColumn, Value, MAX_BYTES, MAX_DEPTH, MAX_ENTRIES};
 use crate::rmt::catalog_cache::CatalogCache;
 use crate::rmt::flavor::Flavor;
+use crate::rmt::release::Release;
 
 /// The request as the web server handed it over.
 #[derive(Debug, Clone, Copy, Default)]
@@ -105,6 +106,8 @@ pub struct Host {
     /// `scheme://host[:port]`, for the URLs in the answer.
     pub base_url: String,
     pub tokens_disabled: bool,
+    /// The running RMT's behaviour where releases differ.
+    pub release: Release,
 }
 
 impl FastRequest {
@@ -166,6 +169,7 @@ pub async fn answer(pool: &MySqlPool, cache: &CatalogCache, request: &FastReques
         flavor: Flavor::Rmt,
         identifiers: None,
         wait_for_peers: false,
+        release: host.release,
     };
     let outcome = match request.action {
         Action::Activate(_) => products::activate(pool, cache, &product_request).await?,

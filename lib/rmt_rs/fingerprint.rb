@@ -19,8 +19,19 @@ module RmtRs
     # The fingerprint of a Method, UnboundMethod or Proc, or nil when Ruby cannot
     # say where its source is (a C method, code from eval without a file).
     def of(code)
+      key = code.source_location
+      return unless key
+
+      @known ||= {}
+      return @known[key] if @known.key?(key)
+
       source = source_of(code)
-      source && digest(source)
+      @known[key] = source && digest(source)
+    end
+
+    # Forgets what was read (code reloaded in development).
+    def reset!
+      @known = {}
     end
 
     # The digest of Ruby source text: its tokens in order, without comments,
@@ -41,8 +52,12 @@ module RmtRs
       file, line = code.source_location
       return unless file && line && File.file?(file)
 
-      lines = File.readlines(file)
-      first = line - 1
+      source_text(File.readlines(file), line - 1)
+    end
+
+    # The text of `lines` from index `first` to the first line after which it
+    # parses on its own.
+    def source_text(lines, first)
       (first...lines.size).each do |last|
         text = lines[first..last].join
         return text if Ripper.sexp(text)

@@ -24,5 +24,10 @@ module RmtRs
   end
 end
 
+require_relative "fingerprint"
 require_relative "ownership/table"
+require_relative "ownership/fingerprints"
+require_relative "ownership/path"
 require_relative "ownership/checker"
+require_relative "ownership/drift"
+require_relative "ownership/release"

@@ -86,10 +86,11 @@ module RmtRs
       defined?(::DataExport) && ::DataExport.respond_to?(:handler) && ::DataExport.handler.present?
     end
 
-    # scc_proxy looks for unknown credentials again while registration sharing
-    # has peers (a sibling's registration may not be shared yet).
+    # scc_proxy (from RMT 2.28 on) looks for unknown credentials again while
+    # registration sharing has peers (a sibling's registration may not be
+    # shared yet).
     def wait_for_peers?
-      !!::Settings.dig(:regsharing, :peers)
+      RmtRs::Ownership::Release.scc_proxy_waits_for_peers? && !!::Settings.dig(:regsharing, :peers)
     rescue StandardError
       false
     end

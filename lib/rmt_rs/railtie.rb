@@ -64,6 +64,11 @@ module RmtRs
 
         RmtRs::Railtie.configure_from(ActiveRecord::Base.connection_db_config.configuration_hash)
         RmtRs::Ownership.reset!
+        unless RmtRs::Ownership::Release.supported?
+          next ::Rails.logger.warn("RmtRs: #{RmtRs::Ownership::UNSUPPORTED}: every action stays on RMT's Ruby path")
+        end
+
+        RmtRs::Ownership::Release.apply
         # One line per action left to RMT (an engine or site code RmtRs does not
         # know), so an operator sees what RmtRs does not answer.
         RmtRs::Ownership.report.each do |controller, action, reason|
@@ -73,6 +78,7 @@ module RmtRs
     end
 
     rake_tasks do
+      load File.expand_path("tasks/ownership.rake", __dir__)
       namespace :rmt_rs do
         namespace :catalog_tracking do
           desc "Let RmtRs cache product trees: install its catalog version table and triggers"

@@ -18,6 +18,16 @@ RSpec.describe "POST and GET /connect/systems/products: RmtRs against RMT's Ruby
   end
 
   describe "activate" do
+    # RMT 2.26 and 2.27 refuse such a product ("No repositories found"), 2.28
+    # activates it: RmtRs does what the running release's Ruby does.
+    it "activates or refuses a module whose service has no repositories, as the running RMT does" do
+      db.query("DELETE FROM repositories_services WHERE service_id = 2601")
+      result = expect_parity { activate(SLES, token: "") && activate(BASESYSTEM, token: @token) && show(BASESYSTEM, token: @token) }
+      refused = RmtRs::Ownership::Release.repositories_required?
+      expect(result[:status]).to eq(refused ? 422 : 200)
+      expect(result[:activations].size).to eq(refused ? 1 : 2)
+    end
+
     it "activates the base product with a new system token, on v4 and v3" do
       result = expect_parity { activate(SLES, token: "") }
       expect(result[:status]).to eq(201)

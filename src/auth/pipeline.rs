@@ -22,6 +22,7 @@ use crate::rails::clock::Timestamp;
 use crate::rails::value::Value;
 use crate::rmt::catalog_cache::CatalogCache;
 use crate::rmt::flavor::Flavor;
+use crate::rmt::release::Release;
 
 /// A request to an authenticated endpoint of RMT's connect API: who calls,
 /// what it sent, where it was sent. `params` holds the request parameters the
@@ -39,6 +40,8 @@ pub struct ConnectRequest {
     /// be a sibling's registration not shared yet, so scc_proxy looks again
     /// (five times, six seconds apart) before refusing.
     pub wait_for_peers: bool,
+    /// The running RMT's behaviour where releases differ.
+    pub release: Release,
 }
 
 /// An endpoint's work for the system authentication found, in the same

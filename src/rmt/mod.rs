@@ -10,5 +10,6 @@ pub mod flavor;
 pub mod login_claims;
 pub mod migration_paths;
 pub mod profiles;
+pub mod release;
 pub mod system_information;
 pub mod urls;

@@ -21,6 +21,7 @@ use tokio::sync::Notify;
 use crate::db::call::{self, Call};
 use crate::error::{Error, Result};
 use crate::rmt::catalog_cache::CatalogCache;
+use crate::rmt::release::Release;
 use crate::runtime::config::DatabaseConfig;
 use crate::runtime::fork::RuntimeSockets;
 
@@ -180,11 +181,14 @@ pub struct ProcessEngine {
 struct State {
     config: Option<DatabaseConfig>,
     engine: Option<Arc<Engine>>,
+    release: Release,
 }
 
 impl ProcessEngine {
     pub const fn new() -> ProcessEngine {
-        ProcessEngine { state: Mutex::new(State { config: None, engine: None }) }
+        ProcessEngine {
+            state: Mutex::new(State { config: None, engine: None, release: Release { repositories_required: false } }),
+        }
     }
 
     /// Takes a new configuration; the next call builds an engine from it. Calls
@@ -194,6 +198,15 @@ impl ProcessEngine {
         Self::forget_if_inherited(&mut state);
         state.engine = None;
         state.config = Some(config);
+    }
+
+    /// The running RMT's behaviour where releases differ, as the host found it.
+    pub fn set_release(&self, release: Release) {
+        self.lock().release = release;
+    }
+
+    pub fn release(&self) -> Release {
+        self.lock().release
     }
 
     pub fn is_configured(&self) -> bool {

@@ -83,7 +83,7 @@ impl RbFastRequest {
     /// The answer's record, as every endpoint's (`answer_record`), answered
     /// with the GVL released.
     fn answer(ruby: &Ruby, rb_self: &Self, base_url: String, tokens_disabled: bool) -> Result<RHash, Error> {
-        let host = Host { base_url, tokens_disabled };
+        let host = Host { base_url, tokens_disabled, release: crate::ENGINE.release() };
         let answer = released(ruby, |engine, cancel| {
             engine.run(cancel, fast_lane::answer(engine.pool(), engine.catalog_cache(), &rb_self.0, &host))
         })?;

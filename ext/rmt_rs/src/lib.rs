@@ -27,6 +27,7 @@ use rmt_rs_core::endpoints::products;
 use rmt_rs_core::endpoints::services::{self, ServiceRequest};
 use rmt_rs_core::endpoints::systems::{self, SystemUpdate};
 use rmt_rs_core::rmt::migration_paths;
+use rmt_rs_core::rmt::release::Release;
 use rmt_rs_core::runtime::engine::ProcessEngine;
 use rmt_rs_core::{
     announce_system, AnnounceRequest, Answer, Caller, Cancel, ConnectRequest, DatabaseConfig, Engine, Flavor, Value,
@@ -66,6 +67,11 @@ fn configure(
     config.validate().map_err(|message| Error::new(ruby.exception_arg_error(), message))?;
     ENGINE.configure(config);
     Ok(())
+}
+
+/// The running RMT's behaviour where releases differ (`RmtRs::Ownership::Release`).
+fn set_release(repositories_required: bool) {
+    ENGINE.set_release(Release { repositories_required });
 }
 
 fn is_configured() -> bool {
@@ -216,7 +222,15 @@ fn connect_request(
         Some(wait) => (Flavor::Pubcloud, identifiers, wait),
         None => (Flavor::Rmt, None, false),
     };
-    ConnectRequest { caller: caller.caller, params, base_url, flavor, identifiers, wait_for_peers }
+    ConnectRequest {
+        caller: caller.caller,
+        params,
+        base_url,
+        flavor,
+        identifiers,
+        wait_for_peers,
+        release: ENGINE.release(),
+    }
 }
 
 /// An outcome as a record for `RmtRs::Seam.outcome`, its `kind:` one of
@@ -525,6 +539,7 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     let native = rmt_rs.define_module("Native")?;
     native.define_singleton_method("configure", function!(configure, 10))?;
     native.define_singleton_method("configured?", function!(is_configured, 0))?;
+    native.define_singleton_method("release=", function!(set_release, 1))?;
     native.define_singleton_method("after_fork", function!(after_fork, 0))?;
     native.define_singleton_method("announce_system", function!(announce, 4))?;
     native.define_singleton_method("product_request", function!(product_request, 5))?;

@@ -40,6 +40,30 @@ module RmtRs
         end
       end
 
+      # Whether `code`, the piece `name` of an action's path in a `flavor` app,
+      # is code RmtRs knows.
+      def known?(name, code, flavor)
+        releases_of(name, flavor, code).any?
+      end
+
+      # The releases whose code the running app's piece `name` (`code`, else
+      # looked up by name) is in a `flavor` app, [] when RmtRs does not know it
+      # (or the app has no such piece).
+      def releases_of(name, flavor = expected_flavor, code = Path.piece(name))
+        labels = code ? FINGERPRINTS.fetch(name, {}).fetch(Fingerprint.of(code), "").split : []
+        labels.filter_map do |label|
+          release, only = label.split("-", 2)
+          release if only.nil? || only == flavor.to_s
+        end
+      end
+
+      # The class (or singleton class, "Name.singleton_class") a table entry names.
+      def owner_of(name)
+        receiver, singleton = name.split(".")
+        constant = receiver.constantize
+        singleton ? constant.singleton_class : constant
+      end
+
       # What the loaded app looks like it is: RMT, or RMT with its engines.
       def expected_flavor
         defined?(::SccProxy::Engine) ? :pubcloud : :rmt
@@ -53,6 +77,7 @@ module RmtRs
       # Code may have been reloaded (development): decide again.
       def reset!
         @lock.synchronize { @verdicts = {} }
+        Fingerprint.reset!
       end
 
       private
@@ -67,6 +92,7 @@ module RmtRs
 
       # [handler, flavor] when RmtRs owns the action, else nil.
       def decide(controller, action)
+
         entry = entries_for(controller, action).find { |candidate| check(controller, candidate).nil? }
         [entry.handler, entry.flavor] if entry
       end
@@ -82,6 +108,8 @@ module RmtRs
 
       # nil when RmtRs owns the action, else why not.
       def check(controller, entry)
+        return UNSUPPORTED unless Release.supported?
+
         source = defined_in(controller.instance_method(entry.action))
         return "its action is defined in #{source}" unless source == entry.source
 
@@ -93,9 +121,22 @@ module RmtRs
         return "callbacks RmtRs does not know: #{describe(unknown)}" if unknown.any?
         return "callbacks RmtRs expects are gone: #{describe(missing)}" if missing.any?
 
-        answer_verdict(entry) || model_verdict(entry)
+        answer_verdict(entry) || model_verdict(entry) || code_verdict(controller, entry)
       rescue NameError => e
         "cannot be checked (#{e.message})"
+      end
+
+      # nil when every piece of code on the action's path is one RmtRs knows
+      # (ownership/path.rb, ownership/fingerprints.rb), else the first that is not.
+      def code_verdict(controller, entry)
+        Path.pieces(controller, entry).each do |name, code|
+          next if known?(name, code, entry.flavor)
+
+          file, line = code.source_location
+          return "the code of #{name} (#{relative(file)}:#{line}) is not code RmtRs knows " \
+                 "(fingerprint #{Fingerprint.of(code) || 'none'})"
+        end
+        nil
       end
 
       # nil when the serializers and helpers RmtRs answers for are the ones of
@@ -110,11 +151,6 @@ module RmtRs
         nil
       end
 
-      def owner_of(name)
-        receiver, singleton = name.split(".")
-        constant = receiver.constantize
-        singleton ? constant.singleton_class : constant
-      end
 
       def provider?
         defined?(::InstanceVerification) && ::InstanceVerification.respond_to?(:provider) &&

@@ -41,6 +41,7 @@ RSpec.describe RmtRs::Ownership do
     expect(reason).to eq("callbacks RmtRs does not know: before check_quota engines/quota/lib/quota/engine.rb")
   ensure
     Api::Connect::V3::Systems::ProductsController.skip_callback(:process_action, :before, :check_quota)
+    Api::Connect::V3::Systems::ProductsController.send(:remove_method, :check_quota)
   end
 
   it "leaves the answers to RMT when zypper_auth's URLs are not the ones it knows, and takes them back after" do

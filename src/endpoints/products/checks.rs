@@ -13,6 +13,7 @@ use crate::rails::clock::Timestamp;
 use crate::rails::value::{StringColumn, Value};
 use crate::rmt::byos_mode::NOT_APPLICABLE;
 use crate::rmt::catalog::{self, Product};
+use crate::rmt::release::Release;
 
 /// RMT's checks before an activation, in RMT's order: the product, its
 /// mirrored service, the subscription, the base products.
@@ -23,7 +24,7 @@ pub(super) async fn check_activation(
     now: Timestamp,
 ) -> Result<(Product, Ticket)> {
     let product = require_product(conn, &request.params).await?;
-    let service_id = require_mirrored_service(conn, &product).await?;
+    let service_id = require_mirrored_service(conn, &product, request.release).await?;
     let subscription_id = load_subscription(conn, request, system, &product, now).await?;
     check_base_products(conn, system, &product, None).await?;
     let ticket = Ticket {
@@ -54,16 +55,27 @@ pub(super) async fn require_service(conn: &mut MySqlConnection, product: &Produc
         .bind(product.id as i64)
         .fetch_optional(&mut *conn)
         .await?;
-    let (service_id,) = service.ok_or_else(|| {
-        Error::InvalidInput(format!("No repositories found for product: {}", product.friendly_name()))
-    })?;
+    let (service_id,) = service.ok_or_else(|| no_repositories(product))?;
     Ok(service_id as u64)
 }
 
+/// RMT's refusal of a product without a service (before 2.28: or without
+/// repositories).
+fn no_repositories(product: &Product) -> Error {
+    Error::InvalidInput(format!("No repositories found for product: {}", product.friendly_name()))
+}
+
 /// The product's service, when all its enabled repositories are mirrored.
-pub(super) async fn require_mirrored_service(conn: &mut MySqlConnection, product: &Product) -> Result<u64> {
+pub(super) async fn require_mirrored_service(
+    conn: &mut MySqlConnection,
+    product: &Product,
+    release: Release,
+) -> Result<u64> {
     let service_id = require_service(conn, product).await?;
     let repositories = catalog::repositories_of(conn, product.id).await?;
+    if release.repositories_required && repositories.is_empty() {
+        return Err(no_repositories(product));
+    }
     let missing: Vec<String> = repositories
         .iter()
         .filter(|r| r.enabled && !r.fully_mirrored)

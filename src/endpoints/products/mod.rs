@@ -330,7 +330,7 @@ async fn migrated(conn: &mut MySqlConnection, acting: &Acting<'_>, kind: migrati
 async fn show_checked(conn: &mut MySqlConnection, acting: &Acting<'_>) -> Result<Value> {
     let Acting { system, cache, request, .. } = *acting;
     let product = require_product(conn, &request.params).await?;
-    require_mirrored_service(conn, &product).await?;
+    require_mirrored_service(conn, &product, request.release).await?;
     let activated = activated_products(conn, system.id).await?;
     check_base_products(conn, system, &product, Some(&activated)).await?;
     let micro_sibling = product.identifier.as_deref().is_some_and(|i| i.eq_ignore_ascii_case("sles"))
