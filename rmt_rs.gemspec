@@ -14,7 +14,7 @@ Gem::Specification.new do |spec|
   spec.license = "GPL-2.0-or-later"
   spec.required_ruby_version = ">= 3.0"
 
-  spec.files = Dir["lib/**/*.rb", "ext/**/*.{rb,rs,toml}", "src/**/*.rs", "db/*.sql",
+  spec.files = Dir["lib/**/*.{rb,rake}", "ext/**/*.{rb,rs,toml}", "src/**/*.rs", "db/*.sql",
                    "Cargo.toml", "Cargo.lock", "README.md"]
   spec.require_paths = ["lib"]
   spec.extensions = ["ext/rmt_rs/extconf.rb"]
