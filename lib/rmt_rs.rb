@@ -1,5 +1,13 @@
 # frozen_string_literal: true
 
+# RmtRs's binding (magnus) needs Ruby 3.0 or newer. RMT on SLE 15 runs Ruby 2.5,
+# where RmtRs cannot load: it says so here, before anything else is read (this
+# file parses on Ruby 2.5).
+if Gem::Version.new(RUBY_VERSION) < Gem::Version.new("3.0")
+  raise LoadError, "RmtRs needs Ruby 3.0 or newer, this is Ruby #{RUBY_VERSION} (RMT on SLE 15 runs Ruby 2.5): " \
+                   "run RMT on a Ruby 3 (as openSUSE Tumbleweed builds it), or leave RmtRs out"
+end
+
 require_relative "rmt_rs/version"
 require_relative "rmt_rs/errors"
 require_relative "rmt_rs/response"
@@ -13,6 +21,7 @@ rescue LoadError
 end
 
 require_relative "rmt_rs/configuration"
+require_relative "rmt_rs/settings"
 require_relative "rmt_rs/caller"
 require_relative "rmt_rs/seam"
 require_relative "rmt_rs/registration"

@@ -5,33 +5,45 @@ require_relative "ownership"
 require_relative "pubcloud"
 require_relative "controller_hook"
 require_relative "fast_lane"
+require_relative "status"
 
 module RmtRs
   # Switches RMT's connect API over a system's whole life (announce,
   # activations and the product tree, keepalives, service refreshes,
   # migrations, deregistration, product listings, with or without the
-  # public-cloud engines) to RmtRs when enabled, in RMT's
-  # config/initializers/rmt_rs.rb:
+  # public-cloud engines) to RmtRs when enabled: `rmt_rs: enabled: true` in
+  # /etc/rmt.conf (RmtRs::Settings), an initializer's
   #
   #   Rails.application.config.rmt_rs.enabled = true
   #
-  # or with RMT_RS=1 in the environment. Off by default: then nothing of RMT
-  # changes. The database settings are the app's own ActiveRecord ones.
+  # or RMT_RS=1 in the environment (highest first: the environment, an
+  # initializer, /etc/rmt.conf). Off by default: then nothing of RMT changes.
+  # The database settings are the app's own ActiveRecord ones.
   #
   # This only boots: it hooks the controllers (ControllerHook, which answers
   # the actions Ownership says RmtRs owns and renders them with Rendering),
   # adds the fast lane's middleware, configures RmtRs's pool and logs what
   # stays on RMT's path.
   class Railtie < ::Rails::Railtie
+    # `enabled` and the fast lane (RmtRs::FastLane, on top of `enabled`) stay
+    # nil until an initializer sets them; rmt_rs.settings decides them then.
     config.rmt_rs = ActiveSupport::OrderedOptions.new
-    config.rmt_rs.enabled = %w[1 true yes on].include?(ENV.fetch("RMT_RS", "").downcase)
-    # The fast lane (RmtRs::FastLane), on top of `enabled`: off by default.
-    config.rmt_rs.fast_lane = %w[1 true yes on].include?(ENV.fetch("RMT_RS_FAST_LANE", "").downcase)
 
-    # After the app's own initializers (config/initializers/rmt_rs.rb may
-    # switch it on), before Rails builds the middleware stack. Switched off at
-    # boot, the stack stays as RMT has it.
-    initializer "rmt_rs.fast_lane", after: :load_config_initializers do |app|
+    # After the app's own initializers (one may switch RmtRs on or off), with
+    # RMT's settings loaded (RMT loads them when the app is defined). An
+    # `rmt_rs:` section RmtRs cannot take stops the boot here, naming it.
+    initializer "rmt_rs.settings", after: :load_config_initializers do |app|
+      options = app.config.rmt_rs
+      options.section = RmtRs::Settings.from_rmt
+      options.enabled, options.enabled_by =
+        RmtRs::Settings.switch("enabled", env: "RMT_RS", initializer: options.enabled, section: options.section)
+      options.fast_lane, options.fast_lane_by =
+        RmtRs::Settings.switch("fast_lane", env: "RMT_RS_FAST_LANE", initializer: options.fast_lane, section: options.section)
+    end
+
+    # Before Rails builds the middleware stack. Switched off at boot, the
+    # stack stays as RMT has it.
+    initializer "rmt_rs.fast_lane", after: "rmt_rs.settings" do |app|
       app.config.middleware.use RmtRs::FastLane if app.config.rmt_rs.fast_lane
     end
 
@@ -64,6 +76,8 @@ module RmtRs
 
         RmtRs::Railtie.configure_from(ActiveRecord::Base.connection_db_config.configuration_hash)
         RmtRs::Ownership.reset!
+        ::Rails.logger.info("RmtRs #{RmtRs::VERSION} on, from #{app.config.rmt_rs.enabled_by}; fast lane " \
+                            "#{app.config.rmt_rs.fast_lane ? 'on' : 'off'}, from #{app.config.rmt_rs.fast_lane_by}")
         unless RmtRs::Ownership::Release.supported?
           next ::Rails.logger.warn("RmtRs: #{RmtRs::Ownership::UNSUPPORTED}: every action stays on RMT's Ruby path")
         end
@@ -78,7 +92,7 @@ module RmtRs
     end
 
     rake_tasks do
-      load File.expand_path("tasks/ownership.rake", __dir__)
+      load File.expand_path("tasks/rmt_rs.rake", __dir__)
       namespace :rmt_rs do
         namespace :catalog_tracking do
           desc "Let RmtRs cache product trees: install its catalog version table and triggers"
@@ -100,14 +114,14 @@ module RmtRs
     end
 
     def self.enabled?
-      ::Rails.application.config.rmt_rs.enabled
+      ::Rails.application.config.rmt_rs.enabled ? true : false
     end
 
     # RmtRs's pool from the app's ActiveRecord settings. RMT's settings have no
     # socket key: for `host: localhost` RmtRs asks the server ActiveRecord reached
     # which socket it listens on, as mysql2 found it.
     def self.configure_from(settings)
-      settings = settings.to_h.transform_keys(&:to_s)
+      settings = RmtRs::Settings.database(settings, ::Rails.application.config.rmt_rs.section || {})
       if Configuration.local?(settings) && settings["socket"].to_s.empty?
         settings = settings.merge("socket" => Configuration.find_socket(server_socket))
       end

@@ -28,3 +28,62 @@ RSpec.describe "RmtRs configured from RMT's settings", :parity do
       .to raise_error(ArgumentError, /encoding "latin1" is not supported/)
   end
 end
+
+# RmtRs's switches in RMT's own settings (the `rmt_rs:` section of
+# /etc/rmt.conf; config/rmt.local.yml stands in for it here), below an
+# initializer and the environment; a section RmtRs cannot take stops the
+# boot. Each example boots RMT in a process of its own.
+RSpec.describe "RmtRs's switches in RMT's settings" do
+  require "open3"
+
+  LOCAL = Rails.root.join("config/rmt.local.yml")
+  INITIALIZER = Rails.root.join("config/initializers/zz_rmt_rs_site.rb")
+
+  around do |example|
+    saved = LOCAL.exist? ? LOCAL.read : nil
+    example.run
+  ensure
+    saved ? LOCAL.write(saved) : LOCAL.delete if LOCAL.exist? || saved
+    INITIALIZER.delete if INITIALIZER.exist?
+  end
+
+  # RMT booted in the test environment with `yaml` as its local settings;
+  # [stdout, stderr, success].
+  def boot(yaml, env: {}, code: "puts [RmtRs::Railtie.enabled?, Rails.application.config.rmt_rs.enabled_by].inspect")
+    LOCAL.write(yaml)
+    out, err, status = Open3.capture3({ "RMT_RS" => nil, "RMT_RS_FAST_LANE" => nil, "RMT_LOAD_ENGINES" => nil }.merge(env),
+                                      "bundle", "exec", "rails", "runner", "-e", "test", code, chdir: Rails.root.to_s)
+    [out, err, status.success?]
+  end
+
+  it "switches RmtRs on from rmt_rs: enabled, and leaves it off without the section" do
+    expect(boot("rmt_rs:\n  enabled: true\n").first).to include('[true, "RMT\'s settings (rmt_rs: enabled)"]')
+    expect(boot("log_level:\n  rails: info\n").first).to include('[false, "the default"]')
+  end
+
+  it "lets an initializer, and above it the environment, override the section" do
+    INITIALIZER.write("Rails.application.config.rmt_rs.enabled = false\n")
+    expect(boot("rmt_rs:\n  enabled: true\n").first).to include('[false, "an initializer"]')
+    expect(boot("rmt_rs:\n  enabled: true\n", env: { "RMT_RS" => "1" }).first)
+      .to include('[true, "the environment (RMT_RS)"]')
+  end
+
+  it "stops RMT at boot on an unknown key or a bad value, naming it" do
+    _, err, ok = boot("rmt_rs:\n  enabled: true\n  fastlane: true\n")
+    expect([ok, err]).to match([false, include("rmt_rs: unknown setting(s) fastlane")])
+    _, err, ok = boot("rmt_rs:\n  enabled: maybe\n")
+    expect([ok, err]).to match([false, include('rmt_rs: enabled must be true or false, not "maybe"')])
+  end
+
+  it "gives RmtRs's pool the section's pool and deadline, and rake rmt_rs:status shows them and what RmtRs answers" do
+    LOCAL.write("rmt_rs:\n  enabled: true\n  pool: 3\n  deadline: 12\n")
+    out, err, status = Open3.capture3({ "RMT_RS" => nil, "RMT_LOAD_ENGINES" => nil, "RAILS_ENV" => "test" },
+                                      "bundle", "exec", "rake", "rmt_rs:status", chdir: Rails.root.to_s)
+    expect(status).to be_success, err
+    expect(out).to include("enabled: yes (from RMT's settings (rmt_rs: enabled))", "pool=3", "deadline=12000",
+                           "(password not shown)")
+    expect(out).not_to include("password=")
+    expect(out).to match(/Api::Connect::V3::Systems::ProductsController#activate\s+RmtRs$/)
+    expect(out).to match(/Api::Connect::V3::Systems::ProductsController#upgrade\s+RMT's path: /)
+  end
+end

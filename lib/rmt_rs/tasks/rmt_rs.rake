@@ -16,9 +16,7 @@ namespace :rmt_rs do
 
   desc "What RmtRs answers in this app, action by action, and why it leaves the others to RMT"
   task ownership: :environment do
-    RmtRs::Ownership.report.each do |controller, action, reason|
-      puts format("%-60s %s", "#{controller}##{action}", reason ? "RMT: #{reason}" : "RmtRs")
-    end
+    puts RmtRs::Status.actions
   end
 
   desc "For each action RmtRs knows: the code on its path RmtRs does not know, and its diff against " \
@@ -27,5 +25,13 @@ namespace :rmt_rs do
     reference = ENV["RMT_REFERENCE"]
     known = ENV["KNOWN"]&.split(/[ ,]/)
     RmtRs::Ownership::Drift.report(reference && Pathname(reference), known: known).each { |line| puts line }
+  end
+end
+
+namespace :rmt_rs do
+  desc "RmtRs's state in this RMT, for operators and supportconfig: version, switches and where they come from, " \
+       "the database settings it derived (no password), catalog tracking, and what it answers"
+  task status: :environment do
+    puts RmtRs::Status.lines
   end
 end

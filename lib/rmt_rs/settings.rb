@@ -1,0 +1,91 @@
+# frozen_string_literal: true
+
+module RmtRs
+  # RmtRs's switches as RMT's operators set RMT: an `rmt_rs:` section of
+  # /etc/rmt.conf, read through RMT's own `Settings`:
+  #
+  #   rmt_rs:
+  #     enabled: true      # RmtRs answers the actions it owns (default false)
+  #     fast_lane: false   # its fast lane in front of Rails' routing (default false)
+  #     deadline: 30       # seconds a call may take before it is answered 503 (default 30)
+  #     pool: 5            # RmtRs's own connections per Puma worker (default: database's pool)
+  #
+  # Precedence, highest first: the environment (RMT_RS, RMT_RS_FAST_LANE), an
+  # initializer that sets `Rails.application.config.rmt_rs.enabled` or
+  # `.fast_lane`, the `rmt_rs:` section, the default (off). An unknown key or a
+  # bad value stops RMT at boot with a line naming it, not at the first request.
+  module Settings
+    # Raised at boot for an `rmt_rs:` section RmtRs cannot take.
+    class Invalid < StandardError; end
+
+    KEYS = %w[enabled fast_lane deadline pool].freeze
+    TRUE = %w[1 true yes on].freeze
+    FALSE = %w[0 false no off].freeze
+
+    module_function
+
+    # The `rmt_rs:` section of RMT's settings (::Settings, RMT's config gem),
+    # checked: {"enabled" => true, ...} with the keys it has.
+    def from_rmt(settings = defined?(::Settings) ? ::Settings : nil)
+      section = settings.respond_to?(:[]) ? settings[:rmt_rs] : nil
+      check(section.respond_to?(:to_h) ? section.to_h : section)
+    end
+
+    def check(section)
+      return {} if section.nil?
+      raise Invalid, "rmt_rs: in RMT's settings must be a section of keys, not #{section.inspect}" unless section.is_a?(Hash)
+
+      section = section.transform_keys(&:to_s)
+      unknown = section.keys - KEYS
+      raise Invalid, "rmt_rs: unknown setting(s) #{unknown.join(', ')} (known: #{KEYS.join(', ')})" if unknown.any?
+
+      section.to_h do |key, value|
+        name = "rmt_rs: #{key}"
+        checked = case key
+                  when "enabled", "fast_lane" then boolean(value, name)
+                  when "pool" then positive(value, name).tap { |n| raise Invalid, "#{name} must be a whole number" unless n.is_a?(Integer) }
+                  else positive(value, name)
+                  end
+        [key, checked]
+      end
+    end
+
+    # The switch `name` ("enabled", "fast_lane") from the environment
+    # variable `env`, else what an initializer set (`initializer`, nil when
+    # none did), else the section's, else off; and where it came from.
+    def switch(name, env:, initializer:, section:)
+      value = ENV.fetch(env, "").strip
+      return [boolean(value, env), "the environment (#{env})"] unless value.empty?
+      return [initializer, "an initializer"] unless initializer.nil?
+      return [section[name], "RMT's settings (rmt_rs: #{name})"] if section.key?(name)
+
+      [false, "the default"]
+    end
+
+    # RmtRs's database settings: the app's, with the section's pool and
+    # deadline (seconds, as operators write it; milliseconds for RmtRs.configure).
+    def database(app_database, section)
+      settings = app_database.to_h.transform_keys(&:to_s)
+      settings = settings.merge("pool" => section["pool"]) if section.key?("pool")
+      settings = settings.merge("deadline" => (section["deadline"] * 1000).round) if section.key?("deadline")
+      settings
+    end
+
+    def boolean(value, name)
+      return value if [true, false].include?(value)
+
+      text = value.to_s.strip.downcase
+      return true if TRUE.include?(text)
+      return false if FALSE.include?(text)
+
+      raise Invalid, "#{name} must be true or false, not #{value.inspect}"
+    end
+
+    def positive(value, name)
+      number = Float(value.to_s, exception: false)
+      raise Invalid, "#{name} must be a positive number, not #{value.inspect}" unless number&.positive?
+
+      number == number.floor ? number.to_i : number
+    end
+  end
+end

@@ -1,0 +1,51 @@
+# frozen_string_literal: true
+
+module RmtRs
+  # What `rake rmt_rs:status` prints (in RMT's tree; the engine folder's
+  # rmt-rs-status runs it): RmtRs's version, whether it is on and the fast lane
+  # (and which setting decided each), the database settings it derived from
+  # RMT's (never the password), catalog tracking's state, and each action
+  # RmtRs knows with who answers it and why.
+  module Status
+    module_function
+
+    def lines
+      options = ::Rails.application.config.rmt_rs
+      [
+        "RmtRs #{RmtRs::VERSION} on Ruby #{RUBY_VERSION}, RMT #{defined?(RMT::VERSION) ? RMT::VERSION : '(unknown)'}",
+        "enabled: #{options.enabled ? 'yes' : 'no'} (from #{options.enabled_by})",
+        "fast lane: #{options.fast_lane ? 'yes' : 'no'} (from #{options.fast_lane_by})",
+        "database: #{database}",
+        "catalog tracking: #{catalog_tracking}",
+        "actions:",
+        *actions
+      ]
+    end
+
+    def database
+      settings = RmtRs::Settings.database(ActiveRecord::Base.connection_db_config.configuration_hash,
+                                          ::Rails.application.config.rmt_rs.section || {})
+      shown = %w[host port socket username database encoding pool timeout deadline].filter_map do |key|
+        "#{key}=#{settings[key]}" if settings.key?(key) && !settings[key].to_s.empty?
+      end
+      "#{shown.join(' ')} (password not shown)"
+    end
+
+    def catalog_tracking
+      installed = ActiveRecord::Base.connection.table_exists?("rmt_rs_catalog_versions")
+      installed ? "installed (product trees are cached)" : "not installed (rake rmt_rs:catalog_tracking:install)"
+    rescue StandardError => e
+      "unknown (#{e.class})"
+    end
+
+    def actions
+      unless Ownership::Release.supported?
+        return ["  all on RMT's Ruby path: #{Ownership::UNSUPPORTED}"]
+      end
+
+      Ownership.report.map do |controller, action, reason|
+        format("  %-62s %s", "#{controller}##{action}", reason ? "RMT's path: #{reason}" : "RmtRs")
+      end
+    end
+  end
+end

@@ -1,0 +1,38 @@
+# frozen_string_literal: true
+
+require "spec_helper"
+
+# The `rmt_rs:` section of RMT's settings, checked as RMT boots.
+RSpec.describe RmtRs::Settings do
+  it "takes the known keys with their types" do
+    expect(described_class.check("enabled" => "yes", fast_lane: false, "pool" => 3, "deadline" => "2.5"))
+      .to eq("enabled" => true, "fast_lane" => false, "pool" => 3, "deadline" => 2.5)
+    expect(described_class.check(nil)).to eq({})
+  end
+
+  it "refuses an unknown key, a bad switch, a pool that is not a whole positive number" do
+    expect { described_class.check("enable" => true) }.to raise_error(described_class::Invalid, /unknown setting\(s\) enable/)
+    expect { described_class.check("fast_lane" => "sometimes") }.to raise_error(described_class::Invalid, /fast_lane must be true or false/)
+    expect { described_class.check("pool" => 2.5) }.to raise_error(described_class::Invalid, /pool must be a whole number/)
+    expect { described_class.check("deadline" => 0) }.to raise_error(described_class::Invalid, /deadline must be a positive number/)
+    expect { described_class.check("on") }.to raise_error(described_class::Invalid, /must be a section/)
+  end
+
+  it "decides a switch by the environment, then an initializer, then the section" do
+    section = { "enabled" => true }
+    expect(described_class.switch("enabled", env: "RMT_RS_SPEC_UNSET", initializer: nil, section: section))
+      .to eq([true, "RMT's settings (rmt_rs: enabled)"])
+    expect(described_class.switch("enabled", env: "RMT_RS_SPEC_UNSET", initializer: false, section: section))
+      .to eq([false, "an initializer"])
+    ENV["RMT_RS_SPEC_SET"] = "off"
+    expect(described_class.switch("enabled", env: "RMT_RS_SPEC_SET", initializer: true, section: section))
+      .to eq([false, "the environment (RMT_RS_SPEC_SET)"])
+  ensure
+    ENV.delete("RMT_RS_SPEC_SET")
+  end
+
+  it "gives RmtRs the database settings with the section's pool and deadline in milliseconds" do
+    expect(described_class.database({ database: "rmt", pool: 5 }, "pool" => 2, "deadline" => 1.5))
+      .to eq("database" => "rmt", "pool" => 2, "deadline" => 1500)
+  end
+end
