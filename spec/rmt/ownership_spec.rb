@@ -178,7 +178,7 @@ RSpec.describe RmtRs::Ownership, "with a site's patch" do
     end
   end
 
-  it "leaves the activation to RMT when a serializer's method is patched in its own file" do
+  it "leaves the activation to RMT when a serializer's method is patched" do
     source = <<~RUBY
       V3::ProductSerializer.class_eval do
         def free

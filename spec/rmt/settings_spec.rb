@@ -36,21 +36,21 @@ end
 RSpec.describe "RmtRs's switches in RMT's settings" do
   require "open3"
 
-  LOCAL = Rails.root.join("config/rmt.local.yml")
-  INITIALIZER = Rails.root.join("config/initializers/zz_rmt_rs_site.rb")
+  let(:local) { Rails.root.join("config/rmt.local.yml") }
+  let(:initializer) { Rails.root.join("config/initializers/zz_rmt_rs_site.rb") }
 
   around do |example|
-    saved = LOCAL.exist? ? LOCAL.read : nil
+    saved = local.exist? ? local.read : nil
     example.run
   ensure
-    saved ? LOCAL.write(saved) : LOCAL.delete if LOCAL.exist? || saved
-    INITIALIZER.delete if INITIALIZER.exist?
+    saved ? local.write(saved) : local.delete if local.exist? || saved
+    initializer.delete if initializer.exist?
   end
 
   # RMT booted in the test environment with `yaml` as its local settings;
   # [stdout, stderr, success].
   def boot(yaml, env: {}, code: "puts [RmtRs::Railtie.enabled?, Rails.application.config.rmt_rs.enabled_by].inspect")
-    LOCAL.write(yaml)
+    local.write(yaml)
     out, err, status = Open3.capture3({ "RMT_RS" => nil, "RMT_RS_FAST_LANE" => nil, "RMT_LOAD_ENGINES" => nil }.merge(env),
                                       "bundle", "exec", "rails", "runner", "-e", "test", code, chdir: Rails.root.to_s)
     [out, err, status.success?]
@@ -62,7 +62,7 @@ RSpec.describe "RmtRs's switches in RMT's settings" do
   end
 
   it "lets an initializer, and above it the environment, override the section" do
-    INITIALIZER.write("Rails.application.config.rmt_rs.enabled = false\n")
+    initializer.write("Rails.application.config.rmt_rs.enabled = false\n")
     expect(boot("rmt_rs:\n  enabled: true\n").first).to include('[false, "an initializer"]')
     expect(boot("rmt_rs:\n  enabled: true\n", env: { "RMT_RS" => "1" }).first)
       .to include('[true, "the environment (RMT_RS)"]')
@@ -76,7 +76,7 @@ RSpec.describe "RmtRs's switches in RMT's settings" do
   end
 
   it "gives RmtRs's pool the section's pool and deadline, and rake rmt_rs:status shows them and what RmtRs answers" do
-    LOCAL.write("rmt_rs:\n  enabled: true\n  pool: 3\n  deadline: 12\n")
+    local.write("rmt_rs:\n  enabled: true\n  pool: 3\n  deadline: 12\n")
     out, err, status = Open3.capture3({ "RMT_RS" => nil, "RMT_LOAD_ENGINES" => nil, "RAILS_ENV" => "test" },
                                       "bundle", "exec", "rake", "rmt_rs:status", chdir: Rails.root.to_s)
     expect(status).to be_success, err

@@ -78,6 +78,7 @@ module RmtRs
       def reset!
         @lock.synchronize { @verdicts = {} }
         Fingerprint.reset!
+        Release.reset!
       end
 
       private

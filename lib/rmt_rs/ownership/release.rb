@@ -29,11 +29,25 @@ module RmtRs
       end
 
       def repositories_required?
-        (Ownership.releases_of(SERVICE_CHECK, :rmt) & %w[2.26 2.27]).any?
+        decided.fetch(:repositories_required)
       end
 
+      # Asked for every public-cloud request (RmtRs::Pubcloud.wait_for_peers?).
       def scc_proxy_waits_for_peers?
-        Ownership.releases_of(SCC_PROXY_AUTHENTICATION, :pubcloud).include?("2.28")
+        decided.fetch(:scc_proxy_waits_for_peers)
+      end
+
+      # Read from the code once, not per request (the code does not change
+      # under a running app); again after Ownership.reset! (a code reload).
+      def decided
+        @decided ||= {
+          repositories_required: (Ownership.releases_of(SERVICE_CHECK, :rmt) & %w[2.26 2.27]).any?,
+          scc_proxy_waits_for_peers: Ownership.releases_of(SCC_PROXY_AUTHENTICATION, :pubcloud).include?("2.28")
+        }
+      end
+
+      def reset!
+        @decided = nil
       end
 
       # Tells the binding (RmtRs::Native) which behaviour to have.
