@@ -15,7 +15,7 @@ Gem::Specification.new do |spec|
   spec.required_ruby_version = ">= 3.0"
 
   spec.files = Dir["lib/**/*.{rb,rake}", "ext/**/*.{rb,rs,toml}", "src/**/*.rs", "db/*.sql",
-                   "Cargo.toml", "Cargo.lock", "README.md"]
+                   "Cargo.toml", "Cargo.lock", "README.md", "COPYING"]
   spec.require_paths = ["lib"]
   spec.extensions = ["ext/rmt_rs/extconf.rb"]
 end
