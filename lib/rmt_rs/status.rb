@@ -15,11 +15,21 @@ module RmtRs
         "RmtRs #{RmtRs::VERSION} on Ruby #{RUBY_VERSION}, RMT #{defined?(RMT::VERSION) ? RMT::VERSION : '(unknown)'}",
         "enabled: #{options.enabled ? 'yes' : 'no'} (from #{options.enabled_by})",
         "fast lane: #{options.fast_lane ? 'yes' : 'no'} (from #{options.fast_lane_by})",
+        "metrics: #{metrics(options)}",
         "database: #{database}",
         "catalog tracking: #{catalog_tracking}",
         "actions:",
         *actions
       ]
+    end
+
+    # RmtRs's families in RMT's Prometheus metrics: whether they are
+    # registered, and what decided it.
+    def metrics(options)
+      return "no (RMT's metrics are off: scc: metrics: enabled)" unless RmtRs::Metrics.rmt_metrics?
+      return "no (RmtRs is off)" unless options.enabled
+
+      "#{options.metrics ? 'yes' : 'no'} (from #{options.metrics_by})"
     end
 
     def database
