@@ -241,7 +241,7 @@ def measure_on(path_name, path, runs, server_options)
   # Faults mode: Rack::Timeout ends requests after 5 s.
   env = env.merge("RACK_TIMEOUT" => Faults::RACK_TIMEOUT_S.to_s) if MODE == "faults"
   size = { workers: server_options.fetch(:workers, 2), threads: server_options.fetch(:threads, 5) }
-  metrics = Scrape.free_port if METRICS
+  metrics = RmtServer.free_port if METRICS
   env = env.merge(Scrape.env(metrics)) if metrics
   RmtServer.run(database: DATABASE, rmt_rs: rmt_rs, env: env, **size) do |server|
     Front.run(server.port, env.slice("RMT_ENGINES")) do |front|

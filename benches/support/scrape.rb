@@ -1,7 +1,6 @@
 # frozen_string_literal: true
 
 require "net/http"
-require "socket"
 
 # RMT's Prometheus metrics during a herd (HERD_METRICS=1, on in quick mode):
 # the server boots with RMT's metrics on (RMT_METRICS_ENABLED, as
@@ -34,13 +33,6 @@ module Scrape
   def env(port)
     { "RMT_METRICS_ENABLED" => "true", "PROMETHEUS_EXPORTER_BIND" => "127.0.0.1",
       "PROMETHEUS_EXPORTER_PORT" => port.to_s, "PROMETHEUS_EXPORTER_SILENT" => "true" }
-  end
-
-  def free_port
-    server = TCPServer.new("127.0.0.1", 0)
-    server.addr[1]
-  ensure
-    server&.close
   end
 
   # {"family{labels}" => value} of the exporter's text.

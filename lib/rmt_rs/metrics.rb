@@ -183,8 +183,9 @@ module RmtRs
         end
         @last = flat(stats)
       end
-      pool(stats)
-      reporting
+      # Only a process with a pool reports by itself: Puma's master (where
+      # the exporter's collect runs) has none.
+      pool(stats) && reporting
     end
 
     def increments(stats, last)
@@ -212,6 +213,7 @@ module RmtRs
       ::Yabeda.rmt_rs_pool_in_use.set({}, pool[:open] - pool[:idle])
       ::Yabeda.rmt_rs_pool_idle.set({}, pool[:idle])
       ::Yabeda.rmt_rs_pool_waiting.set({}, stats[:waiting])
+      true
     end
 
     # A thread per process with a pool (each Puma worker, once it answered)
