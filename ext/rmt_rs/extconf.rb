@@ -11,7 +11,16 @@ begin
   create_rust_makefile("rmt_rs/rmt_rs")
 rescue LoadError
   ext_dir = __dir__
-  target_dir = ENV.fetch("CARGO_TARGET_DIR", File.expand_path("../../target", ext_dir))
+  root = File.expand_path("../..", ext_dir)
+  # In a checkout cargo's target/ is the one `cargo test` shares. Installed as a
+  # gem, cargo builds in a folder of the build directory that `make install`
+  # removes once the extension is copied out: cargo's 400 MB of intermediate
+  # files do not stay in the gem's directory.
+  private_target = !ENV.key?("CARGO_TARGET_DIR") && !File.exist?(File.join(root, ".git"))
+  target_dir = ENV.fetch("CARGO_TARGET_DIR") do
+    private_target ? File.join(Dir.pwd, "cargo-target") : File.join(root, "target")
+  end
+  drop_target = private_target ? "\trm -rf #{target_dir}" : ""
   profile = ENV.fetch("RB_SYS_CARGO_PROFILE", "release")
   dlext = RbConfig::CONFIG["DLEXT"]
   built = File.join(target_dir, profile, "librmt_rs.so")
@@ -34,9 +43,11 @@ rescue LoadError
     install: $(DLLIB)
     \tmkdir -p $(DESTDIR)$(RUBYARCHDIR)
     \tcp $(DLLIB) $(DESTDIR)$(RUBYARCHDIR)/$(DLLIB)
+    #{drop_target}
 
     clean:
     \trm -f $(DLLIB)
+    #{drop_target}
 
     distclean: clean
     \trm -f Makefile

@@ -13,12 +13,14 @@ module RmtRs
       options = ::Rails.application.config.rmt_rs
       [
         "RmtRs #{RmtRs::VERSION} on Ruby #{RUBY_VERSION}, RMT #{defined?(RMT::VERSION) ? RMT::VERSION : '(unknown)'}",
+        # An engine folder or a gem: which copy this RMT loaded, when both exist.
+        "loaded from: #{File.expand_path('..', __dir__)}",
         "enabled: #{options.enabled ? 'yes' : 'no'} (from #{options.enabled_by})",
         "fast lane: #{options.fast_lane ? 'yes' : 'no'} (from #{options.fast_lane_by})",
         "metrics: #{metrics(options)}",
         "database: #{database}",
         "catalog tracking: #{catalog_tracking}",
-        "actions:",
+        options.enabled ? "actions:" : "actions (RmtRs is off, RMT answers them all; switched on, it would answer):",
         *actions
       ]
     end
