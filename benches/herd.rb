@@ -22,12 +22,15 @@ require_relative "support/faults"
 require_relative "support/latest"
 require_relative "support/front"
 require_relative "support/report_tables"
+require_relative "support/scrape"
 
 MODE = ARGV[0] || ENV.fetch("HERD_MODE", "quick")
 ROOT = DatabaseHelpers::ROOT
 HERD = File.join(ENV.fetch("CARGO_TARGET_DIR", File.join(ROOT, "target")), "release/rmt-rs-herd")
 DATABASE = "rmt_rs_herd"
 RESULTS = File.join(ROOT, "results", "herd-#{MODE}#{"-partial" if ENV["HERD_ONLY"]}")
+# RMT's Prometheus metrics on, scraped around each run (benches/support/scrape.rb).
+METRICS = ENV.fetch("HERD_METRICS", MODE == "quick" ? "1" : "0") == "1"
 
 # Each run: [label, herd options, fault, server]. Every request goes through
 # nginx with TLS, configured as RMT's package configures it (script/nginx), on a
@@ -238,9 +241,11 @@ def measure_on(path_name, path, runs, server_options)
   # Faults mode: Rack::Timeout ends requests after 5 s.
   env = env.merge("RACK_TIMEOUT" => Faults::RACK_TIMEOUT_S.to_s) if MODE == "faults"
   size = { workers: server_options.fetch(:workers, 2), threads: server_options.fetch(:threads, 5) }
+  metrics = RmtServer.free_port if METRICS
+  env = env.merge(Scrape.env(metrics)) if metrics
   RmtServer.run(database: DATABASE, rmt_rs: rmt_rs, env: env, **size) do |server|
     Front.run(server.port, env.slice("RMT_ENGINES")) do |front|
-      measure_runs(path_name, runs, [server], front, db, size)
+      measure_runs(path_name, runs, [server], front, db, size, metrics: metrics)
     end
   end
 ensure
@@ -295,7 +300,8 @@ ensure
   db&.close
 end
 
-def measure_runs(path_name, runs, servers, front, db, size, db_pids: -> { [mariadb_pid] })
+# `metrics`: the port of RMT's Prometheus exporter, when RMT's metrics are on.
+def measure_runs(path_name, runs, servers, front, db, size, db_pids: -> { [mariadb_pid] }, metrics: nil)
   server = servers.first
   puma_pids = servers.flat_map { |s| [s.pid, *s.worker_pids] }
   (0...REPEAT).to_a.product(runs).map do |round, (label, options, fault, _server, via)|
@@ -309,6 +315,7 @@ def measure_runs(path_name, runs, servers, front, db, size, db_pids: -> { [maria
     db_cpu_before = db_pid.sum { |pid| ProcessStats.cpu_seconds(pid) }
     log_offsets = servers.map { |s| File.size(s.rails_log) }
     FileUtils.rm_f(Dir["#{TIMINGS}.*"])
+    scraped = Scrape.read(metrics) if metrics
     fault_thread = Thread.new(&fault) if fault
     # A ceiling run goes to Puma straight, over plain HTTP.
     client_options = case via
@@ -319,6 +326,10 @@ def measure_runs(path_name, runs, servers, front, db, size, db_pids: -> { [maria
     result = run_herd(client_options, options)
     observed = fault_thread&.value
     db = DatabaseHelpers.client(database: DATABASE) if fault # the fault may have cut the old session
+    if metrics
+      sleep Scrape::SETTLE_S
+      result["metrics"] = Scrape.run(scraped, Scrape.read(metrics), server.worker_pids)
+    end
     result.merge(
       "server_errors" => servers.zip(log_offsets).map { |s, offset| s.errors_logged(offset) }
                                .reduce { |a, b| a.merge(b) { |_, x, y| x + y } },
@@ -431,6 +442,8 @@ report = <<~MD
   #{server_time_table(first_round)}
 
   #{first_round.any? { |r| r['scenario'] == 'registration' } ? "Per endpoint, registration herds:\n\n#{endpoint_table(first_round)}" : ''}
+
+  #{METRICS && first_round.any? { |r| r['metrics'] } ? "RMT's Prometheus metrics (RMT's metrics on: `scc: metrics: enabled`; yabeda-puma-plugin's exporter scraped before and after each run), registration herds: for each action RmtRs owns, the requests the herd sent against the answers `rmt_rs_answers_total` counted:\n\n#{Scrape.table(first_round)}" : ''}
 
   Charts per run (latency distribution, answers per second over time): the
   `*.svg` files beside this report.

@@ -16,6 +16,15 @@ RSpec.describe RmtRs::Settings do
     expect { described_class.check("pool" => 2.5) }.to raise_error(described_class::Invalid, /pool must be a whole number/)
     expect { described_class.check("deadline" => 0) }.to raise_error(described_class::Invalid, /deadline must be a positive number/)
     expect { described_class.check("on") }.to raise_error(described_class::Invalid, /must be a section/)
+    expect { described_class.check("metrics" => "some") }.to raise_error(described_class::Invalid, /metrics must be true or false/)
+  end
+
+  it "takes metrics as a switch that is on unless something turns it off" do
+    expect(described_class.check("metrics" => "no")).to eq("metrics" => false)
+    expect(described_class.switch("metrics", env: "RMT_RS_SPEC_UNSET", initializer: nil, section: {}, default: true))
+      .to eq([true, "the default"])
+    expect(described_class.switch("metrics", env: "RMT_RS_SPEC_UNSET", initializer: nil, section: { "metrics" => false },
+                                             default: true)).to eq([false, "RMT's settings (rmt_rs: metrics)"])
   end
 
   it "decides a switch by the environment, then an initializer, then the section" do

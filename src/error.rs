@@ -14,8 +14,9 @@ pub enum Error {
     /// Unknown system credentials: 401.
     Unauthorized(String),
     /// No database connection could be had in time, or the database is down or
-    /// overloaded: 503, so clients and load balancers know to come back.
-    Unavailable(String),
+    /// overloaded: 503, so clients and load balancers know to come back. The
+    /// cause is for operators' counters (`crate::stats`), never shown.
+    Unavailable(Cause, String),
     /// MariaDB aborted the transaction to break a deadlock: safe to retry whole.
     Deadlock,
     /// The caller gave up (`Thread#kill`, `Timeout`); nothing was committed.
@@ -29,9 +30,19 @@ impl Error {
         match self {
             Error::InvalidInput(_) => 422,
             Error::Unauthorized(_) => 401,
-            Error::Unavailable(_) => 503,
+            Error::Unavailable(..) => 503,
             Error::Deadlock | Error::Interrupted => 503,
             Error::Internal(_) => 500,
+        }
+    }
+
+    /// Why a call ended in a 503, for the counters; `None` for any other end
+    /// (an interrupt is the caller's doing, not the database's).
+    pub fn cause(&self) -> Option<Cause> {
+        match self {
+            Error::Unavailable(cause, _) => Some(*cause),
+            Error::Deadlock => Some(Cause::Deadlock),
+            _ => None,
         }
     }
 
@@ -53,15 +64,55 @@ impl Error {
             }
             code::NO_REFERENCED_ROW => Error::InvalidInput(NO_LONGER_EXISTS.into()),
             code::DEADLOCK => Error::Deadlock,
-            code::LOCK_WAIT_TIMEOUT | code::TOO_MANY_CONNECTIONS | code::USER_CONNECTION_LIMIT => {
-                Error::Unavailable(format!("The database is busy (error {number}); try again later"))
-            }
-            number if code::connection_lost(number) => {
-                Error::Unavailable(format!("The database connection was lost (error {number}); try again later"))
-            }
+            code::LOCK_WAIT_TIMEOUT => Error::busy(Cause::LockWait, number),
+            code::TOO_MANY_CONNECTIONS | code::USER_CONNECTION_LIMIT => Error::busy(Cause::Connections, number),
+            number if code::connection_lost(number) => Error::Unavailable(
+                Cause::ServerGone,
+                format!("The database connection was lost (error {number}); try again later"),
+            ),
             // The server's text can quote stored values (credentials among
             // them), so only the number goes out.
             _ => Error::Internal(format!("Database error {number}")),
+        }
+    }
+
+    fn busy(cause: Cause, number: u16) -> Error {
+        Error::Unavailable(cause, format!("The database is busy (error {number}); try again later"))
+    }
+}
+
+/// Why a call was answered 503, as operators tell causes apart: each wants
+/// another remedy (a longer deadline, a bigger pool, a shorter transaction
+/// elsewhere, MariaDB's `max_connections`, the server itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// The call passed its `deadline`.
+    Deadline,
+    /// No pooled connection became free (or could be opened) within `timeout`.
+    PoolTimeout,
+    /// A row lock was waited on past `innodb_lock_wait_timeout` (1205).
+    LockWait,
+    /// Still a deadlock victim after every retry.
+    Deadlock,
+    /// The server is out of connections (1040, 1226).
+    Connections,
+    /// The server is away or dropped the connection.
+    ServerGone,
+}
+
+impl Cause {
+    pub const ALL: [Cause; 6] =
+        [Cause::Deadline, Cause::PoolTimeout, Cause::LockWait, Cause::Deadlock, Cause::Connections, Cause::ServerGone];
+
+    /// The name in metrics' labels.
+    pub fn label(self) -> &'static str {
+        match self {
+            Cause::Deadline => "deadline",
+            Cause::PoolTimeout => "pool_timeout",
+            Cause::LockWait => "lock_wait",
+            Cause::Deadlock => "deadlock",
+            Cause::Connections => "connections",
+            Cause::ServerGone => "server_gone",
         }
     }
 }
@@ -69,7 +120,7 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::InvalidInput(msg) | Error::Unauthorized(msg) | Error::Unavailable(msg) | Error::Internal(msg) => {
+            Error::InvalidInput(msg) | Error::Unauthorized(msg) | Error::Unavailable(_, msg) | Error::Internal(msg) => {
                 f.write_str(msg)
             }
             Error::Deadlock => f.write_str("The database is busy (deadlock); try again later"),
@@ -110,9 +161,12 @@ impl From<sqlx::Error> for Error {
     fn from(err: sqlx::Error) -> Error {
         use sqlx::Error as E;
         match &err {
-            E::PoolTimedOut => Error::Unavailable("No database connection became free in time; try again later".into()),
+            E::PoolTimedOut => Error::Unavailable(
+                Cause::PoolTimeout,
+                "No database connection became free in time; try again later".into(),
+            ),
             E::Io(_) | E::Tls(_) | E::PoolClosed | E::WorkerCrashed => {
-                Error::Unavailable("The database is unavailable; try again later".into())
+                Error::Unavailable(Cause::ServerGone, "The database is unavailable; try again later".into())
             }
             E::Database(db) => Error::from_mariadb(Error::mariadb_code(&err).unwrap_or(0), db.message()),
             // Column names are schema, not data: safe to name.
@@ -153,7 +207,7 @@ mod tests {
     #[test]
     fn statuses() {
         assert_eq!(Error::InvalidInput(String::new()).status(), 422);
-        assert_eq!(Error::Unavailable(String::new()).status(), 503);
+        assert_eq!(Error::Unavailable(Cause::Deadline, String::new()).status(), 503);
         assert_eq!(Error::Internal(String::new()).status(), 500);
         assert_eq!(Error::from(sqlx::Error::PoolTimedOut).status(), 503);
     }
@@ -168,6 +222,13 @@ mod tests {
         // Server shutdown, connection killed: the server went away, not the request.
         assert_eq!(status(1053), 503);
         assert_eq!(status(1927), 503);
+        let cause = |number| Error::from_mariadb(number, "").cause();
+        assert_eq!(cause(1205), Some(Cause::LockWait));
+        assert_eq!(cause(1040), Some(Cause::Connections));
+        assert_eq!(cause(1927), Some(Cause::ServerGone));
+        assert_eq!(cause(1213), Some(Cause::Deadlock));
+        assert_eq!(Error::from(sqlx::Error::PoolTimedOut).cause(), Some(Cause::PoolTimeout));
+        assert_eq!(Error::Interrupted.cause(), None);
         assert_eq!(
             Error::from_mariadb(1452, "a message quoting `systems`"),
             Error::InvalidInput(NO_LONGER_EXISTS.into())

@@ -20,6 +20,7 @@ use crate::rails::value::{StringColumn, Value, MAX_BYTES, MAX_DEPTH, MAX_ENTRIES
 use crate::rmt::catalog_cache::CatalogCache;
 use crate::rmt::flavor::Flavor;
 use crate::rmt::release::Release;
+use crate::stats;
 
 /// The request as the web server handed it over.
 #[derive(Debug, Clone, Copy, Default)]
@@ -141,13 +142,18 @@ impl FastRequest {
 }
 
 /// Reads the request RMT would route to an action RmtRs answers.
+/// A decline is counted by its reason ([`stats::declined`]).
 pub fn read(raw: &RawRequest) -> std::result::Result<FastRequest, Decline> {
-    match (raw.method, raw.path) {
+    let read = match (raw.method, raw.path) {
         ("POST", ANNOUNCE_PATH) => announce(raw),
         ("POST", PRODUCTS_PATH) => products(raw, Action::Activate),
         ("GET", PRODUCTS_PATH) => products(raw, Action::Show),
         _ => Err(Decline("a route the fast lane does not answer")),
+    };
+    if let Err(Decline(reason)) = read {
+        stats::declined(reason);
     }
+    read
 }
 
 /// RMT's answer to the request, written as the controller path writes it.

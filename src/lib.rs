@@ -15,7 +15,8 @@
 //! - [`runtime`]: the process's tokio runtime and pool, and the fork rule.
 //! - [`fast_lane`]: RmtRs answering from the Rack env, before Rails.
 //!
-//! [`error`] and [`answer`] are the one error enum and the one answer type.
+//! [`error`] and [`answer`] are the one error enum and the one answer type;
+//! [`stats`] the per-process counters operators' metrics are made of.
 
 pub mod answer;
 pub mod auth;
@@ -26,6 +27,7 @@ pub mod fast_lane;
 pub mod rails;
 pub mod rmt;
 pub mod runtime;
+pub mod stats;
 
 pub use answer::Answer;
 pub use auth::outcome::Outcome;

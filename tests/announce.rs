@@ -467,7 +467,7 @@ async fn an_uncertain_commit_is_settled_by_the_login() {
     let pool = support::pool(&config).await;
     let announced = announce_system(&pool, &AnnounceRequest::default()).await.unwrap();
     let window = Duration::from_secs(2);
-    let lost = || Error::Unavailable("lost".into());
+    let lost = || Error::Unavailable(rmt_rs_core::error::Cause::ServerGone, "lost".into());
 
     let written = written_as(&pool, &announced.login, &announced.password, lost(), window).await.unwrap();
     assert_eq!(written, Some(announced.id), "written: answered as registered");

@@ -367,7 +367,7 @@ fn abandon_every_slot_on_a_locked_row(name: &str, deadline: Option<Duration>) {
     }
     for call in blocked {
         match (call.join().unwrap().unwrap_err(), deadline) {
-            (Error::Interrupted, None) | (Error::Unavailable(_), Some(_)) => {}
+            (Error::Interrupted, None) | (Error::Unavailable(..), Some(_)) => {}
             (err, _) => panic!("abandoned with {err:?}"),
         }
     }

@@ -32,16 +32,26 @@ module RmtRs
     def call(env)
       return @app.call(env) unless ROUTES.key?([env["REQUEST_METHOD"], env["PATH_INFO"]])
 
+      return @app.call(env) unless FastLane.on?
+
       settings = FastLane.settings
-      return @app.call(env) unless settings && FastLane.on?
+      return declined(env, "shut in this app") unless settings
 
       request = read(env)
-      return @app.call(env) unless request && settings.open.include?(request.action)
+      return declined(env, "shut in this app") if request && !settings.open.include?(request.action)
+      return @app.call(env) unless request
 
       logged = logger.info? ? request.logged_params(settings.log) : ""
-      return @app.call(env) unless logged
+      return declined(env, "parameters the request log shows otherwise") unless logged
 
       Answering.new(env, request, logged, logger).call
+    end
+
+    # Left to Rails, counted by `reason` in RmtRs's metrics (Rust counts the
+    # declines it makes itself).
+    def declined(env, reason)
+      Metrics.declined(reason)
+      @app.call(env)
     end
 
     # The request RmtRs answers, or nil; the body stays readable for Rails.
@@ -51,7 +61,10 @@ module RmtRs
       input = env["rack.input"]
       body = input ? input.read.to_s : +""
       input&.rewind
-      return nil unless body.bytesize == env["CONTENT_LENGTH"].to_i
+      unless body.bytesize == env["CONTENT_LENGTH"].to_i
+        Metrics.declined("a body of another length than Content-Length")
+        return nil
+      end
 
       Native.fast_request(env["REQUEST_METHOD"], env["PATH_INFO"], env["CONTENT_TYPE"], env["HTTP_ACCEPT"],
                           env["QUERY_STRING"], body, env["HTTP_AUTHORIZATION"], env["HTTP_SYSTEM_TOKEN"],
@@ -172,7 +185,7 @@ module RmtRs
         request = ActionDispatch::Request.new(@env)
         controller = @request.controller
         payload = { controller: controller, action: @request.action, request: request,
-                    params: LoggedParams.new(@logged, request), headers: request.headers, format: :json,
+                    params: LoggedParams.new(@logged, request, controller, @request.action), headers: request.headers, format: :json,
                     method: request.request_method, path: request.fullpath, rmt_rs_fast_lane: true }
         ActiveSupport::Notifications.instrument("start_processing.action_controller", payload)
         ActiveSupport::Notifications.instrument("process_action.action_controller", payload) do
@@ -213,11 +226,18 @@ module RmtRs
     end
 
     # The `params` of the notifications: the log's text as Rust rendered it;
-    # a listener wanting the Hash gets Rails' own (parsed from the body then).
+    # a listener wanting the Hash gets Rails' own (parsed from the body then),
+    # and `params["controller"]` / `["action"]` the route's, as Rails' params
+    # carry them (yabeda-rails labels every request by them).
     class LoggedParams
-      def initialize(text, request)
+      def initialize(text, request, controller, action)
         @text = text
         @request = request
+        @route = { "controller" => controller.delete_suffix("Controller").underscore, "action" => action }
+      end
+
+      def [](key)
+        @route.fetch(key.to_s) { to_h[key.to_s] }
       end
 
       def except(*)

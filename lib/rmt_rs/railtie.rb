@@ -6,6 +6,7 @@ require_relative "pubcloud"
 require_relative "controller_hook"
 require_relative "fast_lane"
 require_relative "status"
+require_relative "metrics"
 
 module RmtRs
   # Switches RMT's connect API over a system's whole life (announce,
@@ -39,6 +40,17 @@ module RmtRs
         RmtRs::Settings.switch("enabled", env: "RMT_RS", initializer: options.enabled, section: options.section)
       options.fast_lane, options.fast_lane_by =
         RmtRs::Settings.switch("fast_lane", env: "RMT_RS_FAST_LANE", initializer: options.fast_lane, section: options.section)
+      options.metrics, options.metrics_by = RmtRs::Settings.switch("metrics", env: "RMT_RS_METRICS", initializer: options.metrics,
+                                                                              section: options.section, default: true)
+    end
+
+    # RmtRs's families in RMT's Prometheus metrics (RmtRs::Metrics): only with
+    # RMT's own metrics on (RMT's yabeda initializer, among the app's, has run)
+    # and RmtRs on; before yabeda registers every declared metric after the app
+    # initialized. Off, nothing is declared or subscribed.
+    initializer "rmt_rs.metrics", after: "rmt_rs.settings" do |app|
+      options = app.config.rmt_rs
+      RmtRs::Metrics.install! if options.enabled && options.metrics && RmtRs::Metrics.rmt_metrics?
     end
 
     # Before Rails builds the middleware stack. Switched off at boot, the

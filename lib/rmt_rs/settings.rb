@@ -9,16 +9,19 @@ module RmtRs
   #     fast_lane: false   # its fast lane in front of Rails' routing (default false)
   #     deadline: 30       # seconds a call may take before it is answered 503 (default 30)
   #     pool: 5            # RmtRs's own connections per Puma worker (default: database's pool)
+  #     metrics: true      # RmtRs's rmt_rs_* families in RMT's Prometheus metrics, when
+  #                        # RMT's are on (scc: metrics: enabled) (default true)
   #
-  # Precedence, highest first: the environment (RMT_RS, RMT_RS_FAST_LANE), an
-  # initializer that sets `Rails.application.config.rmt_rs.enabled` or
-  # `.fast_lane`, the `rmt_rs:` section, the default (off). An unknown key or a
-  # bad value stops RMT at boot with a line naming it, not at the first request.
+  # Precedence, highest first: the environment (RMT_RS, RMT_RS_FAST_LANE,
+  # RMT_RS_METRICS), an initializer that sets
+  # `Rails.application.config.rmt_rs.enabled`, `.fast_lane` or `.metrics`, the
+  # `rmt_rs:` section, the default (off; metrics on). An unknown key or a bad
+  # value stops RMT at boot with a line naming it, not at the first request.
   module Settings
     # Raised at boot for an `rmt_rs:` section RmtRs cannot take.
     class Invalid < StandardError; end
 
-    KEYS = %w[enabled fast_lane deadline pool].freeze
+    KEYS = %w[enabled fast_lane deadline pool metrics].freeze
     TRUE = %w[1 true yes on].freeze
     FALSE = %w[0 false no off].freeze
 
@@ -42,7 +45,7 @@ module RmtRs
       section.to_h do |key, value|
         name = "rmt_rs: #{key}"
         checked = case key
-                  when "enabled", "fast_lane" then boolean(value, name)
+                  when "enabled", "fast_lane", "metrics" then boolean(value, name)
                   when "pool" then positive(value, name).tap { |n| raise Invalid, "#{name} must be a whole number" unless n.is_a?(Integer) }
                   else positive(value, name)
                   end
@@ -50,16 +53,17 @@ module RmtRs
       end
     end
 
-    # The switch `name` ("enabled", "fast_lane") from the environment
-    # variable `env`, else what an initializer set (`initializer`, nil when
-    # none did), else the section's, else off; and where it came from.
-    def switch(name, env:, initializer:, section:)
+    # The switch `name` ("enabled", "fast_lane", "metrics") from the
+    # environment variable `env`, else what an initializer set (`initializer`,
+    # nil when none did), else the section's, else `default`; and where it
+    # came from.
+    def switch(name, env:, initializer:, section:, default: false)
       value = ENV.fetch(env, "").strip
       return [boolean(value, env), "the environment (#{env})"] unless value.empty?
       return [initializer, "an initializer"] unless initializer.nil?
       return [section[name], "RMT's settings (rmt_rs: #{name})"] if section.key?(name)
 
-      [false, "the default"]
+      [default, "the default"]
     end
 
     # RmtRs's database settings: the app's, with the section's pool and

@@ -17,11 +17,21 @@ module RmtRs
         "loaded from: #{File.expand_path('..', __dir__)}",
         "enabled: #{options.enabled ? 'yes' : 'no'} (from #{options.enabled_by})",
         "fast lane: #{options.fast_lane ? 'yes' : 'no'} (from #{options.fast_lane_by})",
+        "metrics: #{metrics(options)}",
         "database: #{database}",
         "catalog tracking: #{catalog_tracking}",
         options.enabled ? "actions:" : "actions (RmtRs is off, RMT answers them all; switched on, it would answer):",
         *actions
       ]
+    end
+
+    # RmtRs's families in RMT's Prometheus metrics: whether they are
+    # registered, and what decided it.
+    def metrics(options)
+      return "no (RMT's metrics are off: scc: metrics: enabled)" unless RmtRs::Metrics.rmt_metrics?
+      return "no (RmtRs is off)" unless options.enabled
+
+      "#{options.metrics ? 'yes' : 'no'} (from #{options.metrics_by})"
     end
 
     def database

@@ -18,6 +18,15 @@ class RmtServer
     system(SCRIPT, "database", name, exception: true, out: File::NULL)
   end
 
+  # A port of the loopback nobody listens on now (for the server, or another
+  # listener of it such as RMT's Prometheus exporter).
+  def self.free_port
+    server = TCPServer.new("127.0.0.1", 0)
+    server.addr[1]
+  ensure
+    server&.close
+  end
+
   def self.run(**options)
     server = new(**options)
     server.start
@@ -41,7 +50,7 @@ class RmtServer
   alias rails_log log
 
   def start
-    @port = free_port
+    @port = RmtServer.free_port
     File.write(log, "")
     @pid = Process.spawn(@env, SCRIPT, "server", port.to_s, out: log, err: log, pgroup: true)
     wait_until_booted
@@ -100,12 +109,5 @@ class RmtServer
       sleep 0.1
     end
     false
-  end
-
-  def free_port
-    server = TCPServer.new("127.0.0.1", 0)
-    server.addr[1]
-  ensure
-    server&.close
   end
 end

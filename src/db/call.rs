@@ -13,6 +13,7 @@ use sqlx::{MySql, MySqlConnection, MySqlPool, Transaction};
 
 use super::CommitFailed;
 use crate::error::{code, Error, Result};
+use crate::stats;
 
 /// What [`Engine::run`](crate::runtime::engine::Engine::run) needs to know about the call it runs.
 #[derive(Default)]
@@ -77,7 +78,9 @@ pub async fn begin(pool: &MySqlPool) -> Result<Tx> {
     if call.as_ref().is_some_and(|c| c.cancelled.load(Ordering::SeqCst)) {
         return Err(Error::Interrupted);
     }
+    let waiting = stats::waiting();
     let mut inner = pool.begin().await?;
+    drop(waiting);
     if let Some(call) = &call {
         let (connection,): (u64,) = sqlx::query_as("SELECT CONNECTION_ID()").fetch_one(&mut *inner).await?;
         call.connection.store(connection, Ordering::SeqCst);

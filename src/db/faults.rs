@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use sqlx::{MySql, Transaction};
 
 use super::CommitFailed;
-use crate::error::Error;
+use crate::error::{Cause, Error};
 
 /// What a COMMIT does instead, for tests of the outcomes no single MariaDB
 /// produces on demand ([`with_commit_faults`]).
@@ -45,7 +45,7 @@ pub(crate) async fn inject(
     fault: CommitFault,
     tx: Transaction<'static, MySql>,
 ) -> std::result::Result<(), CommitFailed> {
-    let lost = || Error::Unavailable("The database connection was lost (injected)".into());
+    let lost = || Error::Unavailable(Cause::ServerGone, "The database connection was lost (injected)".into());
     match fault {
         CommitFault::Deadlock => {
             tx.rollback().await.map_err(|e| CommitFailed::Refused(e.into()))?;

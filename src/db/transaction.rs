@@ -8,7 +8,8 @@ use sqlx::{MySqlConnection, MySqlPool};
 
 use super::{call, CommitFailed};
 use crate::db::retry::{self, MAX_ATTEMPTS};
-use crate::error::{Error, Result};
+use crate::error::{Cause, Error, Result};
+use crate::stats;
 
 /// How one attempt of a unit of work ended.
 pub enum Attempt<T> {
@@ -47,6 +48,7 @@ pub async fn run<W: Work>(pool: &MySqlPool, work: &mut W) -> Result<W::Output> {
     let mut deadlocks = 0;
     for _ in 0..MAX_ATTEMPTS {
         if deadlocks > 0 {
+            stats::deadlock_retried();
             retry::back_off(deadlocks).await;
         }
         let mut tx = call::begin(pool).await?;
@@ -75,7 +77,8 @@ pub async fn run<W: Work>(pool: &MySqlPool, work: &mut W) -> Result<W::Output> {
             }
         }
     }
-    Err(Error::Unavailable(format!(
-        "The database is busy ({deadlocks} deadlocks in {MAX_ATTEMPTS} attempts); try again later"
-    )))
+    Err(Error::Unavailable(
+        Cause::Deadlock,
+        format!("The database is busy ({deadlocks} deadlocks in {MAX_ATTEMPTS} attempts); try again later"),
+    ))
 }

@@ -36,6 +36,8 @@ pub struct CatalogCache {
     trees: Mutex<HashMap<u64, (u64, Arc<Tree>)>>,
     hits: AtomicU64,
     misses: AtomicU64,
+    /// Trees read without catalog tracking installed (nothing to cache by).
+    untracked: AtomicU64,
     compaction_due: AtomicBool,
     compacting: Arc<AtomicBool>,
 }
@@ -45,6 +47,7 @@ impl CatalogCache {
     /// since it was read.
     pub async fn tree(&self, conn: &mut MySqlConnection, root: &Product) -> Result<Arc<Tree>> {
         let Some(Version { version, rows }) = catalog_version(conn).await? else {
+            self.untracked.fetch_add(1, Ordering::Relaxed);
             return Ok(Arc::new(Tree::load(conn, root).await?));
         };
         if rows > COMPACT_ABOVE {
@@ -84,6 +87,11 @@ impl CatalogCache {
     /// (hits, misses) so far, for tests and diagnostics.
     pub fn stats(&self) -> (u64, u64) {
         (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))
+    }
+
+    /// Trees read without catalog tracking so far, for operators' metrics.
+    pub fn untracked(&self) -> u64 {
+        self.untracked.load(Ordering::Relaxed)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, (u64, Arc<Tree>)>> {

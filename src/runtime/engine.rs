@@ -19,11 +19,12 @@ use tokio::runtime::Runtime;
 use tokio::sync::Notify;
 
 use crate::db::call::{self, Call};
-use crate::error::{Error, Result};
+use crate::error::{Cause, Error, Result};
 use crate::rmt::catalog_cache::CatalogCache;
 use crate::rmt::release::Release;
 use crate::runtime::config::DatabaseConfig;
 use crate::runtime::fork::RuntimeSockets;
+use crate::stats;
 
 pub struct Engine {
     runtime: Runtime,
@@ -77,6 +78,11 @@ impl Engine {
         &self.catalog_cache
     }
 
+    /// The pool now: (its configured size, connections open, of them idle).
+    pub fn pool_state(&self) -> (u32, u32, u32) {
+        (self.pool.options().get_max_connections(), self.pool.size(), self.pool.num_idle() as u32)
+    }
+
     /// True in a child forked after this engine was built.
     pub fn is_inherited(&self) -> bool {
         self.pid != std::process::id()
@@ -97,7 +103,7 @@ impl Engine {
     pub fn run<T>(&self, cancel: &Cancel, work: impl Future<Output = Result<T>>) -> Result<T> {
         let call = Arc::new(Call::default());
         let work = call::scoped(call.clone(), work);
-        self.runtime.block_on(async {
+        let outcome = self.runtime.block_on(async {
             tokio::pin!(work);
             let deadline = tokio::time::sleep(self.deadline);
             tokio::pin!(deadline);
@@ -107,7 +113,7 @@ impl Engine {
                 tokio::select! {
                     biased;
                     _ = cancel.0.notified(), if stopping.is_none() => stopping = Some(Error::Interrupted),
-                    _ = &mut deadline, if stopping.is_none() => stopping = Some(Error::Unavailable(format!(
+                    _ = &mut deadline, if stopping.is_none() => stopping = Some(Error::Unavailable(Cause::Deadline, format!(
                         "The request did not complete within {} s; try again later",
                         self.deadline.as_secs_f64()
                     ))),
@@ -129,7 +135,9 @@ impl Engine {
                     self.end_statement(&call).await;
                 }
             }
-        })
+        });
+        stats::finished(&outcome);
+        outcome
     }
 
     /// Ends the statement of the abandoned call's open transaction with `KILL
@@ -228,6 +236,12 @@ impl ProcessEngine {
         let engine = Arc::new(Engine::new(config)?);
         state.engine = Some(Arc::clone(&engine));
         Ok(engine)
+    }
+
+    /// The engine this process built, if it built one: for reading its state
+    /// without building one (a Puma master never needs a pool).
+    pub fn current(&self) -> Option<Arc<Engine>> {
+        self.lock().engine.as_ref().filter(|e| !e.is_inherited()).map(Arc::clone)
     }
 
     /// Drops this process's claim on the engine: call in a forked child (Puma's

@@ -50,7 +50,7 @@ pub fn raise(ruby: &Ruby, err: CoreError) -> Error {
     let class = match err {
         CoreError::InvalidInput(_) => classes.unprocessable_entity,
         CoreError::Unauthorized(_) => classes.unauthorized,
-        CoreError::Unavailable(_) | CoreError::Deadlock => classes.service_unavailable,
+        CoreError::Unavailable(..) | CoreError::Deadlock => classes.service_unavailable,
         CoreError::Interrupted => classes.interrupted,
         CoreError::Internal(_) => classes.internal_error,
     };

@@ -12,6 +12,7 @@ mod errors;
 mod fast_lane;
 mod gvl;
 mod seam;
+mod stats;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -559,5 +560,6 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     native.const_set("MAX_DEPTH", convert::MAX_DEPTH)?;
     native.define_singleton_method("__engine_strong_count", function!(engine_strong_count, 0))?;
     fast_lane::define(ruby, native)?;
+    stats::define(native)?;
     Ok(())
 }

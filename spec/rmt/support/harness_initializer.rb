@@ -5,6 +5,7 @@
 # Puma specs and benchmark measure with, each only when asked for:
 #   RMT_RS_WORKER_HEADER=1  every answer names the Puma worker that served it
 #   RACK_TIMEOUT=seconds    Rack::Timeout, as operators put it in front of RMT
+#   RMT_METRICS_ENABLED=true  yabeda-puma-plugin's exporter on this machine's Puma 5
 if ENV["RMT_RS_WORKER_HEADER"] == "1"
   worker_pid_header = Class.new do
     def initialize(app)
@@ -20,6 +21,18 @@ if ENV["RMT_RS_WORKER_HEADER"] == "1"
   Rails.application.config.middleware.insert_before 0, worker_pid_header
 end
 
+# RMT 2.28 locks Puma 6.6.1; this machine runs Debian's Puma 5.6.5, where
+# yabeda-puma-plugin 0.9.0's exporter (RMT's metrics, started in Puma's master
+# once it booted, after this app loaded there) asks for Puma 6's LogWriter.
+# Puma 5's Events is that role there (`stdio`, `null`, `log`), and its
+# Server takes the same arguments, ignoring `log_writer:`. A stand-in for this
+# machine's Puma only: with Puma 6 it does nothing.
+puma = Gem.loaded_specs["puma"]
+if ENV["RMT_METRICS_ENABLED"] == "true" && puma && puma.version < Gem::Version.new("6")
+  require "puma/events"
+  Puma::LogWriter = Puma::Events unless defined?(Puma::LogWriter)
+end
+
 if ENV["RACK_TIMEOUT"]
   require "rack/timeout/base"
   Rack::Timeout::Logger.disable
@@ -33,6 +46,10 @@ end
 # instance identifiers as in a region (the example provider finds none).
 if ENV["RMT_RS_CLOUD_PROVIDER"] == "1"
   Rails.application.config.after_initialize do
+    # Not in an RMT without its engines loaded (a new tree's schema load in
+    # the test environment, run with the server's environment).
+    next unless defined?(InstanceVerification::Providers::Example)
+
     InstanceVerification::Providers::Example.class_eval do
       def instance_identifier
         @instance_data.to_s[/"instanceId"\s*:\s*"([^"]+)"/, 1]
