@@ -41,7 +41,7 @@ module RmtRs
       logged = logger.info? ? request.logged_params(settings.log) : ""
       return @app.call(env) unless logged
 
-      Answering.new(env, request, logged, logger).call
+      Arrival.during(env) { Answering.new(env, request, logged, logger).call }
     end
 
     # The request RmtRs answers, or nil; the body stays readable for Rails.

@@ -7,7 +7,8 @@ module RmtRs
   #   rmt_rs:
   #     enabled: true      # RmtRs answers the actions it owns (default false)
   #     fast_lane: false   # its fast lane in front of Rails' routing (default false)
-  #     deadline: 30       # seconds a call may take before it is answered 503 (default 30)
+  #     deadline: 30       # seconds from a request's arrival before it is answered 503 (default 30)
+  #     patience: 50       # seconds its client waits: an older request is answered 503 before any write (default 50)
   #     pool: 5            # RmtRs's own connections per Puma worker (default: database's pool)
   #
   # Precedence, highest first: the environment (RMT_RS, RMT_RS_FAST_LANE), an
@@ -18,7 +19,7 @@ module RmtRs
     # Raised at boot for an `rmt_rs:` section RmtRs cannot take.
     class Invalid < StandardError; end
 
-    KEYS = %w[enabled fast_lane deadline pool].freeze
+    KEYS = %w[enabled fast_lane deadline patience pool].freeze
     TRUE = %w[1 true yes on].freeze
     FALSE = %w[0 false no off].freeze
 
@@ -62,12 +63,14 @@ module RmtRs
       [false, "the default"]
     end
 
-    # RmtRs's database settings: the app's, with the section's pool and
-    # deadline (seconds, as operators write it; milliseconds for RmtRs.configure).
+    # RmtRs's database settings: the app's, with the section's pool, deadline
+    # and patience (seconds, as operators write them; milliseconds for RmtRs.configure).
     def database(app_database, section)
       settings = app_database.to_h.transform_keys(&:to_s)
       settings = settings.merge("pool" => section["pool"]) if section.key?("pool")
-      settings = settings.merge("deadline" => (section["deadline"] * 1000).round) if section.key?("deadline")
+      %w[deadline patience].each do |key|
+        settings = settings.merge(key => (section[key] * 1000).round) if section.key?(key)
+      end
       settings
     end
 

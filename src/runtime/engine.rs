@@ -11,7 +11,7 @@
 use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use sqlx::mysql::MySqlPoolOptions;
 use sqlx::MySqlPool;
@@ -22,6 +22,7 @@ use crate::db::call::{self, Call};
 use crate::error::{Error, Result};
 use crate::rmt::catalog_cache::CatalogCache;
 use crate::rmt::release::Release;
+use crate::runtime::arrival::{Arrival, Budget};
 use crate::runtime::config::DatabaseConfig;
 use crate::runtime::fork::RuntimeSockets;
 
@@ -33,7 +34,7 @@ pub struct Engine {
     /// whose slots those very statements hold.
     killer: MySqlPool,
     catalog_cache: CatalogCache,
-    deadline: std::time::Duration,
+    budget: Budget,
     pid: u32,
     sockets: Option<RuntimeSockets>,
 }
@@ -63,7 +64,7 @@ impl Engine {
             pool,
             killer,
             catalog_cache: CatalogCache::default(),
-            deadline: config.deadline,
+            budget: Budget { deadline: config.deadline, patience: config.patience },
             pid: std::process::id(),
             sockets,
         })
@@ -95,11 +96,26 @@ impl Engine {
     /// has sent its COMMIT it is always finished: abandoning it then could
     /// leave a registration written whose client was told it failed.
     pub fn run<T>(&self, cancel: &Cancel, work: impl Future<Output = Result<T>>) -> Result<T> {
+        self.run_from(None, cancel, work)
+    }
+
+    /// [`Engine::run`] for a request that arrived at `arrival` (`None`: now).
+    /// The deadline counts from the arrival, and a request already past it, or
+    /// past its client's patience, is refused with a 503 before `work` is
+    /// polled at all, so it writes nothing ([`Budget::remaining`]).
+    pub fn run_from<T>(
+        &self,
+        arrival: Option<Arrival>,
+        cancel: &Cancel,
+        work: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let now = SystemTime::now();
+        let remaining = self.budget.remaining(arrival.unwrap_or(Arrival::at(now)), now)?;
         let call = Arc::new(Call::default());
         let work = call::scoped(call.clone(), work);
         self.runtime.block_on(async {
             tokio::pin!(work);
-            let deadline = tokio::time::sleep(self.deadline);
+            let deadline = tokio::time::sleep(remaining);
             tokio::pin!(deadline);
             let mut stopping: Option<Error> = None;
             let mut abandoned: Option<Instant> = None;
@@ -107,10 +123,7 @@ impl Engine {
                 tokio::select! {
                     biased;
                     _ = cancel.0.notified(), if stopping.is_none() => stopping = Some(Error::Interrupted),
-                    _ = &mut deadline, if stopping.is_none() => stopping = Some(Error::Unavailable(format!(
-                        "The request did not complete within {} s; try again later",
-                        self.deadline.as_secs_f64()
-                    ))),
+                    _ = &mut deadline, if stopping.is_none() => stopping = Some(self.budget.missed()),
                     result = &mut work => return match (abandoned, stopping) {
                         (Some(_), Some(reason)) => Err(reason),
                         _ => result,
@@ -290,5 +303,30 @@ mod tests {
             }),
         );
         assert_eq!(outcome, Ok(42));
+    }
+
+    #[test]
+    fn a_request_that_arrived_long_ago_is_refused_before_its_work_starts() {
+        let engine = engine(30_000);
+        let polled = std::sync::atomic::AtomicBool::new(false);
+        let arrived = Arrival::at(SystemTime::now() - Duration::from_secs(51));
+        let outcome = engine.run_from(Some(arrived), &Cancel::new(), async {
+            polled.store(true, Ordering::SeqCst);
+            Ok(1)
+        });
+        assert_eq!(outcome.map_err(|e| e.status()), Err(503));
+        assert!(!polled.load(Ordering::SeqCst), "the work of a refused request must not start");
+    }
+
+    #[test]
+    fn the_deadline_counts_from_arrival_not_from_the_call() {
+        let engine = engine(1_000);
+        let arrived = Arrival::at(SystemTime::now() - Duration::from_millis(900));
+        // Half the deadline's work: in time had it counted from the call.
+        let outcome = engine.run_from(Some(arrived), &Cancel::new(), async {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            Ok(1)
+        });
+        assert_eq!(outcome.map_err(|e| e.status()), Err(503));
     }
 }
