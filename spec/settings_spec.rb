@@ -32,8 +32,9 @@ RSpec.describe RmtRs::Settings do
     ENV.delete("RMT_RS_SPEC_SET")
   end
 
-  it "gives RmtRs the database settings with the section's pool, deadline and patience in milliseconds" do
-    expect(described_class.database({ database: "rmt", pool: 5 }, "pool" => 2, "deadline" => 1.5, "patience" => 45))
-      .to eq("database" => "rmt", "pool" => 2, "deadline" => 1500, "patience" => 45_000)
+  it "gives RmtRs the database settings with the section's pool, deadline, patience and shed_announces in milliseconds" do
+    expect(described_class.database({ database: "rmt", pool: 5 }, "pool" => 2, "deadline" => 1.5, "patience" => 45,
+                                                                   "shed_announces" => 5))
+      .to eq("database" => "rmt", "pool" => 2, "deadline" => 1500, "patience" => 45_000, "shed_announces" => 5000)
   end
 end

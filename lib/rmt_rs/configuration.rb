@@ -3,8 +3,8 @@
 module RmtRs
   # Database settings with the keys of RMT's `database:` section (/etc/rmt.conf,
   # config/database.yml): host, port, socket, username, password, database, pool,
-  # timeout (milliseconds), encoding, and RmtRs's own deadline and patience
-  # (milliseconds) and retry_after (seconds). String or symbol keys; unknown keys (adapter, ...) are
+  # timeout (milliseconds), encoding, and RmtRs's own deadline, patience and
+  # shed_announces (milliseconds; the last off unless given) and retry_after (seconds). String or symbol keys; unknown keys (adapter, ...) are
   # ignored so an ActiveRecord configuration can be passed as is.
   module Configuration
     DEFAULT_POOL = 5
@@ -44,7 +44,8 @@ module RmtRs
         positive_integer(settings.fetch("pool", DEFAULT_POOL), "pool"),
         positive_integer(settings.fetch("timeout", DEFAULT_TIMEOUT_MS), "timeout"),
         positive_integer(settings.fetch("deadline", DEFAULT_DEADLINE_MS), "deadline"),
-        positive_integer(settings.fetch("patience", DEFAULT_PATIENCE_MS), "patience")
+        positive_integer(settings.fetch("patience", DEFAULT_PATIENCE_MS), "patience"),
+        optional_integer(settings["shed_announces"], "shed_announces")
       )
       self.retry_after = positive_integer(settings.fetch("retry_after", DEFAULT_RETRY_AFTER_S), "retry_after")
     end

@@ -106,6 +106,35 @@ RSpec.describe "A request's arrival", :parity do
     RmtRs::Railtie.configure_from(ActiveRecord::Base.connection_db_config.configuration_hash)
   end
 
+  it "with shed_announces, refuses new announces while requests keep waiting, and serves those under way" do
+    lanes.each do |fast_lane|
+      RmtRs::Parity.clean_tables
+      activation = nil
+      payloads = on_lane(fast_lane, shed_announces: 2000, retry_after: 9) do
+        credentials = JSON.parse(announce.body)
+        basic_authorize credentials["login"], credentials["password"]
+        header "System-Token", ""
+        # Every request waited 3 s (the target 2 s), for two intervals (the
+        # announce that opened the registration did not wait: it shares the first).
+        header "X-Request-Start", arrived(3)
+        until_at = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 2.3
+        while Process.clock_gettime(Process::CLOCK_MONOTONIC) < until_at
+          get "/connect/systems/products", SLES
+          sleep 0.1
+        end
+        activation = post("/connect/systems/products", SLES.to_json, "CONTENT_TYPE" => "application/json")
+        %w[Authorization System-Token].each { |name| header name, nil }
+        announce
+      end
+      expect(activation.status).to eq(201)
+      body = JSON.parse(last_response.body)
+      expect([last_response.status, last_response.headers["Retry-After"], body["type"]]).to eq([503, "9", "error"])
+      expect(body["error"]).to start_with("The server is busy with the registrations under way and takes no new ones")
+      expect(payloads.last[fast_lane ? :rmt_rs_fast_lane : :rmt_rs_answered]).to be(true)
+      expect([count("systems"), count("activations")]).to eq([1, 1])
+    end
+  end
+
   it "ignores an X-Request-Start from a clock far off, in the past or the future" do
     [arrived(3600), arrived(-3600), "t=1", "t=soon"].each do |stamp|
       on_lane(false) do

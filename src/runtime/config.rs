@@ -40,6 +40,10 @@ pub struct DatabaseConfig {
     /// anything, and no call commits past it. Default 50 s, below
     /// SUSEConnect's 60 s (connect-ng's `DefaultTimeout`).
     pub patience: Duration,
+    /// Opt-in: the wait before RmtRs takes a request (its age) at which new
+    /// announces are refused (503) while the registrations under way are
+    /// served ([`crate::runtime::saturation`]); `None`: never. Default none.
+    pub shed_announces: Option<Duration>,
 }
 
 impl DatabaseConfig {
@@ -56,6 +60,7 @@ impl DatabaseConfig {
             timeout: Duration::from_secs(5),
             deadline: Duration::from_secs(30),
             patience: Duration::from_secs(50),
+            shed_announces: None,
         }
     }
 
@@ -169,6 +174,7 @@ impl fmt::Debug for DatabaseConfig {
             .field("timeout", &self.timeout)
             .field("deadline", &self.deadline)
             .field("patience", &self.patience)
+            .field("shed_announces", &self.shed_announces)
             .finish()
     }
 }

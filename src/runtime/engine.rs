@@ -25,6 +25,7 @@ use crate::rmt::release::Release;
 use crate::runtime::arrival::{Arrival, Budget};
 use crate::runtime::config::DatabaseConfig;
 use crate::runtime::fork::RuntimeSockets;
+use crate::runtime::saturation::Saturation;
 
 pub struct Engine {
     runtime: Runtime,
@@ -35,6 +36,7 @@ pub struct Engine {
     killer: MySqlPool,
     catalog_cache: CatalogCache,
     budget: Budget,
+    saturation: Saturation,
     pid: u32,
     sockets: Option<RuntimeSockets>,
 }
@@ -65,6 +67,7 @@ impl Engine {
             killer,
             catalog_cache: CatalogCache::default(),
             budget: Budget { deadline: config.deadline, patience: config.patience },
+            saturation: Saturation::new(config.shed_announces, Instant::now()),
             pid: std::process::id(),
             sockets,
         })
@@ -109,8 +112,7 @@ impl Engine {
         cancel: &Cancel,
         work: impl Future<Output = Result<T>>,
     ) -> Result<T> {
-        let now = SystemTime::now();
-        let remaining = self.budget.remaining(arrival.unwrap_or(Arrival::at(now)), now)?;
+        let remaining = self.budget.remaining(self.taken(arrival), SystemTime::now())?;
         let call = Arc::new(Call::default());
         let work = call::scoped(call.clone(), work);
         self.runtime.block_on(async {
@@ -143,6 +145,35 @@ impl Engine {
                 }
             }
         })
+    }
+
+    /// [`Engine::run_from`] for a call that opens a registration (an
+    /// announce): while this process is saturated (with `shed_announces` set)
+    /// it is refused with a 503 before anything of it runs, so that the
+    /// registrations under way are served first.
+    pub fn run_opening<T>(
+        &self,
+        arrival: Option<Arrival>,
+        cancel: &Cancel,
+        work: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        if self.saturation.saturated(Instant::now()) {
+            self.taken(arrival);
+            return Err(Error::Unavailable(
+                "The server is busy with the registrations under way and takes no new ones for now; try again later"
+                    .into(),
+            ));
+        }
+        self.run_from(arrival, cancel, work)
+    }
+
+    /// The request's arrival (`None`: now), its wait recorded for the
+    /// saturation's verdict.
+    fn taken(&self, arrival: Option<Arrival>) -> Arrival {
+        let now = SystemTime::now();
+        let arrival = arrival.unwrap_or(Arrival::at(now));
+        self.saturation.observe(arrival.age(now), Instant::now());
+        arrival
     }
 
     /// Ends the statement of the abandoned call's open transaction with `KILL
@@ -316,6 +347,23 @@ mod tests {
         });
         assert_eq!(outcome.map_err(|e| e.status()), Err(503));
         assert!(!polled.load(Ordering::SeqCst), "the work of a refused request must not start");
+    }
+
+    #[test]
+    fn saturated_it_refuses_new_registrations_and_serves_the_rest() {
+        let mut config = DatabaseConfig::new("unused");
+        config.shed_announces = Some(Duration::from_secs(2));
+        let engine = Engine::new(&config).expect("engine");
+        let waited = || Some(Arrival::at(SystemTime::now() - Duration::from_secs(3)));
+        // A whole interval of requests that waited past the target.
+        let until = Instant::now() + crate::runtime::saturation::INTERVAL + Duration::from_millis(50);
+        while Instant::now() < until {
+            assert_eq!(engine.run_from(waited(), &Cancel::new(), async { Ok(1) }), Ok(1));
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let refused = engine.run_opening(waited(), &Cancel::new(), async { Ok(1) });
+        assert_eq!(refused.map_err(|e| e.status()), Err(503));
+        assert_eq!(engine.run_from(waited(), &Cancel::new(), async { Ok(2) }), Ok(2), "a registration under way");
     }
 
     #[test]

@@ -5,3 +5,4 @@ pub mod arrival;
 pub mod config;
 pub mod engine;
 pub mod fork;
+pub mod saturation;

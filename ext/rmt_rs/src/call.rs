@@ -52,4 +52,10 @@ impl Call<'_> {
     pub fn run<T>(&self, work: impl Future<Output = Result<T>>) -> Result<T> {
         self.engine.run_from(self.arrival, self.cancel, work)
     }
+
+    /// `run` for work that opens a registration (an announce): refused while
+    /// the engine is saturated (`Engine::run_opening`).
+    pub fn run_opening<T>(&self, work: impl Future<Output = Result<T>>) -> Result<T> {
+        self.engine.run_opening(self.arrival, self.cancel, work)
+    }
 }

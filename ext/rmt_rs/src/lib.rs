@@ -53,6 +53,7 @@ fn configure(
     timeout_ms: u64,
     deadline_ms: u64,
     patience_ms: u64,
+    shed_announces_ms: Option<u64>,
 ) -> Result<(), Error> {
     let config = DatabaseConfig {
         host,
@@ -66,6 +67,7 @@ fn configure(
         timeout: Duration::from_millis(timeout_ms),
         deadline: Duration::from_millis(deadline_ms),
         patience: Duration::from_millis(patience_ms),
+        shed_announces: shed_announces_ms.map(Duration::from_millis),
     };
     config.validate().map_err(|message| Error::new(ruby.exception_arg_error(), message))?;
     ENGINE.configure(config);
@@ -110,7 +112,7 @@ fn announce(
         system_profiles: convert::hash_pairs(ruby, system_profiles, "system_profiles", &mut allowance)?,
         payg,
     };
-    let announced = released(ruby, |engine, call| call.run(announce_system(engine.pool(), &request)))?;
+    let announced = released(ruby, |engine, call| call.run_opening(announce_system(engine.pool(), &request)))?;
     seam::record(
         ruby,
         [
@@ -539,7 +541,7 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     let rmt_rs = ruby.define_module("RmtRs")?;
     errors::look_up(rmt_rs)?;
     let native = rmt_rs.define_module("Native")?;
-    native.define_singleton_method("configure", function!(configure, 11))?;
+    native.define_singleton_method("configure", function!(configure, 12))?;
     native.define_singleton_method("arrival", function!(call::set_arrival, 2))?;
     native.define_singleton_method("configured?", function!(is_configured, 0))?;
     native.define_singleton_method("release=", function!(set_release, 1))?;
