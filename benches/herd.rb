@@ -131,6 +131,11 @@ RUNS = {
   # Several RMT servers on one Galera cluster (script/galera), one server per
   # node behind one nginx, against one server on one node of the same cluster.
   "galera" => [herd(200, 10), sweep("announce", 64, 1000)],
+  # A short overload (issue 31): registrations at 10,000 a minute for 60 s,
+  # about four times what one RMT on 2 cores registers (`script/herd full`),
+  # so requests wait in Puma's queues until their clients give up; the report
+  # counts the rows written for clients that had given up.
+  "overload" => [herd(10_000, 60)],
   "full" => [
     herd(1000, 60), herd(5000, 60), herd(10_000, 60), old_client(5000, 60), payg(1000, 60), payg(5000, 60),
     *[16, 64, 256, 1024].flat_map { |c| [sweep("announce", c, 3000), sweep("activation", c, 1000)] },
@@ -138,7 +143,7 @@ RUNS = {
     # The scaling table: one herd at other Puma sizes.
     *[[1, 5], [2, 5], [4, 5], [2, 16]].map { |workers, threads| scaled(2000, 60, workers, threads) }
   ]
-}.fetch(MODE) { abort "usage: benches/herd.rb [quick|full|faults|galera]" }
+}.fetch(MODE) { abort "usage: benches/herd.rb [quick|full|faults|galera|overload]" }
 # HERD_ONLY=regexp: only the runs whose label matches (while working on one).
 RUNS.select! { |label, _| label.match?(Regexp.new(ENV["HERD_ONLY"], Regexp::IGNORECASE)) } if ENV["HERD_ONLY"]
 # Faults mode runs everything three times (one figure per fault says little);
@@ -153,8 +158,12 @@ PATHS = {
   "RmtRs" => { rmt_rs: true },
   "RmtRs fast lane" => { rmt_rs: true, env: { "RMT_RS_FAST_LANE" => "1" }, engines: false }
 }.freeze
-# Galera mode compares RMT's path and RmtRs through RMT's controllers.
-PATHS_MEASURED = MODE == "galera" ? PATHS.reject { |_, path| path[:env] } : PATHS
+# HERD_PATHS=regexp: only the paths whose name matches (overload mode: RmtRs's
+# by default, what issue 31 is about). Galera mode compares RMT's path and
+# RmtRs through RMT's controllers.
+PATHS_WANTED = ENV.fetch("HERD_PATHS", MODE == "overload" ? "\\ARmtRs\\z" : ".")
+PATHS_MEASURED = (MODE == "galera" ? PATHS.reject { |_, path| path[:env] } : PATHS)
+                 .select { |name, _| name.match?(Regexp.new(PATHS_WANTED)) }
 CEILING_REGISTRATIONS = MODE == "full" ? 5000 : 1000
 
 def mariadb_pid
@@ -388,7 +397,7 @@ else
   started = Time.now
   results = with_mariadb_for(MODE) { PATHS_MEASURED.flat_map { |name, path| measure(name, path) } }
   results = results.sort_by.with_index { |r, i| [r["round"], RUNS.index { |label, _| label == r["run"] }, i] }
-  layers = %w[faults galera].include?(MODE) ? nil : ceilings
+  layers = %w[faults galera overload].include?(MODE) ? nil : ceilings
   machine = "#{Etc.nprocessors} cores, #{(File.read('/proc/meminfo')[/MemTotal:\s+(\d+)/, 1].to_i / 1024.0 / 1024).round} GiB, " \
             "#{File.read('/etc/os-release')[/PRETTY_NAME="(.*)"/, 1]}, Ruby #{RUBY_VERSION}, " \
             "#{`mariadbd --version`.strip[/Ver \S+/]}"
@@ -428,6 +437,8 @@ report = <<~MD
   #{faults_summary(results)}
 
   #{MODE == 'galera' ? GALERA_NOTE : ''}
+
+  #{given_up_rows(first_round)}
 
   #{table(first_round)}
 

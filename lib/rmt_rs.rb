@@ -23,6 +23,7 @@ end
 require_relative "rmt_rs/configuration"
 require_relative "rmt_rs/settings"
 require_relative "rmt_rs/caller"
+require_relative "rmt_rs/arrival"
 require_relative "rmt_rs/seam"
 require_relative "rmt_rs/registration"
 require_relative "rmt_rs/products"

@@ -304,6 +304,15 @@ RSpec.describe RmtRs::Registration do
           expect(announce(hostname: "in time").status).to eq(201)
         end
       end
+
+      it "refuses a request older than its client's patience before writing, counting from its arrival" do
+        env = { "HTTP_X_REQUEST_START" => format("t=%.3f", Time.now.to_f - 55) }
+        expect { RmtRs::Arrival.during(env) { announce(hostname: "gone") } }
+          .to raise_error(RmtRs::ServiceUnavailable, /longer than its client waits \(50 s\)/)
+        expect(count("systems")).to eq(0)
+        # That request only: the next call counts from itself.
+        expect(announce(hostname: "next").status).to eq(201)
+      end
     end
 
     it "lets Thread#kill end a call stuck on the database" do

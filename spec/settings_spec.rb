@@ -5,8 +5,8 @@ require "spec_helper"
 # The `rmt_rs:` section of RMT's settings, checked as RMT boots.
 RSpec.describe RmtRs::Settings do
   it "takes the known keys with their types" do
-    expect(described_class.check("enabled" => "yes", fast_lane: false, "pool" => 3, "deadline" => "2.5"))
-      .to eq("enabled" => true, "fast_lane" => false, "pool" => 3, "deadline" => 2.5)
+    expect(described_class.check("enabled" => "yes", fast_lane: false, "pool" => 3, "deadline" => "2.5", "patience" => 45))
+      .to eq("enabled" => true, "fast_lane" => false, "pool" => 3, "deadline" => 2.5, "patience" => 45)
     expect(described_class.check(nil)).to eq({})
   end
 
@@ -15,6 +15,7 @@ RSpec.describe RmtRs::Settings do
     expect { described_class.check("fast_lane" => "sometimes") }.to raise_error(described_class::Invalid, /fast_lane must be true or false/)
     expect { described_class.check("pool" => 2.5) }.to raise_error(described_class::Invalid, /pool must be a whole number/)
     expect { described_class.check("deadline" => 0) }.to raise_error(described_class::Invalid, /deadline must be a positive number/)
+    expect { described_class.check("patience" => "soon") }.to raise_error(described_class::Invalid, /patience must be a positive number/)
     expect { described_class.check("on") }.to raise_error(described_class::Invalid, /must be a section/)
     expect { described_class.check("metrics" => "some") }.to raise_error(described_class::Invalid, /metrics must be true or false/)
   end
@@ -40,8 +41,9 @@ RSpec.describe RmtRs::Settings do
     ENV.delete("RMT_RS_SPEC_SET")
   end
 
-  it "gives RmtRs the database settings with the section's pool and deadline in milliseconds" do
-    expect(described_class.database({ database: "rmt", pool: 5 }, "pool" => 2, "deadline" => 1.5))
-      .to eq("database" => "rmt", "pool" => 2, "deadline" => 1500)
+  it "gives RmtRs the database settings with the section's pool, deadline, patience and shed_announces in milliseconds" do
+    expect(described_class.database({ database: "rmt", pool: 5 }, "pool" => 2, "deadline" => 1.5, "patience" => 45,
+                                                                   "shed_announces" => 5))
+      .to eq("database" => "rmt", "pool" => 2, "deadline" => 1500, "patience" => 45_000, "shed_announces" => 5000)
   end
 end

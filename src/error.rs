@@ -98,11 +98,25 @@ pub enum Cause {
     Connections,
     /// The server is away or dropped the connection.
     ServerGone,
+    /// The request had waited longer than its client waits (`patience`)
+    /// before RmtRs could take it: refused before anything ran.
+    Patience,
+    /// A new announce refused while this worker is saturated
+    /// (`shed_announces`), so that the registrations under way finish.
+    Shed,
 }
 
 impl Cause {
-    pub const ALL: [Cause; 6] =
-        [Cause::Deadline, Cause::PoolTimeout, Cause::LockWait, Cause::Deadlock, Cause::Connections, Cause::ServerGone];
+    pub const ALL: [Cause; 8] = [
+        Cause::Deadline,
+        Cause::PoolTimeout,
+        Cause::LockWait,
+        Cause::Deadlock,
+        Cause::Connections,
+        Cause::ServerGone,
+        Cause::Patience,
+        Cause::Shed,
+    ];
 
     /// The name in metrics' labels.
     pub fn label(self) -> &'static str {
@@ -113,6 +127,8 @@ impl Cause {
             Cause::Deadlock => "deadlock",
             Cause::Connections => "connections",
             Cause::ServerGone => "server_gone",
+            Cause::Patience => "patience",
+            Cause::Shed => "shed",
         }
     }
 }

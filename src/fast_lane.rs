@@ -122,6 +122,11 @@ impl FastRequest {
     }
 
     /// RMT's action name.
+    /// Whether answering it starts a registration (an announce).
+    pub fn opens_registration(&self) -> bool {
+        matches!(self.action, Action::Announce(_))
+    }
+
     pub fn action_name(&self) -> &'static str {
         match self.action {
             Action::Announce(_) => "announce_system",

@@ -37,5 +37,6 @@ pub use endpoints::announce::{announce_system, AnnounceRequest, Announced};
 pub use error::{Error, Result};
 pub use rails::value::Value;
 pub use rmt::flavor::Flavor;
+pub use runtime::arrival::Arrival;
 pub use runtime::config::DatabaseConfig;
 pub use runtime::engine::{Cancel, Engine};

@@ -28,6 +28,14 @@ pub fn finished<T>(outcome: &Result<T, Error>) {
     }
 }
 
+/// A call refused before it ran (past its client's patience or deadline, or
+/// shed while saturated): counted as [`finished`] counts it, and returned.
+pub fn refused<T>(refusal: Error) -> Result<T, Error> {
+    let outcome = Err(refusal);
+    finished::<T>(&outcome);
+    outcome
+}
+
 /// A transaction run again after MariaDB chose it as a deadlock victim.
 pub fn deadlock_retried() {
     DEADLOCK_RETRIES.fetch_add(1, Ordering::Relaxed);

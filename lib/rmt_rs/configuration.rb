@@ -3,13 +3,17 @@
 module RmtRs
   # Database settings with the keys of RMT's `database:` section (/etc/rmt.conf,
   # config/database.yml): host, port, socket, username, password, database, pool,
-  # timeout (milliseconds), encoding, and RmtRs's own deadline (milliseconds) and
-  # retry_after (seconds). String or symbol keys; unknown keys (adapter, ...) are
+  # timeout (milliseconds), encoding, and RmtRs's own deadline, patience and
+  # shed_announces (milliseconds; the last off unless given) and retry_after (seconds). String or symbol keys; unknown keys (adapter, ...) are
   # ignored so an ActiveRecord configuration can be passed as is.
   module Configuration
     DEFAULT_POOL = 5
     DEFAULT_TIMEOUT_MS = 5000
     DEFAULT_DEADLINE_MS = 30_000
+    # Below SUSEConnect's 60 s (connect-ng's DefaultTimeout, the http.Client's
+    # Timeout of every request), with room for the TLS handshake and the answer's
+    # way back.
+    DEFAULT_PATIENCE_MS = 50_000
     DEFAULT_RETRY_AFTER_S = 5
     # mysql2's own default; RMT's packaged configuration says utf8 (utf8mb3).
     DEFAULT_ENCODING = "utf8mb4"
@@ -39,7 +43,9 @@ module RmtRs
         settings.fetch("encoding", DEFAULT_ENCODING).to_s,
         positive_integer(settings.fetch("pool", DEFAULT_POOL), "pool"),
         positive_integer(settings.fetch("timeout", DEFAULT_TIMEOUT_MS), "timeout"),
-        positive_integer(settings.fetch("deadline", DEFAULT_DEADLINE_MS), "deadline")
+        positive_integer(settings.fetch("deadline", DEFAULT_DEADLINE_MS), "deadline"),
+        positive_integer(settings.fetch("patience", DEFAULT_PATIENCE_MS), "patience"),
+        optional_integer(settings["shed_announces"], "shed_announces")
       )
       self.retry_after = positive_integer(settings.fetch("retry_after", DEFAULT_RETRY_AFTER_S), "retry_after")
     end

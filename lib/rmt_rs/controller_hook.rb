@@ -26,7 +26,7 @@ module RmtRs
       # Marked before the handler runs, so that a request it takes and that
       # ends in an exception (Rack::Timeout's) is still RmtRs's.
       @rmt_rs_answered = true
-      answered = send(handler, flavor)
+      answered = RmtRs::Arrival.during(request.env) { send(handler, flavor) }
       return answered unless answered.equal?(FALL_BACK)
 
       @rmt_rs_answered = false

@@ -44,7 +44,7 @@ module RmtRs
       logged = logger.info? ? request.logged_params(settings.log) : ""
       return declined(env, "parameters the request log shows otherwise") unless logged
 
-      Answering.new(env, request, logged, logger).call
+      Arrival.during(env) { Answering.new(env, request, logged, logger).call }
     end
 
     # Left to Rails, counted by `reason` in RmtRs's metrics (Rust counts the

@@ -54,8 +54,10 @@ module RmtRs
     end
 
     # Before Rails builds the middleware stack. Switched off at boot, the
-    # stack stays as RMT has it.
+    # stack stays as RMT has it. Arrival::Stamp first of all: the earliest a
+    # request without nginx's X-Request-Start is seen in Ruby.
     initializer "rmt_rs.fast_lane", after: "rmt_rs.settings" do |app|
+      app.config.middleware.insert_before 0, RmtRs::Arrival::Stamp if app.config.rmt_rs.enabled
       app.config.middleware.use RmtRs::FastLane if app.config.rmt_rs.fast_lane
     end
 

@@ -75,12 +75,12 @@ RSpec.describe "RmtRs's switches in RMT's settings" do
     expect([ok, err]).to match([false, include('rmt_rs: enabled must be true or false, not "maybe"')])
   end
 
-  it "gives RmtRs's pool the section's pool and deadline, and rake rmt_rs:status shows them and what RmtRs answers" do
-    local.write("rmt_rs:\n  enabled: true\n  pool: 3\n  deadline: 12\n")
+  it "gives RmtRs's pool the section's pool, deadline and patience, and rake rmt_rs:status shows them and what RmtRs answers" do
+    local.write("rmt_rs:\n  enabled: true\n  pool: 3\n  deadline: 12\n  patience: 40\n")
     out, err, status = Open3.capture3({ "RMT_RS" => nil, "RMT_LOAD_ENGINES" => nil, "RAILS_ENV" => "test" },
                                       "bundle", "exec", "rake", "rmt_rs:status", chdir: Rails.root.to_s)
     expect(status).to be_success, err
-    expect(out).to include("enabled: yes (from RMT's settings (rmt_rs: enabled))", "pool=3", "deadline=12000",
+    expect(out).to include("enabled: yes (from RMT's settings (rmt_rs: enabled))", "pool=3", "deadline=12000", "patience=40000",
                            "(password not shown)")
     expect(out).not_to include("password=")
     expect(out).to match(/Api::Connect::V3::Systems::ProductsController#activate\s+RmtRs$/)

@@ -35,6 +35,15 @@ pub struct DatabaseConfig {
     /// (rolled back) with a 503: well under SUSEConnect's 60 s, so a client
     /// always hears back. Default 30 s.
     pub deadline: Duration,
+    /// How long a client waits for its answer, with a margin: a request that
+    /// waited longer before RmtRs took it is refused (503) before it writes
+    /// anything, and no call commits past it. Default 50 s, below
+    /// SUSEConnect's 60 s (connect-ng's `DefaultTimeout`).
+    pub patience: Duration,
+    /// Opt-in: the wait before RmtRs takes a request (its age) at which new
+    /// announces are refused (503) while the registrations under way are
+    /// served ([`crate::runtime::saturation`]); `None`: never. Default none.
+    pub shed_announces: Option<Duration>,
 }
 
 impl DatabaseConfig {
@@ -50,6 +59,8 @@ impl DatabaseConfig {
             pool: 5,
             timeout: Duration::from_secs(5),
             deadline: Duration::from_secs(30),
+            patience: Duration::from_secs(50),
+            shed_announces: None,
         }
     }
 
@@ -161,6 +172,9 @@ impl fmt::Debug for DatabaseConfig {
             .field("encoding", &self.encoding)
             .field("pool", &self.pool)
             .field("timeout", &self.timeout)
+            .field("deadline", &self.deadline)
+            .field("patience", &self.patience)
+            .field("shed_announces", &self.shed_announces)
             .finish()
     }
 }

@@ -11,7 +11,7 @@
 use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use sqlx::mysql::MySqlPoolOptions;
 use sqlx::MySqlPool;
@@ -22,8 +22,10 @@ use crate::db::call::{self, Call};
 use crate::error::{Cause, Error, Result};
 use crate::rmt::catalog_cache::CatalogCache;
 use crate::rmt::release::Release;
+use crate::runtime::arrival::{Arrival, Budget};
 use crate::runtime::config::DatabaseConfig;
 use crate::runtime::fork::RuntimeSockets;
+use crate::runtime::saturation::Saturation;
 use crate::stats;
 
 pub struct Engine {
@@ -34,7 +36,8 @@ pub struct Engine {
     /// whose slots those very statements hold.
     killer: MySqlPool,
     catalog_cache: CatalogCache,
-    deadline: std::time::Duration,
+    budget: Budget,
+    saturation: Saturation,
     pid: u32,
     sockets: Option<RuntimeSockets>,
 }
@@ -64,7 +67,8 @@ impl Engine {
             pool,
             killer,
             catalog_cache: CatalogCache::default(),
-            deadline: config.deadline,
+            budget: Budget { deadline: config.deadline, patience: config.patience },
+            saturation: Saturation::new(config.shed_announces, Instant::now()),
             pid: std::process::id(),
             sockets,
         })
@@ -101,11 +105,28 @@ impl Engine {
     /// has sent its COMMIT it is always finished: abandoning it then could
     /// leave a registration written whose client was told it failed.
     pub fn run<T>(&self, cancel: &Cancel, work: impl Future<Output = Result<T>>) -> Result<T> {
+        self.run_from(None, cancel, work)
+    }
+
+    /// [`Engine::run`] for a request that arrived at `arrival` (`None`: now).
+    /// The deadline counts from the arrival, and a request already past it, or
+    /// past its client's patience, is refused with a 503 before `work` is
+    /// polled at all, so it writes nothing ([`Budget::remaining`]).
+    pub fn run_from<T>(
+        &self,
+        arrival: Option<Arrival>,
+        cancel: &Cancel,
+        work: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let remaining = match self.budget.remaining(self.taken(arrival), SystemTime::now()) {
+            Ok(remaining) => remaining,
+            Err(refused) => return stats::refused(refused),
+        };
         let call = Arc::new(Call::default());
         let work = call::scoped(call.clone(), work);
         let outcome = self.runtime.block_on(async {
             tokio::pin!(work);
-            let deadline = tokio::time::sleep(self.deadline);
+            let deadline = tokio::time::sleep(remaining);
             tokio::pin!(deadline);
             let mut stopping: Option<Error> = None;
             let mut abandoned: Option<Instant> = None;
@@ -113,10 +134,7 @@ impl Engine {
                 tokio::select! {
                     biased;
                     _ = cancel.0.notified(), if stopping.is_none() => stopping = Some(Error::Interrupted),
-                    _ = &mut deadline, if stopping.is_none() => stopping = Some(Error::Unavailable(Cause::Deadline, format!(
-                        "The request did not complete within {} s; try again later",
-                        self.deadline.as_secs_f64()
-                    ))),
+                    _ = &mut deadline, if stopping.is_none() => stopping = Some(self.budget.missed()),
                     result = &mut work => return match (abandoned, stopping) {
                         (Some(_), Some(reason)) => Err(reason),
                         _ => result,
@@ -138,6 +156,36 @@ impl Engine {
         });
         stats::finished(&outcome);
         outcome
+    }
+
+    /// [`Engine::run_from`] for a call that opens a registration (an
+    /// announce): while this process is saturated (with `shed_announces` set)
+    /// it is refused with a 503 before anything of it runs, so that the
+    /// registrations under way are served first.
+    pub fn run_opening<T>(
+        &self,
+        arrival: Option<Arrival>,
+        cancel: &Cancel,
+        work: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        if self.saturation.saturated(Instant::now()) {
+            self.taken(arrival);
+            return stats::refused(Error::Unavailable(
+                Cause::Shed,
+                "The server is busy with the registrations under way and takes no new ones for now; try again later"
+                    .into(),
+            ));
+        }
+        self.run_from(arrival, cancel, work)
+    }
+
+    /// The request's arrival (`None`: now), its wait recorded for the
+    /// saturation's verdict.
+    fn taken(&self, arrival: Option<Arrival>) -> Arrival {
+        let now = SystemTime::now();
+        let arrival = arrival.unwrap_or(Arrival::at(now));
+        self.saturation.observe(arrival.age(now), Instant::now());
+        arrival
     }
 
     /// Ends the statement of the abandoned call's open transaction with `KILL
@@ -304,5 +352,47 @@ mod tests {
             }),
         );
         assert_eq!(outcome, Ok(42));
+    }
+
+    #[test]
+    fn a_request_that_arrived_long_ago_is_refused_before_its_work_starts() {
+        let engine = engine(30_000);
+        let polled = std::sync::atomic::AtomicBool::new(false);
+        let arrived = Arrival::at(SystemTime::now() - Duration::from_secs(51));
+        let outcome = engine.run_from(Some(arrived), &Cancel::new(), async {
+            polled.store(true, Ordering::SeqCst);
+            Ok(1)
+        });
+        assert_eq!(outcome.map_err(|e| e.status()), Err(503));
+        assert!(!polled.load(Ordering::SeqCst), "the work of a refused request must not start");
+    }
+
+    #[test]
+    fn saturated_it_refuses_new_registrations_and_serves_the_rest() {
+        let mut config = DatabaseConfig::new("unused");
+        config.shed_announces = Some(Duration::from_secs(2));
+        let engine = Engine::new(&config).expect("engine");
+        let waited = || Some(Arrival::at(SystemTime::now() - Duration::from_secs(3)));
+        // A whole interval of requests that waited past the target.
+        let until = Instant::now() + crate::runtime::saturation::INTERVAL + Duration::from_millis(50);
+        while Instant::now() < until {
+            assert_eq!(engine.run_from(waited(), &Cancel::new(), async { Ok(1) }), Ok(1));
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let refused = engine.run_opening(waited(), &Cancel::new(), async { Ok(1) });
+        assert_eq!(refused.map_err(|e| e.status()), Err(503));
+        assert_eq!(engine.run_from(waited(), &Cancel::new(), async { Ok(2) }), Ok(2), "a registration under way");
+    }
+
+    #[test]
+    fn the_deadline_counts_from_arrival_not_from_the_call() {
+        let engine = engine(1_000);
+        let arrived = Arrival::at(SystemTime::now() - Duration::from_millis(900));
+        // Half the deadline's work: in time had it counted from the call.
+        let outcome = engine.run_from(Some(arrived), &Cancel::new(), async {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            Ok(1)
+        });
+        assert_eq!(outcome.map_err(|e| e.status()), Err(503));
     }
 }

@@ -84,8 +84,13 @@ impl RbFastRequest {
     /// with the GVL released.
     fn answer(ruby: &Ruby, rb_self: &Self, base_url: String, tokens_disabled: bool) -> Result<RHash, Error> {
         let host = Host { base_url, tokens_disabled, release: crate::ENGINE.release() };
-        let answer = released(ruby, |engine, cancel| {
-            engine.run(cancel, fast_lane::answer(engine.pool(), engine.catalog_cache(), &rb_self.0, &host))
+        let answer = released(ruby, |engine, call| {
+            let work = fast_lane::answer(engine.pool(), engine.catalog_cache(), &rb_self.0, &host);
+            if rb_self.0.opens_registration() {
+                call.run_opening(work)
+            } else {
+                call.run(work)
+            }
         })?;
         answer_record(ruby, answer)
     }

@@ -7,6 +7,7 @@
 //! `RmtRs::Native`. What crosses is named (`seam`): an `RmtRs::Caller` read by
 //! member, answers as records that `RmtRs::Seam` decodes.
 
+mod call;
 mod convert;
 mod errors;
 mod fast_lane;
@@ -52,6 +53,8 @@ fn configure(
     pool: u32,
     timeout_ms: u64,
     deadline_ms: u64,
+    patience_ms: u64,
+    shed_announces_ms: Option<u64>,
 ) -> Result<(), Error> {
     let config = DatabaseConfig {
         host,
@@ -64,6 +67,8 @@ fn configure(
         pool,
         timeout: Duration::from_millis(timeout_ms),
         deadline: Duration::from_millis(deadline_ms),
+        patience: Duration::from_millis(patience_ms),
+        shed_announces: shed_announces_ms.map(Duration::from_millis),
     };
     config.validate().map_err(|message| Error::new(ruby.exception_arg_error(), message))?;
     ENGINE.configure(config);
@@ -108,7 +113,7 @@ fn announce(
         system_profiles: convert::hash_pairs(ruby, system_profiles, "system_profiles", &mut allowance)?,
         payg,
     };
-    let announced = released(ruby, |engine, cancel| engine.run(cancel, announce_system(engine.pool(), &request)))?;
+    let announced = released(ruby, |engine, call| call.run_opening(announce_system(engine.pool(), &request)))?;
     seam::record(
         ruby,
         [
@@ -193,8 +198,8 @@ fn product_request(
     };
     let params = convert::hash_pairs(ruby, params, "params", &mut convert::Allowance::default())?;
     let request = connect_request(caller, identifiers, params, base_url);
-    let outcome = released(ruby, |engine, cancel| {
-        engine.run(cancel, async {
+    let outcome = released(ruby, |engine, call| {
+        call.run(async {
             match action {
                 Action::Activate => products::activate(engine.pool(), engine.catalog_cache(), &request).await,
                 Action::Show => products::show(engine.pool(), engine.catalog_cache(), &request).await,
@@ -308,8 +313,8 @@ fn system_update(
     let online_at = take("online_at");
     let update = SystemUpdate { hostname, hwinfo, system_profiles, online_at };
     let request = connect_request(caller, identifiers, Vec::new(), String::new());
-    let outcome = released(ruby, |engine, cancel| {
-        engine.run(cancel, systems::update(engine.pool(), engine.catalog_cache(), &request, &update))
+    let outcome = released(ruby, |engine, call| {
+        call.run(systems::update(engine.pool(), engine.catalog_cache(), &request, &update))
     })?;
     outcome_record(ruby, outcome)
 }
@@ -322,8 +327,8 @@ fn legacy_repoindex(
     base_url: String,
 ) -> Result<RHash, Error> {
     let request = connect_request(caller, identifiers, Vec::new(), base_url);
-    let outcome = released(ruby, |engine, cancel| {
-        engine.run(cancel, services::legacy_repoindex(engine.pool(), engine.catalog_cache(), &request))
+    let outcome = released(ruby, |engine, call| {
+        call.run(services::legacy_repoindex(engine.pool(), engine.catalog_cache(), &request))
     })?;
     outcome_record(ruby, outcome)
 }
@@ -343,8 +348,8 @@ fn auth_check(
 ) -> Result<RHash, Error> {
     let check = PathCheck { uri, instance_identifier, instance_version };
     let request = connect_request(caller, identifiers, Vec::new(), String::new());
-    let outcome = released(ruby, |engine, cancel| {
-        engine.run(cancel, auth_check::check(engine.pool(), engine.catalog_cache(), &request, &check))
+    let outcome = released(ruby, |engine, call| {
+        call.run(auth_check::check(engine.pool(), engine.catalog_cache(), &request, &check))
     })?;
     outcome_record(ruby, outcome)
 }
@@ -354,15 +359,14 @@ fn auth_check(
 /// `destroy_system`.
 fn deregister(ruby: &Ruby, caller: CallerArg, identifiers: Option<Identifiers>) -> Result<RHash, Error> {
     let request = connect_request(caller, identifiers, Vec::new(), String::new());
-    let outcome = released(ruby, |engine, cancel| {
-        engine.run(cancel, systems::deregister(engine.pool(), engine.catalog_cache(), &request))
-    })?;
+    let outcome =
+        released(ruby, |engine, call| call.run(systems::deregister(engine.pool(), engine.catalog_cache(), &request)))?;
     outcome_record(ruby, outcome)
 }
 
 /// A public-cloud deregistration's second step: the system `id` destroyed.
 fn destroy_system(ruby: &Ruby, id: u64) -> Result<RHash, Error> {
-    let answer = released(ruby, |engine, cancel| engine.run(cancel, systems::destroy(engine.pool(), id)))?;
+    let answer = released(ruby, |engine, call| call.run(systems::destroy(engine.pool(), id)))?;
     answer_record(ruby, answer)
 }
 
@@ -382,15 +386,15 @@ fn service_index(
     let caller = match caller {
         Some(caller) if caller.wait_for_peers.is_some() => {
             let request = connect_request(caller, identifiers, Vec::new(), base_url);
-            let outcome = released(ruby, |engine, cancel| {
-                engine.run(cancel, services::cloud_repoindex(engine.pool(), engine.catalog_cache(), &request, &id))
+            let outcome = released(ruby, |engine, call| {
+                call.run(services::cloud_repoindex(engine.pool(), engine.catalog_cache(), &request, &id))
             })?;
             return outcome_record(ruby, outcome);
         }
         caller => caller.map(|caller| caller.caller),
     };
     let request = ServiceRequest { id, caller, base_url };
-    let answer = released(ruby, |engine, cancel| engine.run(cancel, services::repoindex(engine.pool(), &request)))?;
+    let answer = released(ruby, |engine, call| call.run(services::repoindex(engine.pool(), &request)))?;
     answer_record(ruby, answer)
 }
 
@@ -412,13 +416,13 @@ fn product_listing(
         flavor: if pubcloud { Flavor::Pubcloud } else { Flavor::Rmt },
     };
     let answer = match (listing.as_str(), regcode) {
-        ("subscription_products", Some(regcode)) => released(ruby, |engine, cancel| {
+        ("subscription_products", Some(regcode)) => released(ruby, |engine, call| {
             let listed = listings::subscription_products(engine.pool(), engine.catalog_cache(), &regcode, &request);
-            engine.run(cancel, listed)
+            call.run(listed)
         })?,
-        ("installer_repositories", None) => released(ruby, |engine, cancel| {
-            engine.run(cancel, listings::installer_repositories(engine.pool(), &request))
-        })?,
+        ("installer_repositories", None) => {
+            released(ruby, |engine, call| call.run(listings::installer_repositories(engine.pool(), &request)))?
+        }
         (other, _) => {
             return Err(Error::new(
                 ruby.exception_arg_error(),
@@ -436,9 +440,8 @@ fn product_listing(
 /// the ticket of its `:pending` outcome; answers as `product_request` does.
 fn finish(ruby: &Ruby, ticket: &RbTicket, base_url: String) -> Result<RHash, Error> {
     let ticket = ticket.0;
-    let answer = released(ruby, |engine, cancel| {
-        engine
-            .run(cancel, products::finish(engine.pool(), engine.catalog_cache(), &ticket, &base_url, Flavor::Pubcloud))
+    let answer = released(ruby, |engine, call| {
+        call.run(products::finish(engine.pool(), engine.catalog_cache(), &ticket, &base_url, Flavor::Pubcloud))
     })?;
     answer_record(ruby, answer)
 }
@@ -506,9 +509,7 @@ fn rendering(ruby: &Ruby, rendering: Rendering) -> Result<magnus::Value, Error> 
 /// Installs catalog tracking (`db/catalog_tracking.sql`), which lets RmtRs
 /// cache product trees.
 fn install_catalog_tracking(ruby: &Ruby) -> Result<(), Error> {
-    released(ruby, |engine, cancel| {
-        engine.run(cancel, rmt_rs_core::rmt::catalog_cache::install_tracking(engine.pool()))
-    })
+    released(ruby, |engine, call| call.run(rmt_rs_core::rmt::catalog_cache::install_tracking(engine.pool())))
 }
 
 /// Internal, for specs only: the references to this process's engine that are
@@ -519,17 +520,20 @@ fn engine_strong_count(ruby: &Ruby) -> Result<usize, Error> {
     Ok(Arc::strong_count(&engine) - 1)
 }
 
-/// Runs `work` on this process's engine with the GVL released, and turns its
-/// error into the Ruby exception.
+/// Runs `work` on this process's engine with the GVL released, for the
+/// request this thread works on (`call::set_arrival`), and turns its error
+/// into the Ruby exception.
 fn released<T: Send>(
     ruby: &Ruby,
-    work: impl FnOnce(&Engine, &Cancel) -> rmt_rs_core::Result<T> + Send,
+    work: impl FnOnce(&Engine, &call::Call) -> rmt_rs_core::Result<T> + Send,
 ) -> Result<T, Error> {
     let engine = ENGINE.get().map_err(|e| errors::raise(ruby, e))?;
     let cancel = Cancel::new();
+    let arrival = call::Call::current_arrival();
     // What interrupted the call (`?`) is raised by magnus after this returns,
     // with `engine` and everything else of the call dropped.
-    let outcome = gvl::without_gvl(&cancel, || work(&engine, &cancel))?;
+    let outcome =
+        gvl::without_gvl(&cancel, || work(&engine, &call::Call { engine: &engine, cancel: &cancel, arrival }))?;
     outcome.map_err(|e| errors::raise(ruby, e))
 }
 
@@ -538,7 +542,8 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     let rmt_rs = ruby.define_module("RmtRs")?;
     errors::look_up(rmt_rs)?;
     let native = rmt_rs.define_module("Native")?;
-    native.define_singleton_method("configure", function!(configure, 10))?;
+    native.define_singleton_method("configure", function!(configure, 12))?;
+    native.define_singleton_method("arrival", function!(call::set_arrival, 2))?;
     native.define_singleton_method("configured?", function!(is_configured, 0))?;
     native.define_singleton_method("release=", function!(set_release, 1))?;
     native.define_singleton_method("after_fork", function!(after_fork, 0))?;
