@@ -136,6 +136,8 @@ RUNS = {
   # so requests wait in Puma's queues until their clients give up; the report
   # counts the rows written for clients that had given up.
   "overload" => [herd(10_000, 60)],
+  # The profiled runs (benches/profile.rb).
+  "profile" => [herd(200, 10), payg(200, 10)],
   "full" => [
     herd(1000, 60), herd(5000, 60), herd(10_000, 60), old_client(5000, 60), payg(1000, 60), payg(5000, 60),
     *[16, 64, 256, 1024].flat_map { |c| [sweep("announce", c, 3000), sweep("activation", c, 1000)] },
@@ -143,7 +145,7 @@ RUNS = {
     # The scaling table: one herd at other Puma sizes.
     *[[1, 5], [2, 5], [4, 5], [2, 16]].map { |workers, threads| scaled(2000, 60, workers, threads) }
   ]
-}.fetch(MODE) { abort "usage: benches/herd.rb [quick|full|faults|galera|overload]" }
+}.fetch(MODE) { abort "usage: benches/herd.rb [quick|full|faults|galera|overload|profile]" }
 # HERD_ONLY=regexp: only the runs whose label matches (while working on one).
 RUNS.select! { |label, _| label.match?(Regexp.new(ENV["HERD_ONLY"], Regexp::IGNORECASE)) } if ENV["HERD_ONLY"]
 # Faults mode runs everything three times (one figure per fault says little);
@@ -384,6 +386,12 @@ def ceilings
                                     DATABASE, CEILING_REGISTRATIONS.to_s, "10")
   abort "ceilings failed: #{err}" unless status.success?
   JSON.parse(out.lines.last)
+end
+
+# `script/herd profile`: the same herds with samplers on a worker (benches/profile.rb).
+if MODE == "profile"
+  require_relative "profile"
+  return
 end
 
 if ENV["HERD_RERENDER"]
