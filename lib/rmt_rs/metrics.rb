@@ -14,9 +14,12 @@ module RmtRs
   # - 503s by cause, deadlock retries, fast-lane declines (Rust's), the pool and
   #   the product-tree cache: counters the Rust core keeps per process
   #   (`Native.stats`), turned into yabeda counter increments by their growth
-  #   since the last report, and gauges, in `report`: after each answer, every
-  #   REPORT_EVERY seconds in each process that has a pool (an idle worker's
-  #   gauges stay current), and in yabeda's collect;
+  #   since the last report, and gauges, in `report`: every REPORT_EVERY
+  #   seconds in each process that has a pool (a thread started by its first
+  #   answer, so an idle worker's gauges stay current), and in yabeda's
+  #   collect; not per answer, where a snapshot and four writes to the
+  #   DirectFileStore would cost every request for figures a scrape reads
+  #   seconds later;
   # - actions left to RMT's path: RmtRs::Ownership.report.
   #
   # Each Puma worker writes its own values into RMT's DirectFileStore
@@ -133,7 +136,7 @@ module RmtRs
       ::Yabeda.rmt_rs_answers_total.increment(labels.merge(status: status_of(payload)))
       runtime = payload.key?(:rmt_rs_runtime) ? payload[:rmt_rs_runtime].to_f / 1000.0 : finished - started
       ::Yabeda.rmt_rs_runtime.measure(labels, runtime)
-      report
+      reporting
     rescue StandardError => e
       failed(e)
     end
