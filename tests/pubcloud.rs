@@ -11,6 +11,7 @@ use rmt_rs_core::endpoints::products;
 use rmt_rs_core::endpoints::services;
 use rmt_rs_core::endpoints::systems::{self, SystemUpdate};
 use rmt_rs_core::rmt::catalog_cache::CatalogCache;
+use rmt_rs_core::rmt::instance_cache::Probe;
 use rmt_rs_core::{announce_system, AnnounceRequest, Answer, Caller, ConnectRequest, Flavor, Value};
 use sqlx::mysql::MySqlPool;
 
@@ -201,7 +202,7 @@ async fn a_service_refresh_is_verified_on_the_system_that_activated_it() {
     let request = request(&caller, "base-os");
 
     let (answer, system) = match services::cloud_repoindex(&pool, &cache, &request, &service).await.unwrap() {
-        Outcome::Verify(answer, system) => (answer, system),
+        Outcome::Verify(verification) => (verification.answer, verification.system),
         other => panic!("not for verification: {other:?}"),
     };
     assert_eq!(column(&system, "login"), &Value::String("i-1".into()));
@@ -228,7 +229,7 @@ async fn a_deregistration_leaves_the_system_to_the_engines_checks_then_destroys_
     let checked = activated(&pool, &caller, "base-os").await;
 
     let (answer, system) = match systems::deregister(&pool, &cache, &request(&caller, "base-os")).await.unwrap() {
-        Outcome::Verify(answer, system) => (answer, system),
+        Outcome::Verify(verification) => (verification.answer, verification.system),
         other => panic!("not for the engines' checks: {other:?}"),
     };
     assert_eq!(column(&system, "login"), &Value::String("i-1".into()));
@@ -280,7 +281,7 @@ async fn the_legacy_index_is_verified_on_the_authenticated_system() {
     let request = ConnectRequest { base_url: "https://rmt.test:8443".into(), ..request(&caller, "base-os") };
 
     let (answer, system) = match services::legacy_repoindex(&pool, &cache, &request).await.unwrap() {
-        Outcome::Verify(answer, system) => (answer, system),
+        Outcome::Verify(verification) => (verification.answer, verification.system),
         other => panic!("not for verification: {other:?}"),
     };
     assert_eq!(column(&system, "login"), &Value::String("i-1".into()));
@@ -302,12 +303,50 @@ async fn nginx_may_serve_a_payg_instance_the_repositories_of_its_products_only()
     for uri in ["/repo/base/repodata/repomd.xml", "/repo/ltss/repodata/repomd.xml", "/repo/x/product.license/y", " "] {
         let check = PathCheck { uri: Some(uri.into()), ..PathCheck::default() };
         match auth_check::check(&pool, &cache, &request, &check).await.unwrap() {
-            Outcome::Verify(answer, system) => {
-                assert_eq!(column(&system, "login"), &Value::String("i-1".into()));
-                verdicts.push(answer.status);
+            Outcome::Verify(verification) => {
+                assert_eq!(column(&verification.system, "login"), &Value::String("i-1".into()));
+                assert!(!verification.cached, "no cache asked about");
+                verdicts.push(verification.answer.status);
             }
             other => panic!("not for verification: {other:?}"),
         }
     }
     assert_eq!(verdicts, [200, 403, 200, 403]);
+}
+
+/// zypper_auth's cache hit, found by the core: the first entry holding
+/// `ip-login-base product` and not inactive, for a path the database allows.
+#[tokio::test]
+async fn the_auth_check_finds_a_payg_instance_in_zypper_auths_cache() {
+    let pool = catalog("cloud_auth_cache").await;
+    let caller = payg(&pool, Some("i-1")).await;
+    activated(&pool, &caller, "base-os").await;
+    let (base,): (i64,) =
+        sqlx::query_as("SELECT id FROM products WHERE identifier = 'base-os'").fetch_one(&pool).await.unwrap();
+    let dir = std::env::temp_dir().join(format!("rmt_rs_auth_cache_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cache = CatalogCache::default();
+    let request = request(&caller, "base-os");
+    let cached = |uri: &'static str, dir: std::path::PathBuf| {
+        let check = PathCheck {
+            uri: Some(uri.into()),
+            instance_cache: Some(Probe { remote_ip: "10.0.0.9".into(), payg_dir: dir }),
+            ..PathCheck::default()
+        };
+        let (pool, cache, request) = (&pool, &cache, &request);
+        async move {
+            match auth_check::check(pool, cache, request, &check).await.unwrap() {
+                Outcome::Verify(verification) => verification.cached,
+                other => panic!("not for verification: {other:?}"),
+            }
+        }
+    };
+    assert!(!cached("/repo/base/repodata/repomd.xml", dir.clone()).await, "empty cache");
+    std::fs::write(dir.join(format!("10.0.0.9-i-1-{base}")), b"").unwrap();
+    assert!(cached("/repo/base/repodata/repomd.xml", dir.clone()).await);
+    assert!(!cached("/repo/ltss/repodata/repomd.xml", dir.clone()).await, "a path refused is not verified");
+    std::fs::rename(dir.join(format!("10.0.0.9-i-1-{base}")), dir.join(format!("10.0.0.9-i-1-{base}-inactive")))
+        .unwrap();
+    assert!(!cached("/repo/base/repodata/repomd.xml", dir.clone()).await, "marked inactive");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -283,12 +283,13 @@ module RmtRs
       uri = request.headers["X-Original-URI"]
       outcome = rmt_rs_answer do
         RmtRs::Services.auth_check(caller: caller, uri: uri, instance_version: version,
-                                   instance_identifier: request.headers["X-Instance-Identifier"])
+                                   instance_identifier: request.headers["X-Instance-Identifier"],
+                                   instance_cache: RmtRs::InstanceCache.probe(request))
       end
       return render_answer(outcome) unless outcome.is_a?(RmtRs::Seam::Verify)
 
       rmt_rs_verifying(outcome)
-      allowed = rmt_rs_path_allowed?(outcome.answer.status == 200)
+      allowed = rmt_rs_path_allowed?(outcome.answer.status == 200, outcome.cached)
       logger.info("Authentication subrequest for #{uri} -- #{allowed ? 'allowed' : 'denied'}")
       # The request's formats, as Rails sets them before an action (RmtRs
       # answers in the callbacks' place): `head` takes its content type from them.
@@ -297,12 +298,13 @@ module RmtRs
     end
 
     # zypper_auth's `path_allowed?` on strict_authentication's verdict
-    # (`found`, RmtRs's): the instance verified for any but a BYOS system. A
-    # BYOS or hybrid system's SCC checks are the engines' own, run whole.
-    def rmt_rs_path_allowed?(found)
+    # (`found`, RmtRs's): the instance verified for any but a BYOS system
+    # (from its cache when RmtRs found the entry, `cached`). A BYOS or hybrid
+    # system's SCC checks are the engines' own, run whole.
+    def rmt_rs_path_allowed?(found, cached)
       return path_allowed?(request.headers) if @system.byos? || @system.hybrid?
 
-      found && ::InstanceVerification.verify_instance(request, logger, @system)
+      found && RmtRs::InstanceCache.verify(request, logger, @system, cached)
     end
 
     # SMT's legacy single service.
@@ -361,6 +363,7 @@ module RmtRs
     # records of what RmtRs checked, then RmtRs's write. A check that renders
     # or raises ends the request as in RMT (rescue_from renders what it raises).
     def rmt_rs_engine_checks(pending)
+      logger.info(pending.log) if pending.log
       pending.headers.each { |name, value| response.headers[name] = value }
       @system = ::System.instantiate(pending.system)
       @product = ::Product.instantiate(pending.product)
@@ -383,7 +386,11 @@ module RmtRs
         next unless RmtRs::Pubcloud.applies?(callback, self)
 
         send(callback.filter)
-        return false if performed?
+        next unless performed?
+
+        # Rails' own hook for a before_action that rendered (its log line).
+        halted_callback_hook(callback.filter, callback.name)
+        return false
       end
       true
     end

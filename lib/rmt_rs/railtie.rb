@@ -3,6 +3,7 @@
 require "rails/railtie"
 require_relative "ownership"
 require_relative "pubcloud"
+require_relative "instance_cache"
 require_relative "controller_hook"
 require_relative "fast_lane"
 require_relative "status"

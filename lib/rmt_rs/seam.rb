@@ -22,15 +22,17 @@ module RmtRs
     # system's columns): zypper_auth's and the registry's instance
     # verification of an index, the activations list or nginx's auth check
     # (whose verdict is the answer's status); for a deregistration SCC's and
-    # the registry's, before Systems.destroy answers.
-    Verify = Struct.new(:answer, :system, keyword_init: true)
+    # the registry's, before Systems.destroy answers. `cached`: zypper_auth's
+    # instance cache holds the PAYG system (the auth check's, InstanceCache).
+    Verify = Struct.new(:answer, :system, :cached, keyword_init: true)
 
     # A public-cloud activation, deactivation or upgrade that passed
     # authentication and RMT's checks: the system's and the product's columns,
     # the headers set so far ([[name, value]]: the System-Token header, when
     # RMT sets one), and the binding's ticket (RmtRs::Native::Ticket), which
-    # Products.finish hands back once the engines' checks passed.
-    Pending = Struct.new(:system, :product, :headers, :ticket, keyword_init: true) do
+    # Products.finish hands back once the engines' checks passed; `log`, the
+    # line authentication wrote (scc_proxy's), or nil.
+    Pending = Struct.new(:system, :product, :headers, :ticket, :log, keyword_init: true) do
       # "activation", "deactivation" or "upgrade".
       def finishes
         ticket.finishes
@@ -56,7 +58,8 @@ module RmtRs
       case record.fetch(:kind)
       when :answer then response(record)
       when :identify then Identify.new(wanted: record.fetch(:wanted))
-      when :verify then Verify.new(answer: response(record.fetch(:answer)), system: record.fetch(:system))
+      when :verify
+        Verify.new(answer: response(record.fetch(:answer)), system: record.fetch(:system), cached: record.fetch(:cached))
       when :pending then Pending.new(**record.except(:kind))
       else raise InternalError, "RmtRs answered a #{record[:kind].inspect} record"
       end

@@ -23,7 +23,27 @@ pub enum Outcome {
     /// whose verdict is the status; for a deregistration SCC's and the
     /// registry's, and then `systems::destroy` answers, after the headers
     /// this one sets).
-    Verify(Box<Answer>, Vec<(String, Value)>),
+    Verify(Box<Verification>),
+}
+
+/// An answer waiting for the engines' checks on RMT's record of the system.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verification {
+    pub answer: Answer,
+    /// The system's columns.
+    pub system: Vec<(String, Value)>,
+    /// zypper_auth's instance verification cache holds this PAYG system's
+    /// entry ([`crate::rmt::instance_cache::payg_hit`]): the host may take
+    /// the engines' cache-hit branch instead of the whole verification. Only
+    /// nginx's auth check asks; false everywhere else.
+    pub cached: bool,
+}
+
+impl Verification {
+    /// The same verification of `f`'s answer.
+    pub fn map_answer(self, f: impl FnOnce(Answer) -> Answer) -> Verification {
+        Verification { answer: f(self.answer), ..self }
+    }
 }
 
 impl Outcome {
@@ -41,7 +61,7 @@ impl Outcome {
         let set = |answer: Answer| Answer { system_token: token.clone(), ..answer }.with_token_header(sent);
         match self {
             Outcome::Answer(answer) if sent => Outcome::Answer(set(answer)),
-            Outcome::Verify(answer, system) if sent => Outcome::Verify(Box::new(set(*answer)), system),
+            Outcome::Verify(verification) if sent => Outcome::Verify(Box::new(verification.map_answer(set))),
             outcome => outcome,
         }
     }
@@ -59,6 +79,9 @@ pub struct Pending {
     pub system_token: Option<String>,
     pub token_header: bool,
     pub ticket: Ticket,
+    /// The line authentication logged (scc_proxy's), for the host to log
+    /// before the engines' checks run, as RMT's before_actions come in order.
+    pub log: Option<String>,
 }
 
 /// What finishing a [`Pending`] action writes.

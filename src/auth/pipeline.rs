@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use sqlx::{MySqlConnection, MySqlPool};
 
-use super::outcome::Outcome;
+use super::outcome::{Outcome, Verification};
 use super::system_auth::{self, Authenticated, Caller, Found, SystemColumn};
 use crate::answer::{Answer, LogLevel};
 use crate::db::call;
@@ -211,7 +211,7 @@ impl<S: Step> Respond for Authenticate<'_, S> {
         };
         Ok(match outcome {
             Outcome::Answer(answer) => Outcome::Answer(authenticated(answer)),
-            Outcome::Verify(answer, columns) => Outcome::Verify(Box::new(authenticated(*answer)), columns),
+            Outcome::Verify(verification) => Outcome::Verify(Box::new(verification.map_answer(authenticated))),
             outcome => outcome,
         })
     }
@@ -255,7 +255,8 @@ pub fn as_rmt(answer: Result<Answer>, token: Option<String>, sent: bool) -> Resu
 /// `answer`, to go out once the engines' checks pass on RMT's record of the
 /// system `system_id` (its columns).
 pub(crate) async fn for_verification(conn: &mut MySqlConnection, system_id: u64, answer: Answer) -> Result<Outcome> {
-    Ok(Outcome::Verify(Box::new(answer), system_auth::attributes(conn, system_id).await?))
+    let system = system_auth::attributes(conn, system_id).await?;
+    Ok(Outcome::Verify(Box::new(Verification { answer, system, cached: false })))
 }
 
 /// A new system token after an activation, for clients that use tokens.

@@ -26,6 +26,13 @@ pub struct Caller {
     pub tokens_disabled: bool,
 }
 
+impl Caller {
+    /// RMT's `zypper_request?`: a `User-Agent` starting with "zypp", any case.
+    pub fn is_zypper(&self) -> bool {
+        self.user_agent.as_deref().is_some_and(|ua| ua.to_lowercase().starts_with("zypp"))
+    }
+}
+
 // Credentials are never printed, not even in debug output.
 impl std::fmt::Debug for Caller {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -55,8 +62,12 @@ pub struct Authenticated {
     /// Whether the client sent `System-Token` and tokens are enabled (it then
     /// gets one back).
     pub token_header: bool,
-    /// The line RMT's authentication logs at info level (scc_proxy's logs none).
+    /// The line RMT's authentication (or scc_proxy's `find_system`) logs at info level.
     pub log: Option<String>,
+    /// With the engines, the line scc_proxy's authentication logs when it
+    /// runs again in the request (RMT's own before_action for zypper's
+    /// service refresh, which skips a login several systems share).
+    pub again_log: Option<String>,
 }
 
 /// RMT's answer to unknown credentials (401).
@@ -82,6 +93,7 @@ pub fn not_found_log(caller: &Caller) -> String {
 /// RMT only writes `last_seen_at` this often for clients without system tokens.
 const LAST_SEEN_EVERY_SECONDS: i64 = 180;
 
+#[derive(Clone)]
 struct Candidate {
     id: u64,
     login: String,
@@ -160,6 +172,7 @@ async fn authenticate_among(
                 proxy_byos_mode: first.proxy_byos_mode,
                 token_header: false,
                 log: Some(format!(r#"System with login \"{}\" authenticated without token header"#, first.login)),
+                again_log: None,
             };
             (system, first.system_information.clone())
         }
@@ -189,11 +202,12 @@ async fn authenticate_among(
                 proxy_byos_mode: source.proxy_byos_mode,
                 token_header: !caller.tokens_disabled,
                 log: Some(log),
+                again_log: None,
             };
             (system, source.system_information.clone())
         }
     };
-    record_user_agent(conn, system.id, stored_information.as_deref(), caller.user_agent.as_deref(), now).await?;
+    record_user_agent(conn, system.id, stored_information.as_deref(), caller, now).await?;
     record_seen(conn, system.id, system.token_header, now).await?;
     Ok(system)
 }
@@ -239,16 +253,62 @@ pub async fn authenticate_scc_proxy(
             update_system(conn, system.id, SystemColumn::SystemToken, identifier, now).await?;
         }
     }
+    let log = scc_proxy_log(&candidates, chosen.is_some());
     let (system, system_token) = chosen.unwrap_or((first, None));
+    // Run again, authentication finds the one system as it is now: with the
+    // token it has or was given (a provider that refused would be asked and
+    // refuse again: its lines are the host's, and none is written here).
+    let again_log = match candidates.as_slice() {
+        [only] => {
+            let now_token = system_token.clone().or_else(|| only.system_token.clone());
+            let again = Candidate { system_token: now_token, ..only.clone() };
+            scc_proxy_log(std::slice::from_ref(&again), again.system_token.is_some())
+        }
+        _ => None,
+    };
     let token_header = caller.system_token.is_some() && !caller.tokens_disabled;
     record_seen(conn, system.id, token_header, now).await?;
+    let mode = system.proxy_byos_mode;
     Ok(Found::System(Authenticated {
         id: system.id,
         system_token,
-        proxy_byos_mode: system.proxy_byos_mode,
+        proxy_byos_mode: mode,
         token_header,
-        log: None,
+        log,
+        again_log,
     }))
+}
+
+/// The info line scc_proxy's `find_system` logs for `candidates` (the systems
+/// with the credentials, oldest first). With a token: the first with one, or
+/// the duplicated tokens when they differ. Without: nothing once a PAYG or
+/// hybrid system got its instance identifier (`identified`), else why none
+/// did (the provider's refusals are the host's lines, logged as it asks).
+fn scc_proxy_log(candidates: &[Candidate], identified: bool) -> Option<String> {
+    let with_token: Vec<&Candidate> = candidates.iter().filter(|c| c.system_token.is_some()).collect();
+    let Some(system) = with_token.first() else {
+        let cloud = candidates.iter().any(|c| matches!(c.proxy_byos_mode, Some(PAYG) | Some(HYBRID)));
+        return match (cloud, identified) {
+            (false, _) => Some("No PAYG or HYBRID systems".to_string()),
+            (true, false) => Some("No instance identifier found".to_string()),
+            (true, true) => None,
+        };
+    };
+    // `group_by(&:system_token).keys`: the distinct tokens, first seen first.
+    let mut tokens: Vec<&str> = Vec::new();
+    for token in with_token.iter().filter_map(|c| c.system_token.as_deref()) {
+        if !tokens.contains(&token) {
+            tokens.push(token);
+        }
+    }
+    let login = &system.login;
+    Some(match tokens.as_slice() {
+        [token] => format!(r#"System with login \"{login}\" authenticated, system  token \"{token}\""#),
+        _ => format!(
+            r#"System with login \"{login}\" authenticated and duplicated due to token (system tokens {}) mismatch"#,
+            tokens.join(",")
+        ),
+    })
 }
 
 /// The system's columns by name, for the host to rebuild RMT's record without
@@ -371,13 +431,13 @@ async fn record_user_agent(
     conn: &mut MySqlConnection,
     id: u64,
     stored: Option<&str>,
-    user_agent: Option<&str>,
+    caller: &Caller,
     now: Timestamp,
 ) -> Result<()> {
-    if user_agent.is_some_and(|ua| ua.to_lowercase().starts_with("zypp")) {
+    if caller.is_zypper() {
         return Ok(());
     }
-    let updated = with_user_agent(stored, user_agent)?;
+    let updated = with_user_agent(stored, caller.user_agent.as_deref())?;
     if stored == Some(updated.as_str()) {
         return Ok(());
     }
@@ -415,6 +475,7 @@ pub async fn update_system(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rmt::byos_mode::BYOS;
 
     #[test]
     fn debug_output_never_shows_the_password_or_token() {
@@ -426,5 +487,47 @@ mod tests {
         };
         let shown = format!("{caller:?}");
         assert!(!shown.contains("s3cret-pw") && !shown.contains("t0ken"), "{shown}");
+    }
+
+    fn candidate(id: u64, token: Option<&str>, mode: Option<i32>) -> Candidate {
+        Candidate {
+            id,
+            login: "i-1".into(),
+            system_token: token.map(str::to_string),
+            system_information: None,
+            proxy_byos_mode: mode,
+            instance_data: None,
+        }
+    }
+
+    #[test]
+    fn scc_proxy_logs_what_find_system_logs() {
+        let one = [candidate(1, Some("t"), Some(PAYG))];
+        assert_eq!(
+            scc_proxy_log(&one, false).unwrap(),
+            r#"System with login \"i-1\" authenticated, system  token \"t\""#
+        );
+        let same = [candidate(1, Some("t"), Some(PAYG)), candidate(2, Some("t"), Some(PAYG))];
+        assert_eq!(
+            scc_proxy_log(&same, false).unwrap(),
+            r#"System with login \"i-1\" authenticated, system  token \"t\""#
+        );
+        let differ = [candidate(1, None, None), candidate(2, Some("a"), None), candidate(3, Some("b"), None)];
+        assert_eq!(
+            scc_proxy_log(&differ, false).unwrap(),
+            r#"System with login \"i-1\" authenticated and duplicated due to token (system tokens a,b) mismatch"#
+        );
+        assert_eq!(scc_proxy_log(&[candidate(1, None, Some(BYOS))], false).unwrap(), "No PAYG or HYBRID systems");
+        assert_eq!(scc_proxy_log(&[candidate(1, None, Some(PAYG))], false).unwrap(), "No instance identifier found");
+        assert_eq!(scc_proxy_log(&[candidate(1, None, Some(HYBRID))], true), None, "identified: nothing logged");
+    }
+
+    #[test]
+    fn zypper_is_any_user_agent_starting_with_zypp() {
+        let with = |ua: &str| Caller { user_agent: Some(ua.into()), ..Caller::default() };
+        assert!(with("ZYpp 17.31.15 (curl 8.6.0)").is_zypper());
+        assert!(with("zypper").is_zypper());
+        assert!(!with("SUSEConnect/1.14.0").is_zypper());
+        assert!(!Caller::default().is_zypper());
     }
 }

@@ -153,17 +153,24 @@ struct CloudIndex<'a>(&'a str);
 
 impl Step for CloudIndex<'_> {
     async fn answer(&self, conn: &mut MySqlConnection, acting: &Acting<'_>) -> Result<Outcome> {
-        let outcome = verified_index(conn, acting.request, self.0).await?;
+        let again = acting.request.caller.is_zypper().then(|| acting.system.again_log.clone()).flatten();
+        let outcome = verified_index(conn, acting.request, self.0, again).await?;
         Ok(outcome.with_token_header(acting.token_header.clone(), acting.sent_token()))
     }
 }
 
 /// After authentication: `verify_service_access` (the first system with the
 /// credentials, by id, that activated the service, else strict_authentication's
-/// plain 403 — for an unknown service too), then the index. RMT authenticates
-/// a zypper client once more on its own before_action; that finds the same
-/// system and writes nothing new, so it is not repeated here.
-async fn verified_index(conn: &mut MySqlConnection, request: &ConnectRequest, id: &str) -> Result<Outcome> {
+/// plain 403 — for an unknown service too, with the line Rails logs for the
+/// halted chain), then the index. RMT authenticates a zypper client once more
+/// on its own before_action; that finds the same system and writes nothing
+/// new, but logs its line again (`again`).
+async fn verified_index(
+    conn: &mut MySqlConnection,
+    request: &ConnectRequest,
+    id: &str,
+    again: Option<String>,
+) -> Result<Outcome> {
     let holder: Option<(i64, i64)> = match ruby_to_i(id) {
         Some(id) => {
             sqlx::query_as(
@@ -181,9 +188,11 @@ async fn verified_index(conn: &mut MySqlConnection, request: &ConnectRequest, id
         None => None,
     };
     let Some((system_id, service_id)) = holder else {
-        return Ok(Outcome::Answer(Answer::plain(403, "Product is not registered")));
+        let halted = "Filter chain halted as :verify_service_access rendered or redirected".to_string();
+        return Ok(Outcome::Answer(Answer::plain(403, "Product is not registered").logged(halted)));
     };
-    let answer = index(conn, service_id, &request.base_url, Flavor::Pubcloud).await?.unwrap_or_else(not_found);
+    let mut answer = index(conn, service_id, &request.base_url, Flavor::Pubcloud).await?.unwrap_or_else(not_found);
+    answer.log.splice(0..0, again.map(|line| (LogLevel::Info, line)));
     for_verification(conn, system_id as u64, answer).await
 }
 

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod catalog_cache;
 pub mod credentials;
 pub mod flavor;
+pub mod instance_cache;
 pub mod login_claims;
 pub mod migration_paths;
 pub mod profiles;

@@ -28,6 +28,7 @@ use rmt_rs_core::endpoints::listings::{self, ListingRequest};
 use rmt_rs_core::endpoints::products;
 use rmt_rs_core::endpoints::services::{self, ServiceRequest};
 use rmt_rs_core::endpoints::systems::{self, SystemUpdate};
+use rmt_rs_core::rmt::instance_cache::Probe;
 use rmt_rs_core::rmt::migration_paths;
 use rmt_rs_core::rmt::release::Release;
 use rmt_rs_core::runtime::engine::ProcessEngine;
@@ -253,12 +254,13 @@ fn outcome_record(ruby: &Ruby, outcome: Outcome) -> Result<RHash, Error> {
         Outcome::Identify(wanted) => {
             seam::record(ruby, [("kind", seam::kind(ruby, "identify")), ("wanted", ruby.into_value(wanted))])
         }
-        Outcome::Verify(answer, system) => seam::record(
+        Outcome::Verify(verification) => seam::record(
             ruby,
             [
                 ("kind", seam::kind(ruby, "verify")),
-                ("answer", answer_record(ruby, *answer)?.as_value()),
-                ("system", convert::attributes(ruby, &system)?.as_value()),
+                ("system", convert::attributes(ruby, &verification.system)?.as_value()),
+                ("cached", ruby.into_value(verification.cached)),
+                ("answer", answer_record(ruby, verification.answer)?.as_value()),
             ],
         ),
         Outcome::Pending(pending) => seam::record(
@@ -269,6 +271,7 @@ fn outcome_record(ruby: &Ruby, outcome: Outcome) -> Result<RHash, Error> {
                 ("product", convert::attributes(ruby, &pending.product)?.as_value()),
                 ("headers", ruby.into_value(Vec::from_iter(token_header(pending.token_header, pending.system_token)))),
                 ("ticket", ruby.into_value(RbTicket(pending.ticket))),
+                ("log", ruby.into_value(pending.log)),
             ],
         ),
     }
@@ -335,18 +338,21 @@ fn legacy_repoindex(
 
 /// strict_authentication's `GET /api/auth/check` with the engines: `uri`
 /// (X-Original-URI), `instance_identifier` and `instance_version` (their
-/// headers; each nil when absent). Answers as `product_request` does; once
-/// authenticated, a `:verify` record with the database's verdict as the
-/// answer's status (200 or 403).
+/// headers; each nil when absent), `instance_cache` [remote_ip, payg cache
+/// directory] when the host can take zypper_auth's cache-hit branch. Answers
+/// as `product_request` does; once authenticated, a `:verify` record with the
+/// database's verdict as the answer's status (200 or 403) and `cached`.
 fn auth_check(
     ruby: &Ruby,
     caller: CallerArg,
     identifiers: Option<Identifiers>,
     uri: Option<String>,
-    instance_identifier: Option<String>,
-    instance_version: Option<String>,
+    instance: (Option<String>, Option<String>),
+    instance_cache: Option<(String, String)>,
 ) -> Result<RHash, Error> {
-    let check = PathCheck { uri, instance_identifier, instance_version };
+    let (instance_identifier, instance_version) = instance;
+    let instance_cache = instance_cache.map(|(remote_ip, dir)| Probe { remote_ip, payg_dir: dir.into() });
+    let check = PathCheck { uri, instance_identifier, instance_version, instance_cache };
     let request = connect_request(caller, identifiers, Vec::new(), String::new());
     let outcome = released(ruby, |engine, call| {
         call.run(auth_check::check(engine.pool(), engine.catalog_cache(), &request, &check))

@@ -24,6 +24,7 @@ module RmtRs
     SCC_PROXY = "engines/scc_proxy/lib/scc_proxy/engine.rb"
     INSTANCE_VERIFICATION = "engines/instance_verification/lib/instance_verification/engine.rb"
     ZYPPER_AUTH = "engines/zypper_auth/lib/zypper_auth/engine.rb"
+    PROVIDER_BASE = "engines/instance_verification/lib/instance_verification/provider_base.rb"
     DATA_EXPORT = "engines/data_export/lib/data_export/engine.rb"
     REGISTRATION_SHARING = "engines/registration_sharing/lib/registration_sharing/engine.rb"
     REGISTRY = "engines/registry/lib/registry/engine.rb"
@@ -257,7 +258,12 @@ module RmtRs
       Action.new(controller: AUTH_CHECK, action: "check", handler: :rmt_rs_auth_check, flavor: :pubcloud,
                  source: AUTH_CHECK_SOURCE, callbacks: [[:before, :authenticate_system, SCC_PROXY]], models: %w[System],
                  answers: [[AUTH_CHECK, :path_allowed?, ZYPPER_AUTH],
-                           *%i[original_path_allowed? all_allowed_paths].map { |m| [AUTH_CHECK, m, AUTH_CHECK_SOURCE] }]),
+                           *%i[original_path_allowed? all_allowed_paths].map { |m| [AUTH_CHECK, m, AUTH_CHECK_SOURCE] },
+                           # The instance verification whose cache hit RmtRs
+                           # finds (RmtRs::InstanceCache): the module whole, and
+                           # the constructor RMT runs before the lookup.
+                           ["InstanceVerification.singleton_class", :verify_instance, INSTANCE_VERIFICATION],
+                           ["InstanceVerification::ProviderBase", :initialize, PROVIDER_BASE]]),
       *%i[rmt pubcloud].map do |flavor|
         Action.new(controller: SERVICES, action: "legacy_service", handler: :rmt_rs_legacy_service, flavor: flavor,
                    source: SERVICES_SOURCE,

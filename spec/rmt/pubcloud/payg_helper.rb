@@ -39,12 +39,14 @@ module PaygParityHelpers
       @credentials = JSON.parse(last_response.body)
       basic_authorize @credentials["login"], @credentials["password"] if last_response.status == 201
       header "X-Instance-Data", Base64.strict_encode64(instance_data.to_s)
-      instance_exec(&steps) if steps
+      instance_exec(path, &steps) if steps
       files[path] = { exported: @exported, answers: @answers, caches: cache_files, shared: Dir.glob("#{sharing_dir}/**/*").map { |f| f.delete_prefix(sharing_dir) }.sort }
       last_response
     end
     expect(outcomes[:rust]).to eq(outcomes[:ruby])
     expect(files[:rust]).to eq(files[:ruby])
+    # RMT's log lines (and the engines'), as parity_helper's expect_same.
+    expect(RmtRs::Parity.logs[:rust]).to eq(RmtRs::Parity.logs[:ruby])
     outcomes[:ruby].merge(files: files[:ruby])
   end
 

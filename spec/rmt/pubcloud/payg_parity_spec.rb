@@ -482,6 +482,43 @@ RSpec.describe "The public-cloud PAYG flow: RmtRs against RMT with its engines",
                 [403, JSON_TYPE]])
     end
 
+    # The common case: the instance's entry in zypper_auth's cache. RmtRs's
+    # core finds it (no query of RMT's for the base product) and only the hit
+    # branch runs in Ruby; an entry marked inactive, or another instance's
+    # entry, is RMT's whole verification on both paths.
+    it "takes zypper_auth's cache hit as RMT does, without RMT's query for the base product" do
+      base_product_queries = {}
+      result = expect_parity_answered("StrictAuthentication::AuthenticationController#check") do |path|
+        activate(SLES, token: "")
+        queries = []
+        listener = ->(*, payload) { queries << payload[:sql] if payload[:sql].include?("product_type") }
+        ActiveSupport::Notifications.subscribed(listener, "sql.active_record") do
+          @answers << auth_check(repomd("SLES")) << cache_files
+        end
+        base_product_queries[path] = queries.size
+        payg = Rails.application.config.repo_payg_cache_dir
+        entry = Dir.children(payg).first
+        # Marked inactive (zypper_auth's mark): no hit, the provider asked.
+        File.rename(File.join(payg, entry), File.join(payg, "#{entry}-inactive"))
+        @answers << auth_check(repomd("SLES")) << cache_files
+        # Another instance's entry whose name holds this one's key: RMT's
+        # `include?` finds it, and so does RmtRs.
+        clear_caches
+        FileUtils.mkdir_p(payg)
+        FileUtils.touch(File.join(payg, "#{entry}0"))
+        @answers << auth_check(repomd("SLES")) << cache_files
+        auth_check(repomd("SLES"))
+      end
+      expect(result[:status]).to eq(200)
+      expect(result[:files][:answers][0, 2])
+        .to eq([[200, JSON_TYPE], { repo_payg_cache_dir: %w[127.0.0.1-i-0a1b2c3d-2600], repo_byos_cache_dir: [],
+                                    repo_hybrid_cache_dir: [],
+                                    registry_cache_dir: %w[127.0.0.1-i-0a1b2c3d 127.0.0.1-i-0a1b2c3d-2600] }])
+      expect(result[:files][:answers][3][:repo_payg_cache_dir])
+        .to eq(%w[127.0.0.1-i-0a1b2c3d-2600 127.0.0.1-i-0a1b2c3d-2600-inactive])
+      expect(base_product_queries).to eq(ruby: 1, rust: 0)
+    end
+
     it "asks SCC about a BYOS instance's paid extension, as the engines do" do
       stub_request(:get, %r{https://scc.suse.com/connect/systems/activations})
         .to_return(status: 200, body: [].to_json)

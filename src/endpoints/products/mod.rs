@@ -206,6 +206,7 @@ async fn for_the_engines(
         system_token: acting.token_header.clone(),
         token_header: acting.sent_token(),
         ticket,
+        log: acting.system.log.clone(),
     };
     Ok(Outcome::Pending(Box::new(pending)))
 }
