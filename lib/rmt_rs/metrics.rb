@@ -202,8 +202,8 @@ module RmtRs
     end
 
     # A thread per process with a pool (each Puma worker, once it answered)
-    # that reports every REPORT_EVERY seconds, so its gauges and the counts of
-    # requests RmtRs did not answer (declines) reach the store while it idles.
+    # that reports every REPORT_EVERY seconds, so its gauges and the core's
+    # counters reach the store while it idles.
     def reporting
       return if @reporter_pid == Process.pid
 
