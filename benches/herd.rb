@@ -152,20 +152,15 @@ RUNS.select! { |label, _| label.match?(Regexp.new(ENV["HERD_ONLY"], Regexp::IGNO
 # the main table shows the first round, the spread table all of them.
 REPEAT = Integer(ENV.fetch("HERD_REPEAT", MODE == "faults" ? 3 : 1))
 
-# The paths compared: RMT's own, RmtRs through RMT's controllers, and RmtRs's
-# fast lane (RMT_RS_FAST_LANE=1: announces answered before Rails routes them;
-# with the public-cloud engines it stays shut, so it does not run there).
+# The paths compared: RMT's own and RmtRs through RMT's controllers.
 PATHS = {
   "Ruby (RMT)" => { rmt_rs: false },
-  "RmtRs" => { rmt_rs: true },
-  "RmtRs fast lane" => { rmt_rs: true, env: { "RMT_RS_FAST_LANE" => "1" }, engines: false }
+  "RmtRs" => { rmt_rs: true }
 }.freeze
 # HERD_PATHS=regexp: only the paths whose name matches (overload mode: RmtRs's
-# by default, what issue 31 is about). Galera mode compares RMT's path and
-# RmtRs through RMT's controllers.
+# by default, what issue 31 is about).
 PATHS_WANTED = ENV.fetch("HERD_PATHS", MODE == "overload" ? "\\ARmtRs\\z" : ".")
-PATHS_MEASURED = (MODE == "galera" ? PATHS.reject { |_, path| path[:env] } : PATHS)
-                 .select { |name, _| name.match?(Regexp.new(PATHS_WANTED)) }
+PATHS_MEASURED = PATHS.select { |name, _| name.match?(Regexp.new(PATHS_WANTED)) }
 CEILING_REGISTRATIONS = MODE == "full" ? 5000 : 1000
 
 def mariadb_pid
@@ -237,8 +232,6 @@ def measure(path_name, path)
   return GALERA_NODES.flat_map { |nodes| measure_on_galera(path_name, path, nodes) } if MODE == "galera"
 
   RUNS.group_by { |run| run[3] || {} }.flat_map do |server, runs|
-    next [] if server[:engines] && path[:engines] == false
-
     measure_on(path_name, path, runs, server)
   end
 end
@@ -247,7 +240,7 @@ def measure_on(path_name, path, runs, server_options)
   RmtServer.create_database(DATABASE)
   db = DatabaseHelpers.client(database: DATABASE)
   env = server_options[:engines] ? { "RMT_ENGINES" => "1", "RMT_RS_CLOUD_PROVIDER" => "1" } : {}
-  env = env.merge("RMT_RS_TIMINGS" => TIMINGS).merge(path.fetch(:env, {}))
+  env = env.merge("RMT_RS_TIMINGS" => TIMINGS)
   rmt_rs = path[:rmt_rs]
   # Faults mode: Rack::Timeout ends requests after 5 s.
   env = env.merge("RACK_TIMEOUT" => Faults::RACK_TIMEOUT_S.to_s) if MODE == "faults"
@@ -416,8 +409,7 @@ report = <<~MD
 
   Machine: #{machine}. Host: the real RMT 2.28 (SUSE/rmt 92c4c790) in production
   mode (`script/rmt server`: RMT's packaged settings, Puma 2 workers x 5 threads,
-  pool 5, Rails log level info), on RMT's Ruby path, with RmtRs, and with RmtRs's
-  fast lane (`RMT_RS_FAST_LANE=1`; not with the public-cloud engines, where it stays shut),
+  pool 5, Rails log level info), on RMT's Ruby path and with RmtRs,
   behind nginx with TLS as RMT's package configures it (`script/nginx`: RMT's
   nginx-https.conf, a CA and server certificate made at run time); MariaDB
   durable (`innodb_flush_log_at_trx_commit=1`). Command: `script/herd #{MODE}`.
@@ -455,8 +447,6 @@ report = <<~MD
   #{hostile_table(first_round)}
 
   #{scaling_table(first_round)}
-
-  #{fast_lane_table(first_round, layers)}
 
   #{server_time_table(first_round)}
 

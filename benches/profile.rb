@@ -23,7 +23,7 @@ module HerdProfile
     started = Time.now
     abort "rbspy not found: script/herd installs it (cargo install rbspy --locked)" unless system(Profilers.rbspy, "--version", out: File::NULL)
     profiles = PATHS.flat_map do |path_name, path|
-      RUNS.filter_map { |run| profile(path_name, path, run) unless run[3]&.dig(:engines) && path[:engines] == false }
+      RUNS.filter_map { |run| profile(path_name, path, run) }
     end
     write(started, profiles)
   end
@@ -33,7 +33,6 @@ module HerdProfile
     RmtServer.create_database(DATABASE)
     db = DatabaseHelpers.client(database: DATABASE)
     env = engines ? { "RMT_ENGINES" => "1", "RMT_RS_CLOUD_PROVIDER" => "1" } : {}
-    env = env.merge(path.fetch(:env, {}))
     RmtServer.run(database: DATABASE, rmt_rs: path[:rmt_rs], env: env, workers: 2, threads: 5) do |rmt|
       Front.run(rmt.port, env.slice("RMT_ENGINES")) do |front|
         DatabaseHelpers.clean_tables(db)

@@ -5,19 +5,30 @@ require "spec_helper"
 # The `rmt_rs:` section of RMT's settings, checked as RMT boots.
 RSpec.describe RmtRs::Settings do
   it "takes the known keys with their types" do
-    expect(described_class.check("enabled" => "yes", fast_lane: false, "pool" => 3, "deadline" => "2.5", "patience" => 45))
-      .to eq("enabled" => true, "fast_lane" => false, "pool" => 3, "deadline" => 2.5, "patience" => 45)
+    expect(described_class.check("enabled" => "yes", metrics: false, "pool" => 3, "deadline" => "2.5", "patience" => 45))
+      .to eq("enabled" => true, "metrics" => false, "pool" => 3, "deadline" => 2.5, "patience" => 45)
     expect(described_class.check(nil)).to eq({})
   end
 
   it "refuses an unknown key, a bad switch, a pool that is not a whole positive number" do
     expect { described_class.check("enable" => true) }.to raise_error(described_class::Invalid, /unknown setting\(s\) enable/)
-    expect { described_class.check("fast_lane" => "sometimes") }.to raise_error(described_class::Invalid, /fast_lane must be true or false/)
+    expect { described_class.check("enabled" => "sometimes") }.to raise_error(described_class::Invalid, /enabled must be true or false/)
     expect { described_class.check("pool" => 2.5) }.to raise_error(described_class::Invalid, /pool must be a whole number/)
     expect { described_class.check("deadline" => 0) }.to raise_error(described_class::Invalid, /deadline must be a positive number/)
     expect { described_class.check("patience" => "soon") }.to raise_error(described_class::Invalid, /patience must be a positive number/)
     expect { described_class.check("on") }.to raise_error(described_class::Invalid, /must be a section/)
     expect { described_class.check("metrics" => "some") }.to raise_error(described_class::Invalid, /metrics must be true or false/)
+  end
+
+  it "accepts the retired fast_lane whatever its value and ignores it, naming each place it is still set in one line" do
+    expect(described_class.check("enabled" => true, fast_lane: true)).to eq("enabled" => true)
+    expect(described_class.check("fast_lane" => "sometimes")).to eq({})
+    why = "is no longer used: the fast lane was folded into the controller path (docs/fast-lane.md)"
+    expect(described_class.retired({ rmt_rs: { fast_lane: true } }, env: {})).to eq(["RmtRs: rmt_rs: fast_lane #{why}"])
+    expect(described_class.retired(nil, options: { fast_lane: false }, env: { "RMT_RS_FAST_LANE" => "1" }))
+      .to eq(["RmtRs: config.rmt_rs.fast_lane #{why}", "RmtRs: RMT_RS_FAST_LANE #{why}"])
+    expect(described_class.retired({ rmt_rs: { enabled: true } }, options: { enabled: true }, env: { "RMT_RS_FAST_LANE" => " " }))
+      .to eq([])
   end
 
   it "takes metrics as a switch that is on unless something turns it off" do

@@ -7,13 +7,12 @@
 //! [`Engine::run`] with one of the endpoints' async functions.
 //!
 //! The layers, each a folder, each using only those listed before it:
-//! - [`rails`]: byte-for-byte what Rails and Ruby produce (JSON, params, inspect, URLs, times).
+//! - [`rails`]: byte-for-byte what Rails and Ruby produce (JSON, floats, URLs, times).
 //! - [`db`]: transactions with the call handshake, retries after deadlocks.
 //! - [`rmt`]: RMT's domain: the catalog and its cache, profiles, credentials, migration paths.
 //! - [`auth`]: the authentication pipeline every authenticated endpoint runs through.
 //! - [`endpoints`]: one module per endpoint family.
 //! - [`runtime`]: the process's tokio runtime and pool, and the fork rule.
-//! - [`fast_lane`]: RmtRs answering from the Rack env, before Rails.
 //!
 //! [`error`] and [`answer`] are the one error enum and the one answer type;
 //! [`stats`] the per-process counters operators' metrics are made of.
@@ -23,7 +22,6 @@ pub mod auth;
 pub mod db;
 pub mod endpoints;
 pub mod error;
-pub mod fast_lane;
 pub mod rails;
 pub mod rmt;
 pub mod runtime;

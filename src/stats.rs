@@ -1,6 +1,6 @@
 //! Per-process counters of what the core did that a caller's answer does not
-//! show: why calls ended in a 503, how often a deadlock was retried, why the
-//! fast lane left a request to Rails, how many calls wait for a connection.
+//! show: why calls ended in a 503, how often a deadlock was retried, how many
+//! calls wait for a connection.
 //!
 //! Plain atomics, process-wide: the core knows nothing of who reads them (the
 //! Ruby side turns their growth into RMT's Prometheus counters). They are
@@ -8,16 +8,12 @@
 //! so a reader takes its first [`snapshot`] in a process as its baseline.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::Mutex;
 
 use crate::error::{Cause, Error};
 
 static UNAVAILABLE: [AtomicU64; Cause::ALL.len()] = [const { AtomicU64::new(0) }; Cause::ALL.len()];
 static DEADLOCK_RETRIES: AtomicU64 = AtomicU64::new(0);
 static WAITING: AtomicI64 = AtomicI64::new(0);
-/// Decline reasons are a few fixed texts (`&'static str`): a short list, no
-/// map type needed, and nothing a client sent ever becomes a key.
-static DECLINES: Mutex<Vec<(&'static str, u64)>> = Mutex::new(Vec::new());
 
 /// Counts a call's final outcome: a 503 by its cause. Called once per call
 /// (`Engine::run`), so a 503 met and recovered from inside a call (a lost
@@ -41,15 +37,6 @@ pub fn deadlock_retried() {
     DEADLOCK_RETRIES.fetch_add(1, Ordering::Relaxed);
 }
 
-/// The fast lane left a request to Rails for `reason`.
-pub fn declined(reason: &'static str) {
-    let mut declines = DECLINES.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    match declines.iter_mut().find(|(r, _)| *r == reason) {
-        Some((_, n)) => *n += 1,
-        None => declines.push((reason, 1)),
-    }
-}
-
 /// Marks a call waiting for a pooled connection until the guard drops (the
 /// connection came, the wait failed, or the call was abandoned meanwhile).
 pub fn waiting() -> Waiting {
@@ -71,8 +58,6 @@ pub struct Snapshot {
     /// 503s by cause, every cause listed ([`Cause::label`]).
     pub unavailable: Vec<(&'static str, u64)>,
     pub deadlock_retries: u64,
-    /// Fast-lane declines by reason, those seen so far.
-    pub declines: Vec<(&'static str, u64)>,
     /// Calls waiting for a connection now.
     pub waiting: u64,
 }
@@ -81,7 +66,6 @@ pub fn snapshot() -> Snapshot {
     Snapshot {
         unavailable: Cause::ALL.iter().map(|c| (c.label(), UNAVAILABLE[*c as usize].load(Ordering::Relaxed))).collect(),
         deadlock_retries: DEADLOCK_RETRIES.load(Ordering::Relaxed),
-        declines: DECLINES.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone(),
         waiting: WAITING.load(Ordering::Relaxed).max(0) as u64,
     }
 }
@@ -108,11 +92,7 @@ mod tests {
     }
 
     #[test]
-    fn counts_declines_by_reason_and_waits_while_guarded() {
-        declined("a reason only this test gives");
-        declined("a reason only this test gives");
-        let n = snapshot().declines.iter().find(|(r, _)| *r == "a reason only this test gives").map(|(_, n)| *n);
-        assert_eq!(n, Some(2));
+    fn counts_waits_while_guarded() {
         let guard = waiting();
         assert!(snapshot().waiting >= 1);
         drop(guard);

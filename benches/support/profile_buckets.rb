@@ -15,13 +15,12 @@ module ProfileBuckets
   # [bucket, file pattern, method pattern or nil]. The bucket may name a
   # capture of the file pattern (a middleware's file).
   RULES = [
-    # RmtRs's API modules and the fast lane's reads call RmtRs::Native: a C
-    # function on top of them is the call into Rust (Rust's own work runs on
-    # its threads without the GVL, not sampled here).
-    [CALL, %r{/rmt_rs/(?:registration|products|systems|services|fast_lane)\.rb\z}, :native],
+    # RmtRs's API modules call RmtRs::Native: a C function on top of them is
+    # the call into Rust (Rust's own work runs on its threads without the GVL,
+    # not sampled here).
+    [CALL, %r{/rmt_rs/(?:registration|products|systems|services)\.rb\z}, :native],
     [API, %r{/rmt_rs/(?:registration|products|systems|services|caller|seam|response|errors|pubcloud_call)\.rb\z}, nil],
     ["rendering", %r{/rmt_rs/rendering\.rb\z}, nil],
-    ["RmtRs: fast lane (Ruby)", %r{/rmt_rs/fast_lane\.rb\z}, nil],
     ["RmtRs: the engines' checks it runs (Pubcloud)", %r{/rmt_rs/pubcloud\.rb\z}, nil],
     ["RmtRs: controller hook, ownership (Ruby)", %r{/rmt_rs/}, nil],
     # The benchmark's harness (never in production; timings are off in profile mode).

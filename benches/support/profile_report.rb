@@ -11,8 +11,7 @@ module HerdProfile
       Command: `script/herd profile`. The runs of `script/herd quick` named below (same
       server: the real RMT 2.28 in production mode, Puma 2 workers x 5 threads, behind
       nginx with TLS; the same simulated clients and background fleet), each on RMT's
-      Ruby path, with RmtRs and with RmtRs's fast lane (shut with the public-cloud
-      engines, so not run there). While each herd runs, one of Puma's two workers is
+      Ruby path and with RmtRs. While each herd runs, one of Puma's two workers is
       sampled: rbspy #{Profilers::RBSPY_RATE} Hz (`--on-cpu --nonblocking`: the Ruby stack of the thread
       holding the GVL, only while that thread is on a CPU) and perf #{Profilers::PERF_RATE} Hz
       (`perf record -p`: cpu-clock, which samples only threads on a CPU; the innermost

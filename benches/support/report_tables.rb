@@ -2,8 +2,8 @@
 
 # The herd report's tables and notes (benches/herd.rb), rendered from the
 # runs' figures as results.json keeps them: the main table and its rows check,
-# the faults summary and rounds, hostile announces, scaling, the fast lane's
-# targets, server time, endpoints and ceilings. Nothing here measures.
+# the faults summary and rounds, hostile announces, scaling, server time,
+# endpoints and ceilings. Nothing here measures.
 
 def fmt(value, digits = 0)
   return "–" if value.nil?
@@ -136,48 +136,6 @@ def ceilings_table(ceilings, results)
              "#{(100.0 * l['per_second'] / limit).round} % |"
   end
   lines.join("\n")
-end
-
-# The fast lane against the targets of its issue: Puma CPU per announce at
-# most a quarter of RmtRs's through the controller, announces/s through Puma
-# at least half of RmtRs's no-HTTP ceiling (announce sweeps at 64).
-def fast_lane_table(results, layers)
-  sweeps = results.select { |r| r["scenario"] == "announce" && r["concurrency"] == 64 }
-  fast = sweeps.select { |r| r["path"] == "RmtRs fast lane" }
-  return "" if fast.empty? || layers.nil?
-
-  ceiling = layers["layers"].find { |l| l["layer"].start_with?("Ruby threads, RmtRs") }&.fetch("per_second")
-  per_request = ->(r) { r["puma_cpu_s"] * 1000.0 / (r["all"]["ok"] + r["all"]["failed"]) }
-  lines = ["| sweep x64 | Puma CPU ms per request: RmtRs | fast lane | fast lane / RmtRs (target ≤ 0.25) | " \
-           "fast lane announces/s | / RmtRs's no-HTTP ceiling (target ≥ 0.5) |", "|#{'---|' * 6}"]
-  fast.each do |f|
-    rmt_rs = sweeps.find { |r| r["path"] == "RmtRs" && r["run"] == f["run"] }
-    next unless rmt_rs
-
-    ratio = per_request.call(f) / per_request.call(rmt_rs)
-    lines << "| #{f['run']} | #{fmt(per_request.call(rmt_rs), 2)} | #{fmt(per_request.call(f), 2)} | #{fmt(ratio, 2)} | " \
-             "#{fmt(f['all']['ok_per_s'])} | #{ceiling ? fmt(f['all']['ok_per_s'] / ceiling, 2) : '–'} |"
-  end
-  activations = %w[RmtRs RmtRs\ fast\ lane].map { |path| per_activation(results, sweeps, path, per_request) }
-  if activations.all?
-    lines << "| activation x64 (per activation) | #{fmt(activations[0], 2)} | #{fmt(activations[1], 2)} | " \
-             "#{fmt(activations[1] / activations[0], 2)} | – | – |"
-  end
-  "The fast lane against its targets (RmtRs's no-HTTP ceiling: #{fmt(ceiling)}/s, the ceilings table below; " \
-    "Puma CPU per activation: the activation sweep's, less its announces at the announce sweep's figure):\n\n" \
-    "#{lines.join("\n")}"
-end
-
-# Puma CPU ms per activation of `path`'s activation sweep at 64 (each instance
-# announces, then activates): its Puma CPU less its announces at what the
-# announce sweep through nginx measured per announce; nil without both sweeps.
-def per_activation(results, announce_sweeps, path, per_request)
-  sweep = results.find { |r| r["scenario"] == "activation" && r["concurrency"] == 64 && r["path"] == path && !r["run"].include?("Puma") }
-  announce = announce_sweeps.find { |r| r["path"] == path && r["run"] == "announce x64" }
-  return nil unless sweep && announce
-
-  announces, activations = sweep["endpoints"].values_at("announce", "activate").map { |e| e["ok"] + e["failed"] }
-  (sweep["puma_cpu_s"] * 1000.0 - announces * per_request.call(announce)) / activations
 end
 
 # The same herd at each Puma size: how each path's capacity grows with

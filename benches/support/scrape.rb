@@ -79,7 +79,7 @@ module Scrape
   end
 
   def answers_table(runs)
-    lines = ["| run | path | action | requests sent | `rmt_rs_answers_total` (lane: status × n) |", "|#{'---|' * 5}"]
+    lines = ["| run | path | action | requests sent | `rmt_rs_answers_total` (status × n) |", "|#{'---|' * 5}"]
     runs.each do |r|
       actions = r["endpoints"].key?("health") ? PAYG_ACTIONS : ACTIONS
       sent = Hash.new(0)
@@ -88,8 +88,7 @@ module Scrape
         answers = family(r, "rmt_rs_answers_total").select do |l, _|
           l["action"] == action && l["controller"].end_with?(controller)
         end
-        detail = answers.group_by { |l, _| l.values_at("lane", "status") }
-                        .map { |(lane, status), xs| "#{lane}: #{status} × #{total(xs)}" }.join(", ")
+        detail = answers.group_by { |l, _| l["status"] }.map { |status, xs| "#{status} × #{total(xs)}" }.join(", ")
         lines << "| #{r['run']} | #{r['path']} | #{controller}##{action} | #{requests} | " \
                  "#{answers.empty? ? 'none (no rmt_rs family)' : "#{total(answers)} (#{detail})"} |"
       end
@@ -99,9 +98,9 @@ module Scrape
 
   def families_table(runs)
     lines = ["| run | path | runtime observations | request_runtime observations | 503s by cause | deadlock retries | " \
-             "fast-lane declines | product trees | pool per worker | actions left |", "|#{'---|' * 10}"]
+             "product trees | pool per worker | actions left |", "|#{'---|' * 9}"]
     runs.each do |r|
-      next lines << "| #{r['run']} | #{r['path']} | no rmt_rs family |#{' |' * 7}" if r["metrics"].empty?
+      next lines << "| #{r['run']} | #{r['path']} | no rmt_rs family |#{' |' * 6}" if r["metrics"].empty?
 
       by = ->(name, key) { family(r, name).map { |l, n| "#{l[key]} #{n.round}" }.join(", ").then { |t| t.empty? ? "0" : t } }
       pool = family(r, "rmt_rs_pool_size").map do |l, size|
@@ -110,7 +109,7 @@ module Scrape
       end
       lines << "| #{r['run']} | #{r['path']} | #{total(family(r, 'rmt_rs_runtime_seconds_count'))} | " \
                "#{total(family(r, 'rmt_rs_request_runtime_seconds_count'))} | #{by.call('rmt_rs_unavailable_total', 'cause')} | " \
-               "#{total(family(r, 'rmt_rs_deadlock_retries_total'))} | #{by.call('rmt_rs_fast_lane_declines_total', 'reason')} | " \
+               "#{total(family(r, 'rmt_rs_deadlock_retries_total'))} | " \
                "#{by.call('rmt_rs_catalog_trees_total', 'result')} | #{pool.join(', ')} | " \
                "#{family(r, 'rmt_rs_actions_left').map { |l, _| "#{l['controller'].split('::').last(3).join('::')}##{l['action']}" }.join(', ')} |"
     end

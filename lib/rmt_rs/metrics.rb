@@ -9,10 +9,9 @@ module RmtRs
   #
   # Where the figures come from:
   # - answers and their time: the `process_action.action_controller`
-  #   notification RMT's controllers (and the fast lane, which sends it as they
-  #   do) send for every request; its payload says whether RmtRs answered;
-  # - 503s by cause, deadlock retries, fast-lane declines (Rust's), the pool and
-  #   the product-tree cache: counters the Rust core keeps per process
+  #   notification RMT's controllers send for every request; its payload says
+  #   whether RmtRs answered;
+  # - 503s by cause, deadlock retries, the pool and the product-tree cache: counters the Rust core keeps per process
   #   (`Native.stats`), turned into yabeda counter increments by their growth
   #   since the last report, and gauges, in `report`: every REPORT_EVERY
   #   seconds in each process that has a pool (a thread started by its first
@@ -60,25 +59,19 @@ module RmtRs
       true
     end
 
-    def installed?
-      @installed ? true : false
-    end
-
     def declare
       ::Yabeda.configure do
         group GROUP do
-          counter :answers_total, comment: "Requests RmtRs answered, by controller, action, lane and status",
-                                  tags: %i[controller action lane status]
-          histogram :runtime, comment: "RmtRs's time per answer (its calls into Rust), by controller, action and lane",
-                              unit: :seconds, buckets: RUNTIME_BUCKETS, tags: %i[controller action lane]
+          counter :answers_total, comment: "Requests RmtRs answered, by controller, action and status",
+                                  tags: %i[controller action status]
+          histogram :runtime, comment: "RmtRs's time per answer (its calls into Rust), by controller and action",
+                              unit: :seconds, buckets: RUNTIME_BUCKETS, tags: %i[controller action]
           histogram :request_runtime, comment: "RmtRs's time in each request it answered, with yabeda-rails' labels " \
                                                "and buckets: add it to rails_db_runtime_seconds",
                                       unit: :seconds, buckets: Metrics.rails_buckets, tags: RAILS_TAGS
           counter :unavailable_total, comment: "RmtRs's 503 answers by cause", tags: %i[cause]
           counter :deadlock_retries_total, comment: "Transactions RmtRs ran again after MariaDB chose them as " \
                                                     "deadlock victims", tags: []
-          counter :fast_lane_declines_total, comment: "Requests of the fast lane's routes it left to Rails, by reason",
-                                             tags: %i[reason]
           counter :catalog_trees_total, comment: "Product trees RmtRs needed: from its cache (hit), read after a " \
                                                  "catalog change or first (miss), read without catalog tracking " \
                                                  "(untracked)", tags: %i[result]
@@ -119,7 +112,7 @@ module RmtRs
 
       ::Yabeda::Rails.on_controller_action do |event, labels|
         payload = event.payload
-        next unless payload[:rmt_rs_answered] || payload[:rmt_rs_fast_lane]
+        next unless payload[:rmt_rs_answered]
 
         ::Yabeda.rmt_rs_request_runtime.measure(labels.slice(*RAILS_TAGS), payload[:rmt_rs_runtime].to_f / 1000.0)
       end
@@ -127,12 +120,9 @@ module RmtRs
 
     # One request's notification: counted when RmtRs answered it.
     def answered(_name, started, finished, _id, payload)
-      lane = if payload[:rmt_rs_fast_lane] then "fast_lane"
-             elsif payload[:rmt_rs_answered] then "controller"
-             end
-      return unless lane
+      return unless payload[:rmt_rs_answered]
 
-      labels = { controller: payload[:controller].to_s, action: payload[:action].to_s, lane: lane }
+      labels = { controller: payload[:controller].to_s, action: payload[:action].to_s }
       ::Yabeda.rmt_rs_answers_total.increment(labels.merge(status: status_of(payload)))
       runtime = payload.key?(:rmt_rs_runtime) ? payload[:rmt_rs_runtime].to_f / 1000.0 : finished - started
       ::Yabeda.rmt_rs_runtime.measure(labels, runtime)
@@ -146,13 +136,6 @@ module RmtRs
       return "500" unless payload[:exception]
 
       ActionDispatch::ExceptionWrapper.status_code_for_exception(payload[:exception].first).to_s
-    end
-
-    # A decline the Ruby side of the fast lane makes (Rust counts its own).
-    def declined(reason)
-      ::Yabeda.rmt_rs_fast_lane_declines_total.increment({ reason: reason }) if installed?
-    rescue StandardError => e
-      failed(e)
     end
 
     # yabeda's collect (in the process the exporter runs in): the actions left
@@ -203,7 +186,6 @@ module RmtRs
       counts = {}
       stats[:unavailable].each { |cause, n| counts[[:rmt_rs_unavailable_total, { cause: cause }]] = n }
       counts[[:rmt_rs_deadlock_retries_total, {}]] = stats[:deadlock_retries]
-      stats[:declines].each { |reason, n| counts[[:rmt_rs_fast_lane_declines_total, { reason: reason }]] = n }
       stats[:catalog]&.each { |result, n| counts[[:rmt_rs_catalog_trees_total, { result: result.to_s }]] = n }
       counts
     end
@@ -220,8 +202,8 @@ module RmtRs
     end
 
     # A thread per process with a pool (each Puma worker, once it answered)
-    # that reports every REPORT_EVERY seconds, so its gauges and the counts of
-    # requests RmtRs did not answer (declines) reach the store while it idles.
+    # that reports every REPORT_EVERY seconds, so its gauges and the core's
+    # counters reach the store while it idles.
     def reporting
       return if @reporter_pid == Process.pid
 

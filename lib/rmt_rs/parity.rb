@@ -19,10 +19,9 @@ module RmtRs
   # Every table it reads (systems, their profiles, activations, uptimes and
   # deregistrations) is emptied before each path runs, via ActiveRecord.
   #
-  # Outcomes hold every response header (per-request values by format). With
-  # the fast lane in the app's middleware (RMT_RS_FAST_LANE=1 at boot) there is
-  # a third path, :fast. `Parity.logs` has each path's log lines at info level
-  # (RMT's production level) from the last run, normalised.
+  # Outcomes hold every response header (per-request values by format).
+  # `Parity.logs` has each path's log lines at info level (RMT's production
+  # level) from the last run, normalised.
   module Parity
     TABLES = %w[system_uptimes system_profiles profiles activations systems deregistered_systems].freeze
     LOGIN = /\ASCC_\h{32}\z/
@@ -31,8 +30,8 @@ module RmtRs
     # Per request by design: Rails' request id and runtime; the ETag of a
     # body with fresh credentials.
     PER_REQUEST = { "X-Request-Id" => /\A[\h-]+\z/, "X-Runtime" => /\A[\d.]+\z/, "ETag" => %r{\AW/"\h{32}"\z} }.freeze
-    # [enabled, fast_lane] per path.
-    PATHS = { ruby: [false, false], rust: [true, false], fast: [true, true] }.freeze
+    # Whether RmtRs is on, per path.
+    PATHS = { ruby: false, rust: true }.freeze
 
     module_function
 
@@ -41,19 +40,17 @@ module RmtRs
     class WrongPath < StandardError; end
 
     # Runs the block (which sends the request and returns the response) once per
-    # path and returns {ruby: outcome, rust: outcome[, fast: outcome]}. RmtRs
-    # is left on (the fast lane off).
+    # path and returns {ruby: outcome, rust: outcome}. RmtRs is left on.
     #
     # Proves its paths: RMT's own Ruby answered every request on :ruby, and
-    # RmtRs (through RMT's controllers or in its fast lane) every request on
-    # :rust and :fast, except the actions named in `rmt_answers` (a fallback
-    # the example is about), which RMT must have answered there too; else it
-    # raises WrongPath.
+    # RmtRs (through RMT's controllers) every request on :rust, except the
+    # actions named in `rmt_answers` (a fallback the example is about), which
+    # RMT must have answered there too; else it raises WrongPath.
     def on_both_paths(rmt_answers: [])
       @logs = {}
       @answerers = {}
-      outcomes = paths.to_h do |path|
-        switch(*PATHS.fetch(path))
+      outcomes = PATHS.to_h do |path, enabled|
+        switch(enabled)
         clean_tables
         started = Time.now.utc.floor
         response = Answerers.record(@answerers[path] = []) { LogCapture.around { yield path } }
@@ -63,7 +60,7 @@ module RmtRs
       Answerers.prove(@answerers, rmt_answers.map(&:to_s))
       outcomes
     ensure
-      switch(true, false)
+      switch(true)
     end
 
     def logs
@@ -71,43 +68,24 @@ module RmtRs
     end
 
     # Who answered each request of the last run, per path, in order:
-    # [action, :rmt_rs | :fast_lane | :rmt] (RmtRs through RMT's controller,
-    # RmtRs in its fast lane, RMT's own Ruby).
+    # [action, :rmt_rs | :rmt] (RmtRs through RMT's controller, RMT's own Ruby).
     def answerers
       @answerers || {}
     end
 
-    # How many requests the fast lane answered itself on each path of the
-    # last run, by action name (the rest it left to Rails).
-    def fast_lane_answers
-      answerers.transform_values do |requests|
-        requests.each_with_object(Hash.new(0)) { |(action, by), counts| counts[action] += 1 if by == :fast_lane }
-      end
-    end
-
-    def paths
-      fast = defined?(::RmtRs::FastLane) && ::Rails.application.middleware.include?(::RmtRs::FastLane)
-      fast ? %i[ruby rust fast] : %i[ruby rust]
-    end
-
-    def switch(enabled, fast_lane)
+    def switch(enabled)
       ::Rails.application.config.rmt_rs.enabled = enabled
-      ::Rails.application.config.rmt_rs.fast_lane = fast_lane
     end
 
     # Records who answered each request while the block runs, from the
-    # `process_action` notifications: the fast lane's say
-    # `rmt_rs_fast_lane: true`, RmtRs's controller hook's `rmt_rs_answered: true`.
+    # `process_action` notifications: RmtRs's controller hook's say
+    # `rmt_rs_answered: true`.
     module Answerers
       module_function
 
       def record(requests)
         listener = lambda do |*, payload|
-          by = if payload[:rmt_rs_fast_lane] then :fast_lane
-               elsif payload[:rmt_rs_answered] then :rmt_rs
-               else :rmt
-               end
-          requests << [payload[:action].to_s, by]
+          requests << [payload[:action].to_s, payload[:rmt_rs_answered] ? :rmt_rs : :rmt]
         end
         ActiveSupport::Notifications.subscribed(listener, "process_action.action_controller") { yield }
       end
@@ -117,11 +95,10 @@ module RmtRs
         answerers.each do |path, requests|
           raise WrongPath, "no request reached the app's controllers on the #{path} path" if requests.empty?
 
-          seen = requests.map { |action, by| [action, by == :rmt ? :rmt : :rmt_rs] }
           wanted = requests.map { |action, _| [action, path == :ruby || rmt_answers.include?(action) ? :rmt : :rmt_rs] }
-          next if seen == wanted
+          next if requests == wanted
 
-          raise WrongPath, "on the #{path} path, expected #{wanted.inspect}, answered #{seen.inspect} " \
+          raise WrongPath, "on the #{path} path, expected #{wanted.inspect}, answered #{requests.inspect} " \
                            "(rmt_answers: #{rmt_answers.inspect})"
         end
       end

@@ -3,8 +3,7 @@
 module RmtRs
   # Product activation and the product tree of RMT's connect API, done in Rust.
   module Products
-    # The request parameters RMT's products controller reads (the core's
-    # products::REQUEST_PARAMS).
+    # The request parameters RMT's products controller reads.
     PARAMS = %w[identifier version arch token payload installed_products target_base_product products].freeze
     # The fields RMT reads of a product a migration request lists.
     LISTED_FIELDS = %w[identifier version arch release_type].freeze

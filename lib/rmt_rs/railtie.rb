@@ -5,7 +5,6 @@ require_relative "ownership"
 require_relative "pubcloud"
 require_relative "instance_cache"
 require_relative "controller_hook"
-require_relative "fast_lane"
 require_relative "status"
 require_relative "metrics"
 
@@ -24,23 +23,22 @@ module RmtRs
   #
   # This only boots: it hooks the controllers (ControllerHook, which answers
   # the actions Ownership says RmtRs owns and renders them with Rendering),
-  # adds the fast lane's middleware, configures RmtRs's pool and logs what
-  # stays on RMT's path.
+  # configures RmtRs's pool and logs what stays on RMT's path.
   class Railtie < ::Rails::Railtie
-    # `enabled` and the fast lane (RmtRs::FastLane, on top of `enabled`) stay
-    # nil until an initializer sets them; rmt_rs.settings decides them then.
+    # `enabled` and `metrics` stay nil until an initializer sets them;
+    # rmt_rs.settings decides them then.
     config.rmt_rs = ActiveSupport::OrderedOptions.new
 
     # After the app's own initializers (one may switch RmtRs on or off), with
     # RMT's settings loaded (RMT loads them when the app is defined). An
-    # `rmt_rs:` section RmtRs cannot take stops the boot here, naming it.
+    # `rmt_rs:` section RmtRs cannot take stops the boot here, naming it; a
+    # retired switch still set only gets a line.
     initializer "rmt_rs.settings", after: :load_config_initializers do |app|
       options = app.config.rmt_rs
       options.section = RmtRs::Settings.from_rmt
+      RmtRs::Settings.retired(options: options).each { |line| ::Rails.logger.warn(line) }
       options.enabled, options.enabled_by =
         RmtRs::Settings.switch("enabled", env: "RMT_RS", initializer: options.enabled, section: options.section)
-      options.fast_lane, options.fast_lane_by =
-        RmtRs::Settings.switch("fast_lane", env: "RMT_RS_FAST_LANE", initializer: options.fast_lane, section: options.section)
       options.metrics, options.metrics_by = RmtRs::Settings.switch("metrics", env: "RMT_RS_METRICS", initializer: options.metrics,
                                                                               section: options.section, default: true)
     end
@@ -57,16 +55,14 @@ module RmtRs
     # Before Rails builds the middleware stack. Switched off at boot, the
     # stack stays as RMT has it. Arrival::Stamp first of all: the earliest a
     # request without nginx's X-Request-Start is seen in Ruby.
-    initializer "rmt_rs.fast_lane", after: "rmt_rs.settings" do |app|
+    initializer "rmt_rs.arrival", after: "rmt_rs.settings" do |app|
       app.config.middleware.insert_before 0, RmtRs::Arrival::Stamp if app.config.rmt_rs.enabled
-      app.config.middleware.use RmtRs::FastLane if app.config.rmt_rs.fast_lane
     end
 
     config.to_prepare do
       next unless RmtRs::Railtie.enabled?
 
       RmtRs::Ownership.reset!
-      RmtRs::FastLane.reset!
       RmtRs::Ownership.controllers.each do |controller|
         next if controller <= RmtRs::ControllerHook
 
@@ -91,8 +87,7 @@ module RmtRs
 
         RmtRs::Railtie.configure_from(ActiveRecord::Base.connection_db_config.configuration_hash)
         RmtRs::Ownership.reset!
-        ::Rails.logger.info("RmtRs #{RmtRs::VERSION} on, from #{app.config.rmt_rs.enabled_by}; fast lane " \
-                            "#{app.config.rmt_rs.fast_lane ? 'on' : 'off'}, from #{app.config.rmt_rs.fast_lane_by}")
+        ::Rails.logger.info("RmtRs #{RmtRs::VERSION} on, from #{app.config.rmt_rs.enabled_by}")
         unless RmtRs::Ownership::Release.supported?
           next ::Rails.logger.warn("RmtRs: #{RmtRs::Ownership::UNSUPPORTED}: every action stays on RMT's Ruby path")
         end

@@ -6,7 +6,6 @@ module RmtRs
   #
   #   rmt_rs:
   #     enabled: true      # RmtRs answers the actions it owns (default false)
-  #     fast_lane: false   # its fast lane in front of Rails' routing (default false)
   #     deadline: 30       # seconds from a request's arrival before it is answered 503 (default 30)
   #     patience: 50       # seconds its client waits: an older request is answered 503 before any write (default 50)
   #     shed_announces: 5  # opt-in: seconds requests wait at which new announces are refused (default: never)
@@ -14,16 +13,25 @@ module RmtRs
   #     metrics: true      # RmtRs's rmt_rs_* families in RMT's Prometheus metrics, when
   #                        # RMT's are on (scc: metrics: enabled) (default true)
   #
-  # Precedence, highest first: the environment (RMT_RS, RMT_RS_FAST_LANE,
-  # RMT_RS_METRICS), an initializer that sets
-  # `Rails.application.config.rmt_rs.enabled`, `.fast_lane` or `.metrics`, the
-  # `rmt_rs:` section, the default (off; metrics on). An unknown key or a bad
-  # value stops RMT at boot with a line naming it, not at the first request.
+  # Precedence, highest first: the environment (RMT_RS, RMT_RS_METRICS), an
+  # initializer that sets `Rails.application.config.rmt_rs.enabled` or
+  # `.metrics`, the `rmt_rs:` section, the default (off; metrics on). An
+  # unknown key or a bad value stops RMT at boot with a line naming it, not at
+  # the first request.
+  #
+  # A retired switch (RETIRED: `fast_lane`, RMT_RS_FAST_LANE) is accepted
+  # whatever its value and ignored, with one boot line saying so: an operator
+  # who had set it keeps a booting RMT.
   module Settings
     # Raised at boot for an `rmt_rs:` section RmtRs cannot take.
     class Invalid < StandardError; end
 
-    KEYS = %w[enabled fast_lane deadline patience shed_announces pool metrics].freeze
+    KEYS = %w[enabled deadline patience shed_announces pool metrics].freeze
+    # Switches of earlier releases, by key: their environment variable and why
+    # they no longer do anything.
+    RETIRED = {
+      "fast_lane" => ["RMT_RS_FAST_LANE", "the fast lane was folded into the controller path (docs/fast-lane.md)"]
+    }.freeze
     TRUE = %w[1 true yes on].freeze
     FALSE = %w[0 false no off].freeze
 
@@ -31,23 +39,44 @@ module RmtRs
 
     # The `rmt_rs:` section of RMT's settings (::Settings, RMT's config gem),
     # checked: {"enabled" => true, ...} with the keys it has.
-    def from_rmt(settings = defined?(::Settings) ? ::Settings : nil)
+    def from_rmt(settings = rmt_settings)
+      check(section(settings))
+    end
+
+    def rmt_settings
+      defined?(::Settings) ? ::Settings : nil
+    end
+
+    def section(settings)
       section = settings.respond_to?(:[]) ? settings[:rmt_rs] : nil
-      check(section.respond_to?(:to_h) ? section.to_h : section)
+      section.respond_to?(:to_h) ? section.to_h : section
+    end
+
+    # One boot line per retired switch still set: in RMT's settings (`settings`),
+    # by an initializer (`options`, Rails.application.config.rmt_rs) or in `env`.
+    def retired(settings = rmt_settings, options: {}, env: ENV)
+      keys = section(settings)
+      keys = keys.is_a?(Hash) ? keys.keys.map(&:to_s) : []
+      RETIRED.flat_map do |key, (variable, why)|
+        [("rmt_rs: #{key}" if keys.include?(key)),
+         ("config.rmt_rs.#{key}" unless options[key.to_sym].nil?),
+         (variable unless env.fetch(variable, "").strip.empty?)]
+          .compact.map { |name| "RmtRs: #{name} is no longer used: #{why}" }
+      end
     end
 
     def check(section)
       return {} if section.nil?
       raise Invalid, "rmt_rs: in RMT's settings must be a section of keys, not #{section.inspect}" unless section.is_a?(Hash)
 
-      section = section.transform_keys(&:to_s)
+      section = section.transform_keys(&:to_s).except(*RETIRED.keys)
       unknown = section.keys - KEYS
       raise Invalid, "rmt_rs: unknown setting(s) #{unknown.join(', ')} (known: #{KEYS.join(', ')})" if unknown.any?
 
       section.to_h do |key, value|
         name = "rmt_rs: #{key}"
         checked = case key
-                  when "enabled", "fast_lane", "metrics" then boolean(value, name)
+                  when "enabled", "metrics" then boolean(value, name)
                   when "pool" then positive(value, name).tap { |n| raise Invalid, "#{name} must be a whole number" unless n.is_a?(Integer) }
                   else positive(value, name)
                   end
@@ -55,7 +84,7 @@ module RmtRs
       end
     end
 
-    # The switch `name` ("enabled", "fast_lane", "metrics") from the
+    # The switch `name` ("enabled", "metrics") from the
     # environment variable `env`, else what an initializer set (`initializer`,
     # nil when none did), else the section's, else `default`; and where it
     # came from.

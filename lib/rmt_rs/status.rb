@@ -2,10 +2,10 @@
 
 module RmtRs
   # What `rake rmt_rs:status` prints (in RMT's tree; the engine folder's
-  # rmt-rs-status runs it): RmtRs's version, whether it is on and the fast lane
-  # (and which setting decided each), the database settings it derived from
-  # RMT's (never the password), catalog tracking's state, and each action
-  # RmtRs knows with who answers it and why.
+  # rmt-rs-status runs it): RmtRs's version, whether it is on (and which
+  # setting decided it), the database settings it derived from RMT's (never
+  # the password), catalog tracking's state, and each action RmtRs knows with
+  # who answers it and why.
   module Status
     module_function
 
@@ -16,7 +16,6 @@ module RmtRs
         # An engine folder or a gem: which copy this RMT loaded, when both exist.
         "loaded from: #{File.expand_path('..', __dir__)}",
         "enabled: #{options.enabled ? 'yes' : 'no'} (from #{options.enabled_by})",
-        "fast lane: #{options.fast_lane ? 'yes' : 'no'} (from #{options.fast_lane_by})",
         "metrics: #{metrics(options)}",
         "database: #{database}",
         "catalog tracking: #{catalog_tracking}",

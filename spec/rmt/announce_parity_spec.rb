@@ -3,12 +3,9 @@
 require_relative "parity_helper"
 
 RSpec.describe "POST /connect/subscriptions/systems: RmtRs against RMT's Ruby path", :parity do
-  # `fast_lane`: whether the fast lane (when the run has it) answers this
-  # request itself or leaves it to Rails.
-  def expect_parity(body, fast_lane: true, **options)
+  def expect_parity(body, **options)
     outcomes = on_both_paths(body, **options)
     expect(outcomes[:rust]).to eq(outcomes[:ruby])
-    expect_fast_lane(outcomes, answered: fast_lane)
     outcomes[:ruby]
   end
 
@@ -66,8 +63,8 @@ RSpec.describe "POST /connect/subscriptions/systems: RmtRs against RMT's Ruby pa
     } }.to_json)
   end
 
-  it "leaves to Rails what only Ruby's inspect renders exactly (non-ASCII in the log's parameters)" do
-    expect_parity({ hostname: "é", system_profiles: { a: { identifier: "1", data: ["é"] } } }.to_json, fast_lane: false)
+  it "stores non-ASCII text in the hostname and in profile data that Ruby's inspect renders" do
+    expect_parity({ hostname: "é", system_profiles: { a: { identifier: "1", data: ["é"] } } }.to_json)
   end
 
   [["a number", 42], ["an array", ["a", 1, nil]], ["a hash", { "a" => 1 }], ["true", true],
@@ -98,7 +95,6 @@ RSpec.describe "POST /connect/subscriptions/systems: RmtRs against RMT's Ruby pa
   it "refuses a profile that is not an object with a clear 422 where RMT fails with 500" do
     [{ a: "str" }, { a: nil }, { a: [1] }].each do |profiles|
       outcomes = on_both_paths({ hostname: "h", system_profiles: profiles }.to_json)
-      expect_fast_lane(outcomes)
       expect(outcomes[:ruby][:status]).to eq(500) # RMT calls [] on it: TypeError / NoMethodError
       expect(outcomes[:rust][:status]).to eq(422)
       expect(outcomes[:rust][:body]["error"]).to eq("System profile 'a' must be an object with identifier and data")
@@ -119,18 +115,16 @@ RSpec.describe "POST /connect/subscriptions/systems: RmtRs against RMT's Ruby pa
     it("stores hwinfo that is #{name} as RMT does (null)") { expect_parity({ hwinfo: hwinfo }.to_json) }
   end
 
-  # The fast lane leaves non-ASCII text in the log's parameters and integers
-  # a float cannot carry to Rails.
   [
-    [{ nested: { deep: { er: [1, { x: "y" }, [2, 3]] } } }, true],
-    [{ unicode: "Grüße \u2028 ü", html: "<b>&amp;</b>" }, false],
-    [{ html: "<b>&amp;</b>", escapes: "\u0000 \\ \" \#{x}" }, true],
-    [{ numbers_as_strings: "16384", float: 1.5, small: 1.0e-7, large: 1.0e+30, int: -(2**62) }, true],
-    [{ big: 10**30 }, false],
-    [{ huge: "x" * 65_536 }, true]
-  ].each do |hwinfo, fast_lane|
+    { nested: { deep: { er: [1, { x: "y" }, [2, 3]] } } },
+    { unicode: "Grüße \u2028 ü", html: "<b>&amp;</b>" },
+    { html: "<b>&amp;</b>", escapes: "\u0000 \\ \" \#{x}" },
+    { numbers_as_strings: "16384", float: 1.5, small: 1.0e-7, large: 1.0e+30, int: -(2**62) },
+    { big: 10**30 },
+    { huge: "x" * 65_536 }
+  ].each do |hwinfo|
     it "stores hwinfo #{hwinfo.keys.join(', ')} the same way" do
-      expect_parity({ hwinfo: hwinfo }.to_json, fast_lane: fast_lane)
+      expect_parity({ hwinfo: hwinfo }.to_json)
     end
   end
 
@@ -144,7 +138,6 @@ RSpec.describe "POST /connect/subscriptions/systems: RmtRs against RMT's Ruby pa
 
   it "refuses a new profile with null data with RMT's status, and says why where RMT does not" do
     outcomes = on_both_paths({ system_profiles: { a: { identifier: "n", data: nil } } }.to_json)
-    expect_fast_lane(outcomes)
     # RMT lets ActiveRecord::RecordInvalid escape: Rails' generic 422 body.
     expect(outcomes[:ruby][:body]).to eq("status" => 422, "error" => "Unprocessable Entity")
     expect(outcomes[:rust][:body]).to eq("type" => "error", "error" => "Validation failed: Data can't be blank",
@@ -157,14 +150,13 @@ RSpec.describe "POST /connect/subscriptions/systems: RmtRs against RMT's Ruby pa
   # Where RMT lets a database error escape (ActiveRecord::StatementInvalid or
   # ValueTooLong: a 500), RmtRs answers a clear 422; neither writes.
   {
-    "a 4-byte character in the hostname" => [{ hostname: "host-😀" }, "Incorrect string value for systems.hostname", false],
+    "a 4-byte character in the hostname" => [{ hostname: "host-😀" }, "Incorrect string value for systems.hostname"],
     "a 4-byte character in hwinfo, as RMT's utf8 connection does" =>
-      [{ hostname: "h", hwinfo: { emoji: "😀" } }, "Incorrect string value for systems.system_information", false],
-    "a hostname longer than its column" => [{ hostname: "h" * 256 }, "Value too long for hostname", true]
-  }.each do |name, (body, message, fast_lane)|
+      [{ hostname: "h", hwinfo: { emoji: "😀" } }, "Incorrect string value for systems.system_information"],
+    "a hostname longer than its column" => [{ hostname: "h" * 256 }, "Value too long for hostname"]
+  }.each do |name, (body, message)|
     it "refuses #{name} without writing, with a clear 422 where RMT fails with 500" do
       outcomes = on_both_paths(body.to_json)
-      expect_fast_lane(outcomes, answered: fast_lane)
       expect(outcomes[:ruby][:status]).to eq(500)
       expect(outcomes[:rust].values_at(:status, :body))
         .to eq([422, { "type" => "error", "error" => message, "localized_error" => message }])
@@ -195,7 +187,6 @@ RSpec.describe "POST /connect/subscriptions/systems: RmtRs against RMT's Ruby pa
   it "refuses hwinfo over RmtRs's size limits with RMT's error JSON and 422, writing nothing, where RMT stores it" do
     keys = RmtRs::Native::MAX_ENTRIES + 1
     outcomes = on_both_paths({ hostname: "h", hwinfo: Array.new(keys) { |i| ["k#{i}", i] }.to_h }.to_json)
-    expect_fast_lane(outcomes, answered: false) # the controller path refuses it
     expect(outcomes[:ruby][:status]).to eq(201)
     message = "hwinfo is too large: more than #{RmtRs::Native::MAX_ENTRIES} keys and array items"
     expect(outcomes[:rust].values_at(:status, :body, :systems))

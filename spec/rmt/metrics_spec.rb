@@ -24,7 +24,7 @@ RSpec.describe "RmtRs's metrics in RMT's Prometheus metrics" do
   # The probe's record, from RMT booted with `env` (and `yaml` as its local settings).
   def probe(env, yaml: nil)
     local.write(yaml) if yaml
-    env = { "RMT_RS" => "1", "RMT_RS_FAST_LANE" => "1", "RMT_LOAD_ENGINES" => nil, "RMT_RS_METRICS" => nil,
+    env = { "RMT_RS" => "1", "RMT_LOAD_ENGINES" => nil, "RMT_RS_METRICS" => nil,
             "METRICS_PROBE_N" => n.to_s }.merge(env)
     out, err, status = Open3.capture3(env, "bundle", "exec", "rails", "runner", "-e", "test",
                                       File.expand_path("support/metrics_probe.rb", __dir__), chdir: Rails.root.to_s)
@@ -41,13 +41,13 @@ RSpec.describe "RmtRs's metrics in RMT's Prometheus metrics" do
     "#{name}{#{labels.sort.map { |k, v| "#{k}=\"#{v}\"" }.join(',')}}"
   end
 
-  it "counts every answer of an owned action by action, lane and status, with its time, and a forced 503 by cause" do
+  it "counts every answer of an owned action by action and status, with its time, and a forced 503 by cause" do
     record = probe({ "RMT_METRICS_ENABLED" => "true", "METRICS_PROBE_DEADLINE" => "1" })
-    announce = { action: "announce_system", controller: "Api::Connect::V4::Subscriptions::SystemsController",
-                 lane: "fast_lane" }
-    update = { action: "update", controller: "Api::Connect::V4::Systems::SystemsController", lane: "controller" }
+    announce = { action: "announce_system", controller: "Api::Connect::V4::Subscriptions::SystemsController" }
+    update = { action: "update", controller: "Api::Connect::V4::Systems::SystemsController" }
 
-    # N announces (the fast lane's) and N keepalives (the controller's).
+    # N announces and N keepalives, by exactly these labels (no `lane`: RmtRs answers on one path).
+    expect(record["after"].keys.grep(/\Armt_rs_(answers_total|runtime_seconds_count)\{/).grep(/lane=/)).to be_empty
     expect(grew(record, series("rmt_rs_answers_total", **announce, status: 201))).to eq(n)
     expect(grew(record, series("rmt_rs_answers_total", **update, status: 204))).to eq(n)
     expect(grew(record, series("rmt_rs_runtime_seconds_count", **announce), to: "after_answers")).to eq(n)

@@ -79,13 +79,12 @@ module ParityHelpers
     end
   end
 
-  # The controllers and actions RmtRs answered while the block ran, through
-  # RMT's controllers or in its fast lane (the others were RMT's own), as
-  # ["Controller#action", ...].
+  # The controllers and actions RmtRs answered while the block ran (the
+  # others were RMT's own), as ["Controller#action", ...].
   def answered_by_rmt_rs
     actions = []
     listener = lambda do |*, payload|
-      actions << "#{payload[:controller]}##{payload[:action]}" if payload[:rmt_rs_answered] || payload[:rmt_rs_fast_lane]
+      actions << "#{payload[:controller]}##{payload[:action]}" if payload[:rmt_rs_answered]
     end
     ActiveSupport::Notifications.subscribed(listener, "process_action.action_controller") { yield }
     actions
@@ -97,20 +96,6 @@ module ParityHelpers
     expect(outcomes[:rust]).to eq(outcomes[:ruby])
     expect(RmtRs::Parity.logs[:rust]).to eq(RmtRs::Parity.logs[:ruby])
     outcomes[:ruby]
-  end
-
-  # With the fast lane in the app (RMT_RS_FAST_LANE=1 at boot): its outcome
-  # is the controller path's, and it answered the requests of `actions`
-  # itself (`answered`) or left them to Rails. Its log is RMT's own where RMT
-  # answers as RmtRs does, else the controller path's (the same error rendering).
-  def expect_fast_lane(outcomes, answered: true, actions: %w[announce_system])
-    return unless outcomes.key?(:fast)
-
-    expect(outcomes[:fast]).to eq(outcomes[:rust])
-    answers = RmtRs::Parity.fast_lane_answers[:fast].values_at(*actions).sum
-    answered ? expect(answers).to(be_positive) : expect(answers).to(eq(0))
-    like = answered && outcomes[:ruby] == outcomes[:rust] ? :ruby : :rust
-    expect(RmtRs::Parity.logs[:fast]).to eq(RmtRs::Parity.logs[like])
   end
 
   def count(table)

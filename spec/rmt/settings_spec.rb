@@ -68,6 +68,18 @@ RSpec.describe "RmtRs's switches in RMT's settings" do
       .to include('[true, "the environment (RMT_RS)"]')
   end
 
+  # An operator's /etc/rmt.conf and environment from a release with the fast
+  # lane: RMT boots, and its log names each retired switch once.
+  it "boots with the retired fast_lane in the section and RMT_RS_FAST_LANE set, saying so in one line each" do
+    log = Rails.root.join("log/test.log")
+    from = log.exist? ? log.size : 0
+    out, err, ok = boot("rmt_rs:\n  enabled: true\n  fast_lane: true\n", env: { "RMT_RS_FAST_LANE" => "1" })
+    expect([ok, out]).to match([true, include('[true, "RMT\'s settings (rmt_rs: enabled)"]')]), err
+    why = "is no longer used: the fast lane was folded into the controller path (docs/fast-lane.md)"
+    expect(File.binread(log, nil, from).lines.grep(/no longer used/).map(&:strip))
+      .to eq(["RmtRs: rmt_rs: fast_lane #{why}", "RmtRs: RMT_RS_FAST_LANE #{why}"])
+  end
+
   it "stops RMT at boot on an unknown key or a bad value, naming it" do
     _, err, ok = boot("rmt_rs:\n  enabled: true\n  fastlane: true\n")
     expect([ok, err]).to match([false, include("rmt_rs: unknown setting(s) fastlane")])

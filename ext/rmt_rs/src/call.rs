@@ -2,12 +2,12 @@
 //! Ruby's unblocking function fires, and when the request arrived.
 //!
 //! The arrival is set per request by the Ruby face (`RmtRs::Arrival.during`,
-//! around the controller hook's handler and the fast lane's answer) rather than
-//! passed to every `RmtRs::Native` function: every call a request makes (a
-//! public-cloud request crosses the seam up to three times) then counts from
-//! the same arrival, and the functions' signatures stay what each endpoint
-//! takes. It is kept per thread, which is per request: Puma runs a request on
-//! one thread from start to end, and the binding reads the cell on the thread
+//! around the controller hook's handler) rather than passed to every
+//! `RmtRs::Native` function: every call a request makes (a public-cloud
+//! request crosses the seam up to three times) then counts from the same
+//! arrival, and the functions' signatures stay what each endpoint takes. It
+//! is kept per thread, which is per request: Puma runs a request on one
+//! thread from start to end, and the binding reads the cell on the thread
 //! that calls it, with the GVL held.
 
 use std::cell::Cell;

@@ -10,7 +10,6 @@
 mod call;
 mod convert;
 mod errors;
-mod fast_lane;
 mod gvl;
 mod seam;
 mod stats;
@@ -463,7 +462,7 @@ fn token_header(sent: bool, token: Option<String>) -> Option<(String, Option<Str
 /// `System-Token` last), `activations_changed`, `log` (`[[level, line], ...]`:
 /// the logger's method name and the line), `serializer` (`rendering`) and
 /// `system_id` (the system the request authenticated as, or nil).
-pub(crate) fn answer_record(ruby: &Ruby, answer: Answer) -> Result<RHash, Error> {
+fn answer_record(ruby: &Ruby, answer: Answer) -> Result<RHash, Error> {
     let mut headers: Vec<(String, Option<String>)> =
         answer.headers.into_iter().map(|(name, value)| (name.to_string(), Some(value))).collect();
     headers.extend(token_header(answer.token_header, answer.system_token));
@@ -570,7 +569,6 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     native.const_set("MAX_BYTES", convert::MAX_BYTES)?;
     native.const_set("MAX_DEPTH", convert::MAX_DEPTH)?;
     native.define_singleton_method("__engine_strong_count", function!(engine_strong_count, 0))?;
-    fast_lane::define(ruby, native)?;
     stats::define(native)?;
     Ok(())
 }

@@ -5,10 +5,10 @@
 use magnus::{prelude::*, Error, IntoValue, RHash, Ruby, Value};
 use rmt_rs_core::stats;
 
-/// `{unavailable: {cause => n}, deadlock_retries:, declines: {reason => n},
-/// waiting:, pool: {size:, open:, idle:} | nil, catalog: {hit:, miss:,
-/// untracked:} | nil}`; pool and catalog are nil while this process has built
-/// no engine (a Puma master), so that reading them never builds one.
+/// `{unavailable: {cause => n}, deadlock_retries:, waiting:, pool: {size:,
+/// open:, idle:} | nil, catalog: {hit:, miss:, untracked:} | nil}`; pool and
+/// catalog are nil while this process has built no engine (a Puma master), so
+/// that reading them never builds one.
 fn snapshot(ruby: &Ruby) -> Result<RHash, Error> {
     let counted = stats::snapshot();
     let engine = crate::ENGINE.current();
@@ -42,7 +42,6 @@ fn snapshot(ruby: &Ruby) -> Result<RHash, Error> {
         [
             ("unavailable", counts(ruby, &counted.unavailable)?),
             ("deadlock_retries", counted.deadlock_retries.into_value_with(ruby)),
-            ("declines", counts(ruby, &counted.declines)?),
             ("waiting", counted.waiting.into_value_with(ruby)),
             ("pool", pool),
             ("catalog", catalog),

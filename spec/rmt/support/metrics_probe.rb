@@ -2,9 +2,9 @@
 
 # Run by spec/rmt/metrics_spec.rb in an RMT of its own (`rails runner -e test`,
 # RMT's metrics switched by RMT_METRICS_ENABLED): sends requests through the
-# whole app (middleware, the fast lane, RMT's controllers) and prints, as the
-# last line, a JSON record of RMT's Prometheus figures before and after, as the
-# exporter renders them from the DirectFileStore. Nothing here is RmtRs's own
+# whole app (middleware, RMT's controllers) and prints, as the last line, a
+# JSON record of RMT's Prometheus figures before and after, as the exporter
+# renders them from the DirectFileStore. Nothing here is RmtRs's own
 # view of itself: the figures are what an operator's scrape would read.
 require "json"
 require "rack/mock"

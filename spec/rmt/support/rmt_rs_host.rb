@@ -41,20 +41,17 @@ RSpec.configure do |config|
 end
 
 # With RmtRs on, how many of RMT's requests it answered (through RMT's
-# controllers, or with RMT_RS_FAST_LANE=1 in its fast lane), by action: the
-# rest were RMT's own.
+# controllers), by action: the rest were RMT's own.
 if RmtRs::Railtie.enabled?
-  answered = Hash.new { |hash, lane| hash[lane] = Hash.new(0) }
+  answered = Hash.new(0)
   ActiveSupport::Notifications.subscribe("process_action.action_controller") do |*, payload|
-    next unless payload[:rmt_rs_answered] || payload[:rmt_rs_fast_lane]
-
-    answered[payload[:rmt_rs_fast_lane] ? "its fast lane" : "RMT's controllers"][payload[:action]] += 1
+    answered[payload[:action]] += 1 if payload[:rmt_rs_answered]
   end
   RSpec.configure do |config|
     config.after(:suite) do
-      answered.each do |lane, actions|
-        warn "RmtRs answered in #{lane}: #{actions.sort.map { |action, n| "#{n} #{action}" }.join(', ')}"
-      end
+      next if answered.empty?
+
+      warn "RmtRs answered in RMT's controllers: #{answered.sort.map { |action, n| "#{n} #{action}" }.join(', ')}"
     end
   end
 end

@@ -34,10 +34,6 @@ use crate::rmt::catalog_cache::CatalogCache;
 use crate::rmt::flavor::Flavor;
 use crate::rmt::migration_paths;
 
-/// The request parameters RMT's products controller reads.
-pub const REQUEST_PARAMS: [&str; 8] =
-    ["identifier", "version", "arch", "token", "payload", "installed_products", "target_base_product", "products"];
-
 /// RMT's activation; with the public-cloud engines, its first step.
 pub async fn activate(pool: &MySqlPool, cache: &CatalogCache, request: &ConnectRequest) -> Result<Outcome> {
     pipeline::authenticated(pool, cache, request, &Activate).await
