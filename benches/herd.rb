@@ -23,12 +23,14 @@ require_relative "support/latest"
 require_relative "support/front"
 require_relative "support/report_tables"
 require_relative "support/scrape"
+require_relative "support/overload"
 
 MODE = ARGV[0] || ENV.fetch("HERD_MODE", "quick")
 ROOT = DatabaseHelpers::ROOT
 HERD = File.join(ENV.fetch("CARGO_TARGET_DIR", File.join(ROOT, "target")), "release/rmt-rs-herd")
 DATABASE = "rmt_rs_herd"
-RESULTS = File.join(ROOT, "results", "herd-#{MODE}#{"-partial" if ENV["HERD_ONLY"]}")
+PARTIAL = ENV["HERD_ONLY"] || (MODE == "overload" && !Overload.whole_curve?)
+RESULTS = File.join(ROOT, "results", "herd-#{MODE}#{'-partial' if PARTIAL}")
 # RMT's Prometheus metrics on, scraped around each run (benches/support/scrape.rb).
 METRICS = ENV.fetch("HERD_METRICS", MODE == "quick" ? "1" : "0") == "1"
 
@@ -131,11 +133,11 @@ RUNS = {
   # Several RMT servers on one Galera cluster (script/galera), one server per
   # node behind one nginx, against one server on one node of the same cluster.
   "galera" => [herd(200, 10), sweep("announce", 64, 1000)],
-  # A short overload (issue 31): registrations at 10,000 a minute for 60 s,
-  # about four times what one RMT on 2 cores registers (`script/herd full`),
-  # so requests wait in Puma's queues until their clients give up; the report
-  # counts the rows written for clients that had given up.
-  "overload" => [herd(10_000, 60)],
+  # The overload curve (issue 31, benches/support/overload.rb): registrations
+  # from 1,000 to 10,000 a minute, 60 s each; past about 2,500 a minute (what
+  # one RMT on 2 cores registers, `script/herd full`) requests wait in Puma's
+  # queues until their clients give up.
+  "overload" => Overload::LOADS.map { |per_minute| herd(Overload.instances(per_minute), Overload::SECONDS) },
   # The profiled runs (benches/profile.rb).
   "profile" => [herd(200, 10), payg(200, 10)],
   "full" => [
@@ -157,9 +159,9 @@ PATHS = {
   "Ruby (RMT)" => { rmt_rs: false },
   "RmtRs" => { rmt_rs: true }
 }.freeze
-# HERD_PATHS=regexp: only the paths whose name matches (overload mode: RmtRs's
-# by default, what issue 31 is about).
-PATHS_WANTED = ENV.fetch("HERD_PATHS", MODE == "overload" ? "\\ARmtRs\\z" : ".")
+# HERD_PATHS=regexp: only the paths whose name matches (overload mode: both
+# paths by default, Overload::PATHS).
+PATHS_WANTED = ENV.fetch("HERD_PATHS", MODE == "overload" ? Overload::PATHS : ".")
 PATHS_MEASURED = PATHS.select { |name, _| name.match?(Regexp.new(PATHS_WANTED)) }
 CEILING_REGISTRATIONS = MODE == "full" ? 5000 : 1000
 
@@ -309,6 +311,7 @@ def measure_runs(path_name, runs, servers, front, db, size, db_pids: -> { [maria
   server = servers.first
   puma_pids = servers.flat_map { |s| [s.pid, *s.worker_pids] }
   (0...REPEAT).to_a.product(runs).map do |round, (label, options, fault, _server, via)|
+    run_started = Time.now
     DatabaseHelpers.clean_tables(db)
     Catalog.seed(db)
     Front.publish_repository_metadata(db)
@@ -328,6 +331,8 @@ def measure_runs(path_name, runs, servers, front, db, size, db_pids: -> { [maria
                      else front.client_options
                      end
     result = run_herd(client_options, options)
+    # Overload mode: what the herd left in Puma's queues runs before the rows are counted.
+    result.merge!(Overload.drain(puma_pids) { [rows(db, "systems"), rows(db, "activations")] }) if MODE == "overload"
     observed = fault_thread&.value
     db = DatabaseHelpers.client(database: DATABASE) if fault # the fault may have cut the old session
     if metrics
@@ -349,7 +354,8 @@ def measure_runs(path_name, runs, servers, front, db, size, db_pids: -> { [maria
       "profile_links_written" => herd_profile_links(db),
       "profiles_written" => rows(db, "profiles"),
       "activations_written" => rows(db, "activations") - (fleet * FLEET_SERVICES.size),
-      "puma_peak_rss_mib" => puma_pids.map { |pid| ProcessStats.peak_rss_mib(pid) }
+      "puma_peak_rss_mib" => puma_pids.map { |pid| ProcessStats.peak_rss_mib(pid) },
+      "wall_s" => (Time.now - run_started).round(1)
     )
   end
 end
@@ -412,7 +418,7 @@ report = <<~MD
   pool 5, Rails log level info), on RMT's Ruby path and with RmtRs,
   behind nginx with TLS as RMT's package configures it (`script/nginx`: RMT's
   nginx-https.conf, a CA and server certificate made at run time); MariaDB
-  durable (`innodb_flush_log_at_trx_commit=1`). Command: `script/herd #{MODE}`.
+  durable (`innodb_flush_log_at_trx_commit=1`). Command: `#{MODE == 'overload' ? Overload.command(first_round) : "script/herd #{MODE}"}`.
   Clients as SUSEConnect 1.24 (connect-ng) and zypper behave: a new TCP and TLS
   connection for every request, announce with `Authorization: Token token=` and
   an empty `System-Token`, SLES, zypper's refresh of its service, the product
@@ -438,7 +444,7 @@ report = <<~MD
 
   #{MODE == 'galera' ? GALERA_NOTE : ''}
 
-  #{given_up_rows(first_round)}
+  #{MODE == 'overload' ? Overload.report(first_round) : ''}
 
   #{table(first_round)}
 
@@ -477,6 +483,8 @@ RUNS.each_with_index do |(label, _), index|
   File.write(File.join(RESULTS, "#{slug}-latency.svg"), latency) if latency
   File.write(File.join(RESULTS, "#{slug}-throughput.svg"), throughput) if throughput
 end
+curve = MODE == "overload" && Overload.chart(first_round)
+File.write(File.join(RESULTS, "curve.svg"), curve) if curve
 File.write(File.join(RESULTS, "report.md"), report)
 File.write(File.join(RESULTS, "results.json"), JSON.pretty_generate("machine" => machine, "mode" => MODE,
                                                                      "started" => started.utc.iso8601,

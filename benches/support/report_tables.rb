@@ -37,21 +37,6 @@ def rows_check(result)
   "NO: #{written.join(' + ')} rows for #{expected.join(' + ')} answers"
 end
 
-# Overload mode: the rows written for clients that had given up (timed out
-# before their answer came): each system and activation written beyond the
-# 201s the herd's clients received.
-def given_up_rows(results)
-  return "" unless MODE == "overload"
-
-  lines = results.map do |r|
-    ok = ->(endpoint) { r.dig("endpoints", endpoint, "ok") || 0 }
-    "- #{r['run']}, #{r['path']}: #{fmt(r['systems_written'] - ok.call('announce'))} systems and " \
-      "#{fmt(r['activations_written'] - ok.call('activate'))} activations written for clients that had given up " \
-      "(#{fmt(r['registered'])} of #{fmt(r['instances'])} registered)"
-  end
-  "Rows written for clients that had given up:\n\n#{lines.join("\n")}"
-end
-
 def rows_held?(result)
   rows_check(result).start_with?("yes")
 end

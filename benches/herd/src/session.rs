@@ -24,9 +24,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::client::{Answer, Call, Connection, Server};
+use crate::client::{Answer, Call, Connection, Failure, Server};
 use crate::hostile;
-use crate::stats::{Recorder, Sample, CREDENTIAL_CHECK};
+use crate::stats::{Recorder, Sample, SessionEnd, CREDENTIAL_CHECK};
 use crate::suseconnect::{self, Credentials, Triplet, Version};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +65,9 @@ struct Session<'a> {
     token: String,
     /// The instance's number when it registers as a PAYG instance.
     payg: Option<usize>,
+    /// Requests sent, and answered to the client's satisfaction, so far.
+    requests: usize,
+    ok: usize,
 }
 
 impl Session<'_> {
@@ -98,19 +101,21 @@ impl Session<'_> {
         body: Option<Vec<u8>>,
     ) -> Option<Answer> {
         let answer = self.connection.send(Call { method, path, headers: &headers, body }).await;
-        let finished = Instant::now();
-        self.recorder.record(Sample {
-            endpoint,
-            due: self.due,
-            finished,
-            outcome: answer.as_ref().map(|a| a.status).map_err(|f| *f),
-        });
-        self.due = finished;
+        self.note(endpoint, answer.as_ref().map(|a| a.status).map_err(|f| *f));
         let answer = answer.ok()?;
         if let Some(token) = answer.system_token.as_ref().filter(|_| answer.status < 400) {
             self.token = token.clone();
         }
         Some(answer)
+    }
+
+    /// Records a request's outcome now; the next step is due from here.
+    fn note(&mut self, endpoint: &'static str, outcome: Result<u16, Failure>) {
+        let finished = Instant::now();
+        let ok = self.recorder.record(Sample { endpoint, due: self.due, finished, outcome });
+        self.requests += 1;
+        self.ok += usize::from(ok);
+        self.due = finished;
     }
 }
 
@@ -124,12 +129,15 @@ pub async fn register(target: Arc<Target>, recorder: Arc<Recorder>, instance: us
         credentials: None,
         token: String::new(),
         payg: target.payg.then_some(instance),
+        requests: 0,
+        ok: 0,
     };
     let registered = match (target.scenario, target.payg) {
         (Scenario::Registration, true) => registercloudguest(&mut session, &target, instance).await,
         _ => suseconnect_register(&mut session, &target, instance).await,
     };
-    recorder.session_done(session.due, registered.is_some());
+    let (requests, ok) = (session.requests, session.ok);
+    recorder.session_done(SessionEnd { at: session.due, registered: registered.is_some(), requests, ok });
     registered.is_some()
 }
 
@@ -217,10 +225,7 @@ async fn healthy(session: &mut Session<'_>, server: &Arc<Server>) -> bool {
     let headers = suseconnect::python_headers(None, "*/*");
     let call = Call { method: "GET", path: "/api/health/status", headers: &headers, body: None };
     let answer = connection.send_within(call, HEALTH_TIMEOUT).await;
-    let finished = Instant::now();
-    let outcome = answer.as_ref().map(|a| a.status).map_err(|f| *f);
-    session.recorder.record(Sample { endpoint: "health", due: session.due, finished, outcome });
-    session.due = finished;
+    session.note("health", answer.as_ref().map(|a| a.status).map_err(|f| *f));
     answer.is_ok_and(|a| {
         a.status == 200
             && serde_json::from_slice::<serde_json::Value>(&a.body)

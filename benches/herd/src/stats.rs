@@ -40,19 +40,32 @@ impl Sample {
 
 pub const CREDENTIAL_CHECK: &str = "credential check";
 
+/// How one instance ended: when, whether it registered, and the requests it
+/// sent and got a successful answer to on the way (the server's work spent on
+/// it, wasted when it never registered).
+pub struct SessionEnd {
+    pub at: Instant,
+    pub registered: bool,
+    pub requests: usize,
+    pub ok: usize,
+}
+
 #[derive(Default)]
 pub struct Recorder {
     samples: Mutex<Vec<Sample>>,
-    finished_sessions: Mutex<Vec<(Instant, bool)>>,
+    finished_sessions: Mutex<Vec<SessionEnd>>,
 }
 
 impl Recorder {
-    pub fn record(&self, sample: Sample) {
+    /// Keeps the sample; true when its client takes it as success.
+    pub fn record(&self, sample: Sample) -> bool {
+        let ok = sample.ok();
         self.samples.lock().unwrap_or_else(|e| e.into_inner()).push(sample);
+        ok
     }
 
-    pub fn session_done(&self, at: Instant, registered: bool) {
-        self.finished_sessions.lock().unwrap_or_else(|e| e.into_inner()).push((at, registered));
+    pub fn session_done(&self, end: SessionEnd) {
+        self.finished_sessions.lock().unwrap_or_else(|e| e.into_inner()).push(end);
     }
 
     pub fn summary(&self, start: Instant) -> Value {
@@ -67,7 +80,8 @@ impl Recorder {
         for sample in all_samples.iter() {
             endpoints.entry(sample.endpoint).or_default().push(sample);
         }
-        let registered: Vec<Instant> = sessions.iter().filter(|(_, ok)| *ok).map(|(at, _)| *at).collect();
+        let registered: Vec<Instant> = sessions.iter().filter(|s| s.registered).map(|s| s.at).collect();
+        let unfinished: Vec<&SessionEnd> = sessions.iter().filter(|s| !s.registered).collect();
         json!({
             "elapsed_s": seconds(elapsed),
             "all": figures(&samples, elapsed),
@@ -76,6 +90,13 @@ impl Recorder {
             "registered": registered.len(),
             "all_registered_after_s": registered.iter().max().map(|at| seconds(at.duration_since(start))),
             "completions_per_second": per_second(&samples, start),
+            // Instances that never registered (a failed or timed-out step ends
+            // them: SUSEConnect does not retry), and the requests they cost.
+            "unfinished": {
+                "instances": unfinished.len(),
+                "requests": unfinished.iter().map(|s| s.requests).sum::<usize>(),
+                "ok": unfinished.iter().map(|s| s.ok).sum::<usize>(),
+            },
         })
     }
 }
@@ -148,5 +169,20 @@ mod tests {
         assert_eq!(percentile(&sorted, 99.0), Some(99.0));
         assert_eq!(percentile(&sorted[..1], 99.0), Some(1.0));
         assert_eq!(percentile(&[], 50.0), None);
+    }
+
+    #[test]
+    fn unfinished_instances_count_their_requests() {
+        let recorder = Recorder::default();
+        let start = Instant::now();
+        let sample = |outcome| Sample { endpoint: "announce", due: start, finished: start, outcome };
+        assert!(recorder.record(sample(Ok(201))));
+        assert!(!recorder.record(sample(Err(Failure::Timeout))));
+        recorder.session_done(SessionEnd { at: start, registered: true, requests: 8, ok: 8 });
+        recorder.session_done(SessionEnd { at: start, registered: false, requests: 3, ok: 2 });
+        recorder.session_done(SessionEnd { at: start, registered: false, requests: 1, ok: 0 });
+        let summary = recorder.summary(start);
+        assert_eq!(summary["registered"], 1);
+        assert_eq!(summary["unfinished"], json!({"instances": 2, "requests": 4, "ok": 2}));
     }
 }
