@@ -22,6 +22,7 @@ require_relative "support/faults"
 require_relative "support/latest"
 require_relative "support/front"
 require_relative "support/report_tables"
+require_relative "support/targets"
 require_relative "support/scrape"
 require_relative "support/overload"
 
@@ -448,6 +449,8 @@ report = <<~MD
 
   #{table(first_round)}
 
+  #{%w[quick full].include?(MODE) ? Targets.table(first_round) : ''}
+
   #{spread_table(results)}
 
   #{hostile_table(first_round)}
@@ -491,6 +494,7 @@ File.write(File.join(RESULTS, "results.json"), JSON.pretty_generate("machine" =>
                                                                      "results" => results,
                                                                      "ceilings" => layers))
 latest = Latest.write
+Targets.write_readme(first_round, started, machine) if MODE == "quick" && !PARTIAL
 puts report
 puts "\n(results/LATEST.md: the report of results/#{latest}/)" if latest
 puts "\n(#{(Time.now - started).round} s; written to #{RESULTS})"

@@ -1,0 +1,116 @@
+# frozen_string_literal: true
+
+# Issue 30's targets for Puma's cost, each with its figure from the run and
+# whether it was met, and the README's headline block written from the same
+# run: the figures people quote come from the benchmark's own output, never
+# copied by hand. Nothing here measures.
+module Targets
+  RMT = "Ruby (RMT)"
+  RUST = "RmtRs"
+  AUTH_CHECK = "StrictAuthentication::AuthenticationController#check"
+  REGISTRATION = /\Aregistration herd [\d,]+ in \d+ s\z/
+  PAYG = /\APAYG registration herd [\d,]+ in \d+ s \(pubcloud engines\)\z/
+  # `script/herd full`'s PAYG herd at 1,000 a minute: no instance may be lost.
+  PAYG_MINUTE = "PAYG registration herd 1,000 in 60 s (pubcloud engines)"
+  README = File.expand_path("../../README.md", __dir__)
+  BEGIN_MARK = "<!-- headline: written by benches/herd.rb from script/herd quick; do not edit by hand -->"
+  END_MARK = "<!-- headline end -->"
+
+  module_function
+
+  # [what, RMT's figure, RmtRs's figure, target ratio] of each ratio target
+  # whose runs are in `results`.
+  def ratios(results)
+    [[REGISTRATION, "Puma CPU ms per request", 15, method(:puma_ms)],
+     [PAYG, "Puma CPU ms per request", 10, method(:puma_ms)],
+     [PAYG, "nginx's auth check: CPU ms per check in Rails", 5, method(:auth_check_cpu)]].filter_map do |run, what, times, figure|
+      ruby, rust = [RMT, RUST].map { |path| results.find { |r| r["path"] == path && r["run"].match?(run) } }
+      next unless ruby && rust && figure.call(ruby) && figure.call(rust)
+
+      ["#{ruby['run']}: #{what}", figure.call(ruby), figure.call(rust), times]
+    end
+  end
+
+  def puma_ms(result)
+    requests = result["all"]["ok"] + result["all"]["failed"]
+    result["puma_cpu_s"] && requests.positive? ? result["puma_cpu_s"] * 1000.0 / requests : nil
+  end
+
+  def auth_check_cpu(result)
+    result.dig("server_time", AUTH_CHECK, "total_cpu")
+  end
+
+  # The targets table (markdown), for the report and the README.
+  def table(results)
+    lines = ["| target | RMT's path | RmtRs | RMT / RmtRs | target | met |", "|#{'---|' * 6}"]
+    ratios(results).each do |what, ruby, rust, times|
+      ratio = ruby / rust
+      lines << "| #{what} | #{fmt(ruby, 1)} | #{fmt(rust, 1)} | #{fmt(ratio, 1)}× | ≥ #{times}× | " \
+               "#{ratio >= times ? 'yes' : 'no'} |"
+    end
+    lost = results.find { |r| r["path"] == RUST && r["run"] == PAYG_MINUTE }
+    lines << if lost
+               missing = lost["instances"] - lost["registered"]
+               "| #{PAYG_MINUTE}: instances not registered with RmtRs | – | #{fmt(missing)} of " \
+                 "#{fmt(lost['instances'])} | – | 0 | #{missing.zero? ? 'yes' : 'no'} |"
+             else
+               "| #{PAYG_MINUTE}: instances not registered with RmtRs | – | not run in this mode " \
+                 "(`script/herd full`) | – | 0 | – |"
+             end
+    "Issue 30's targets for Puma's cost (same run, same machine; CPU per request as in the table above, the " \
+      "auth check's from the server-time table: Rails' CPU for the whole request):\n\n#{lines.join("\n")}"
+  end
+
+  # The README's headline block from a whole `script/herd quick` run.
+  def headline(results, started, machine)
+    herd = pair(results, REGISTRATION)
+    payg = pair(results, PAYG)
+    lines = ["From [results/herd-quick/report.md](results/herd-quick/report.md), the report `script/herd quick` " \
+             "wrote (run started #{started.utc.strftime('%Y-%m-%d %H:%M')} UTC; #{machine}; the real RMT 2.28 in " \
+             "production mode with RMT's packaged Puma size 2 × 5, behind nginx with TLS, RmtRs installed as an " \
+             "engine folder, RMT's Prometheus metrics on, a fleet of 2,000 registered systems working underneath):", ""]
+    if herd
+      lines << "- **#{herd[0]['run'].capitalize}** (8 requests each): the last instance was registered after " \
+               "#{registered(herd[0])} on RMT's Ruby path (p50 #{fmt(herd[0]['all']['latency_ms']['p50'], 1)} ms) " \
+               "and after #{registered(herd[1])} with RmtRs (p50 #{fmt(herd[1]['all']['latency_ms']['p50'], 1)} ms)."
+      lines << "- **Puma CPU per request** in that herd: #{fmt(puma_ms(herd[0]), 1)} ms on RMT's Ruby path, " \
+               "#{fmt(puma_ms(herd[1]), 1)} ms with RmtRs."
+    end
+    if payg
+      lines << "- **#{payg[0]['run'].sub(' (pubcloud engines)', '')}** through `registercloudguest`, RMT with its " \
+               "public-cloud engines: #{registered_count(payg[0])} on RMT's Ruby path, #{registered_count(payg[1])} " \
+               "with RmtRs; Puma CPU per request #{fmt(puma_ms(payg[0]), 1)} and #{fmt(puma_ms(payg[1]), 1)} ms."
+    end
+    [*lines, "", table(results)].join("\n")
+  end
+
+  # Writes the headline block into the README between its marks.
+  def write_readme(results, started, machine, readme = README)
+    text = File.read(readme)
+    from = text.index(BEGIN_MARK)
+    to = text.index(END_MARK)
+    return unless from && to
+
+    File.write(readme, "#{text[0...from]}#{BEGIN_MARK}\n#{headline(results, started, machine)}\n#{text[to..]}")
+  end
+
+  def pair(results, run)
+    found = [RMT, RUST].map { |path| results.find { |r| r["path"] == path && r["run"].match?(run) } }
+    found.all? ? found : nil
+  end
+
+  def registered(result)
+    if result["registered"] == result["instances"]
+      "#{fmt(result['all_registered_after_s'], 1)} s"
+    else
+      "#{fmt(result['registered'])} of #{fmt(result['instances'])} registered"
+    end
+  end
+
+  def registered_count(result)
+    failed = result["all"]["failed"]
+    text = "#{fmt(result['registered'])} of #{fmt(result['instances'])} registered"
+    text += ", the last after #{fmt(result['all_registered_after_s'], 1)} s" if result["registered"] == result["instances"]
+    failed.zero? ? text : "#{text} (#{fmt(failed)} requests failed)"
+  end
+end
