@@ -4,6 +4,7 @@ require "rails/railtie"
 require_relative "ownership"
 require_relative "pubcloud"
 require_relative "controller_hook"
+require_relative "health"
 require_relative "fast_lane"
 require_relative "status"
 require_relative "metrics"
@@ -71,6 +72,10 @@ module RmtRs
 
         controller.prepend(RmtRs::ControllerHook, RmtRs::Runtime::ControllerRuntime)
       end
+      # RMT's health check: its own answer unless health_when_saturated is set
+      # and this worker is saturated (RmtRs::Health).
+      health = "Api::HealthController".safe_constantize
+      health.prepend(RmtRs::Health) if health && !(health <= RmtRs::Health)
     end
 
     # Rails' request log line asks ActionController::Base for its additions,
@@ -92,6 +97,11 @@ module RmtRs
         RmtRs::Ownership.reset!
         ::Rails.logger.info("RmtRs #{RmtRs::VERSION} on, from #{app.config.rmt_rs.enabled_by}; fast lane " \
                             "#{app.config.rmt_rs.fast_lane ? 'on' : 'off'}, from #{app.config.rmt_rs.fast_lane_by}")
+        if (health = (app.config.rmt_rs.section || {})["health_when_saturated"])
+          ::Rails.logger.info("RmtRs: health check on (health_when_saturated: #{health}): /api/health/status answers " \
+                              "503 {\"state\":\"#{RmtRs::Health::STATE}\"} while this worker's requests wait #{health} s " \
+                              "or more, else RMT's answer")
+        end
         unless RmtRs::Ownership::Release.supported?
           next ::Rails.logger.warn("RmtRs: #{RmtRs::Ownership::UNSUPPORTED}: every action stays on RMT's Ruby path")
         end
