@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require_relative "answered"
+
 module RmtRs
   # RMT's health check, telling the truth (opt-in: `health_when_saturated`).
   #
@@ -19,6 +21,8 @@ module RmtRs
   # setting is read per request from RmtRs's configuration, so that
   # `RmtRs.configure` switches it.
   module Health
+    include Answered
+
     STATE = "saturated"
 
     # Whether the health check of the request of `env` says saturated: never
@@ -37,14 +41,6 @@ module RmtRs
       @rmt_rs_answered = true
       response.headers["Retry-After"] = Configuration.retry_after.to_s
       render status: :service_unavailable, json: { state: STATE }
-    end
-
-    private
-
-    # As ControllerHook's: metrics and specs tell RmtRs's answer from RMT's.
-    def append_info_to_payload(payload)
-      super
-      payload[:rmt_rs_answered] = true if @rmt_rs_answered
     end
   end
 end

@@ -11,11 +11,6 @@ RSpec.describe "A request's arrival", :parity do
   INSIDE = 48
   PAST = 55
 
-  # nginx's `X-Request-Start: t=${msec}` for a request that arrived `age` seconds ago.
-  def arrived(age)
-    format("t=%.3f", Time.now.to_f - age)
-  end
-
   def lanes
     RmtRs::Parity.paths.include?(:fast) ? [false, true] : [false]
   end

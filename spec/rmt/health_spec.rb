@@ -11,10 +11,6 @@ RSpec.describe "RMT's health check", :parity do
   WAITED = 2
   TARGET_MS = 1000
 
-  def arrived(age)
-    format("t=%.3f", Time.now.to_f - age)
-  end
-
   # Runs the block with RmtRs's settings merged with `settings`; the
   # process_action payloads of its requests.
   def configured(**settings)

@@ -391,6 +391,16 @@ mod tests {
         assert!(!polled.load(Ordering::SeqCst), "the work of a refused request must not start");
     }
 
+    /// Runs `request` every 50 ms for a whole interval of the saturation
+    /// detector and a little more, so that its verdict is taken on them.
+    fn for_an_interval(mut request: impl FnMut()) {
+        let until = Instant::now() + crate::runtime::saturation::INTERVAL + Duration::from_millis(50);
+        while Instant::now() < until {
+            request();
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     #[test]
     fn saturated_it_refuses_new_registrations_and_serves_the_rest() {
         let mut config = DatabaseConfig::new("unused");
@@ -398,11 +408,7 @@ mod tests {
         let engine = Engine::new(&config).expect("engine");
         let waited = || Some(Arrival::at(SystemTime::now() - Duration::from_secs(3)));
         // A whole interval of requests that waited past the target.
-        let until = Instant::now() + crate::runtime::saturation::INTERVAL + Duration::from_millis(50);
-        while Instant::now() < until {
-            assert_eq!(engine.run_from(waited(), &Cancel::new(), async { Ok(1) }), Ok(1));
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        for_an_interval(|| assert_eq!(engine.run_from(waited(), &Cancel::new(), async { Ok(1) }), Ok(1)));
         let refused = engine.run_opening(waited(), &Cancel::new(), async { Ok(1) });
         assert_eq!(refused.map_err(|e| e.status()), Err(503));
         assert_eq!(engine.run_from(waited(), &Cancel::new(), async { Ok(2) }), Ok(2), "a registration under way");
@@ -417,19 +423,15 @@ mod tests {
         let waited = |s| Some(Arrival::at(SystemTime::now() - Duration::from_secs(s)));
         assert!(!engine.health_saturated(waited(2)), "no interval has closed yet");
         // Only health checks, each 2 s old: past the health's target, short of the shed's.
-        let until = Instant::now() + crate::runtime::saturation::INTERVAL + Duration::from_millis(50);
-        while Instant::now() < until {
+        for_an_interval(|| {
             engine.health_saturated(waited(2));
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        });
         assert!(engine.health_saturated(waited(2)));
         assert_eq!(engine.run_opening(waited(2), &Cancel::new(), async { Ok(1) }), Ok(1), "announces still taken");
         // One interval of health checks that did not wait ends it.
-        let until = Instant::now() + crate::runtime::saturation::INTERVAL + Duration::from_millis(50);
-        while Instant::now() < until {
+        for_an_interval(|| {
             engine.health_saturated(None);
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        });
         assert!(!engine.health_saturated(None));
     }
 
@@ -439,11 +441,7 @@ mod tests {
         config.shed_announces = Some(Duration::from_secs(1));
         let engine = Engine::new(&config).expect("engine");
         let waited = || Some(Arrival::at(SystemTime::now() - Duration::from_secs(3)));
-        let until = Instant::now() + crate::runtime::saturation::INTERVAL + Duration::from_millis(50);
-        while Instant::now() < until {
-            assert_eq!(engine.run_from(waited(), &Cancel::new(), async { Ok(1) }), Ok(1));
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        for_an_interval(|| assert_eq!(engine.run_from(waited(), &Cancel::new(), async { Ok(1) }), Ok(1)));
         assert!(engine.run_opening(waited(), &Cancel::new(), async { Ok(1) }).is_err(), "saturated for announces");
         assert!(!engine.health_saturated(waited()));
     }
