@@ -168,7 +168,7 @@ async fn registercloudguest(session: &mut Session<'_>, target: &Target, instance
     // get_responding_update_server: the first server whose health is online.
     let mut current = None;
     for (index, server) in target.servers.iter().enumerate() {
-        if healthy(session, server).await {
+        if healthy(session, index, server).await {
             current = Some(index);
             break;
         }
@@ -180,6 +180,7 @@ async fn registercloudguest(session: &mut Session<'_>, target: &Target, instance
     loop {
         session.connection = Connection::new(target.servers[current].clone());
         if suseconnect_register(session, target, instance).await.is_some() {
+            session.recorder.registered_on(current);
             break;
         }
         failed += 1;
@@ -211,15 +212,18 @@ async fn registercloudguest(session: &mut Session<'_>, target: &Target, instance
     Some(())
 }
 
-/// smt.py `is_responsive`: 200 with `"state": "online"` within 2 s.
-async fn healthy(session: &mut Session<'_>, server: &Arc<Server>) -> bool {
+/// smt.py `is_responsive`: 200 with `"state": "online"` within 2 s; server
+/// `index` of the region.
+async fn healthy(session: &mut Session<'_>, index: usize, server: &Arc<Server>) -> bool {
     let mut connection = Connection::new(server.clone());
     let headers = suseconnect::python_headers(None, "*/*");
     let call = Call { method: "GET", path: "/api/health/status", headers: &headers, body: None };
     let answer = connection.send_within(call, HEALTH_TIMEOUT).await;
     let finished = Instant::now();
     let outcome = answer.as_ref().map(|a| a.status).map_err(|f| *f);
-    session.recorder.record(Sample { endpoint: "health", due: session.due, finished, outcome });
+    let sample = Sample { endpoint: "health", due: session.due, finished, outcome };
+    session.recorder.health_answered(index, &sample);
+    session.recorder.record(sample);
     session.due = finished;
     answer.is_ok_and(|a| {
         a.status == 200

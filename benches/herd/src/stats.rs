@@ -44,11 +44,32 @@ pub const CREDENTIAL_CHECK: &str = "credential check";
 pub struct Recorder {
     samples: Mutex<Vec<Sample>>,
     finished_sessions: Mutex<Vec<(Instant, bool)>>,
+    region: Mutex<BTreeMap<usize, Tally>>,
+}
+
+/// What one server of the region saw of registercloudguest: the health
+/// checks' answers by status (or failure), and the instances it registered.
+#[derive(Default)]
+struct Tally {
+    health: BTreeMap<String, usize>,
+    registered: usize,
 }
 
 impl Recorder {
     pub fn record(&self, sample: Sample) {
         self.samples.lock().unwrap_or_else(|e| e.into_inner()).push(sample);
+    }
+
+    /// registercloudguest's health check of server `server` (its index in
+    /// the region) ended with `sample`'s outcome.
+    pub fn health_answered(&self, server: usize, sample: &Sample) {
+        let mut region = self.region.lock().unwrap_or_else(|e| e.into_inner());
+        *region.entry(server).or_default().health.entry(sample.kind()).or_default() += 1;
+    }
+
+    /// A PAYG instance finished registering on server `server`.
+    pub fn registered_on(&self, server: usize) {
+        self.region.lock().unwrap_or_else(|e| e.into_inner()).entry(server).or_default().registered += 1;
     }
 
     pub fn session_done(&self, at: Instant, registered: bool) {
@@ -68,6 +89,7 @@ impl Recorder {
             endpoints.entry(sample.endpoint).or_default().push(sample);
         }
         let registered: Vec<Instant> = sessions.iter().filter(|(_, ok)| *ok).map(|(at, _)| *at).collect();
+        let region = self.region.lock().unwrap_or_else(|e| e.into_inner());
         json!({
             "elapsed_s": seconds(elapsed),
             "all": figures(&samples, elapsed),
@@ -76,6 +98,10 @@ impl Recorder {
             "registered": registered.len(),
             "all_registered_after_s": registered.iter().max().map(|at| seconds(at.duration_since(start))),
             "completions_per_second": per_second(&samples, start),
+            // PAYG herds, per server of the region (1 = the first tried).
+            "region": region.iter().map(|(server, tally)| json!({
+                "server": server + 1, "health": tally.health, "registered": tally.registered,
+            })).collect::<Vec<_>>(),
         })
     }
 }
