@@ -100,6 +100,21 @@ def first_sibling_down(run)
   ["#{label}, the region's first server down", options, fault, server, :first_sibling_down]
 end
 
+# The same PAYG herd in a region of three RMT servers with RmtRs (one MariaDB,
+# each server behind its own nginx with its own address, as registercloudguest
+# knows a region's servers), whose first server, the one every instance asks
+# first, is small (Puma 1 x 1, REGION_SIZES) so that the herd saturates it;
+# every server with `health_when_saturated: health` (seconds), or without the
+# setting (health nil): RMT's health check answering "online" whatever the
+# first server's queue.
+REGION_SIZES = [{ workers: 1, threads: 1 }, { workers: 2, threads: 5 }, { workers: 2, threads: 5 }].freeze
+
+def first_saturated(run, health)
+  label, options, fault, server = run
+  setting = health ? "health_when_saturated: #{health}" : "no health setting"
+  ["#{label}, the region's first server saturated, #{setting}", options, fault, server.merge(region: true, health: health)]
+end
+
 # A sweep straight to Puma, without nginx and TLS: the ceiling of what
 # Puma answers.
 def direct(run)
@@ -139,6 +154,11 @@ RUNS = {
   # one RMT on 2 cores registers, `script/herd full`) requests wait in Puma's
   # queues until their clients give up.
   "overload" => Overload::LOADS.map { |per_minute| herd(Overload.instances(per_minute), Overload::SECONDS) },
+  # Issue 31: a region whose first server the PAYG herd saturates, RmtRs's
+  # health check telling the truth (HERD_HEALTH seconds, default 1: below
+  # registercloudguest's 2 s) or RMT's.
+  "region" => [first_saturated(payg(200, 10), nil),
+               first_saturated(payg(200, 10), Float(ENV.fetch("HERD_HEALTH", "1")).then { |s| s == s.floor ? s.to_i : s })],
   # The profiled runs (benches/profile.rb).
   "profile" => [herd(200, 10), payg(200, 10)],
   "full" => [
@@ -148,7 +168,7 @@ RUNS = {
     # The scaling table: one herd at other Puma sizes.
     *[[1, 5], [2, 5], [4, 5], [2, 16]].map { |workers, threads| scaled(2000, 60, workers, threads) }
   ]
-}.fetch(MODE) { abort "usage: benches/herd.rb [quick|full|faults|galera|overload|profile]" }
+}.fetch(MODE) { abort "usage: benches/herd.rb [quick|full|faults|galera|overload|region|profile]" }
 # HERD_ONLY=regexp: only the runs whose label matches (while working on one).
 RUNS.select! { |label, _| label.match?(Regexp.new(ENV["HERD_ONLY"], Regexp::IGNORECASE)) } if ENV["HERD_ONLY"]
 # Faults mode runs everything three times (one figure per fault says little);
@@ -161,8 +181,10 @@ PATHS = {
   "RmtRs" => { rmt_rs: true }
 }.freeze
 # HERD_PATHS=regexp: only the paths whose name matches (overload mode: both
-# paths by default, Overload::PATHS).
-PATHS_WANTED = ENV.fetch("HERD_PATHS", MODE == "overload" ? Overload::PATHS : ".")
+# paths by default, Overload::PATHS; region mode: RmtRs's, whose health check
+# it is about).
+wanted = { "overload" => Overload::PATHS, "region" => "\\ARmtRs\\z" }.fetch(MODE, ".")
+PATHS_WANTED = ENV.fetch("HERD_PATHS", wanted)
 PATHS_MEASURED = PATHS.select { |name, _| name.match?(Regexp.new(PATHS_WANTED)) }
 CEILING_REGISTRATIONS = MODE == "full" ? 5000 : 1000
 
@@ -235,6 +257,8 @@ def measure(path_name, path)
   return GALERA_NODES.flat_map { |nodes| measure_on_galera(path_name, path, nodes) } if MODE == "galera"
 
   RUNS.group_by { |run| run[3] || {} }.flat_map do |server, runs|
+    next measure_region(path_name, path, runs, server) if server[:region]
+
     measure_on(path_name, path, runs, server)
   end
 end
@@ -256,6 +280,26 @@ def measure_on(path_name, path, runs, server_options)
     end
   end
 ensure
+  db&.close
+end
+
+# A region (first_saturated): REGION_SIZES' servers with RMT's public-cloud
+# engines on one database, each behind its own nginx.
+def measure_region(path_name, path, runs, server_options)
+  RmtServer.create_database(DATABASE)
+  db = DatabaseHelpers.client(database: DATABASE)
+  env = { "RMT_ENGINES" => "1", "RMT_RS_CLOUD_PROVIDER" => "1", "RMT_RS_TIMINGS" => TIMINGS }.merge(path.fetch(:env, {}))
+  env["RMT_RS_SETTINGS"] = "health_when_saturated: #{server_options[:health]}" if server_options[:health]
+  servers = REGION_SIZES.each_with_index.map do |size, i|
+    RmtServer.new(database: DATABASE, rmt_rs: path[:rmt_rs], env: env, log: File.join(ROOT, "tmp/rmt-region-#{i + 1}.log"),
+                  **size)
+  end
+  servers.each(&:start)
+  Front.region(servers.map(&:port), env.slice("RMT_ENGINES")) do |region|
+    measure_runs(path_name, runs, servers, region, db, REGION_SIZES.first)
+  end
+ensure
+  servers&.each(&:stop)
   db&.close
 end
 
@@ -405,7 +449,7 @@ else
   started = Time.now
   results = with_mariadb_for(MODE) { PATHS_MEASURED.flat_map { |name, path| measure(name, path) } }
   results = results.sort_by.with_index { |r, i| [r["round"], RUNS.index { |label, _| label == r["run"] }, i] }
-  layers = %w[faults galera overload].include?(MODE) ? nil : ceilings
+  layers = %w[faults galera overload region].include?(MODE) ? nil : ceilings
   machine = "#{Etc.nprocessors} cores, #{(File.read('/proc/meminfo')[/MemTotal:\s+(\d+)/, 1].to_i / 1024.0 / 1024).round} GiB, " \
             "#{File.read('/etc/os-release')[/PRETTY_NAME="(.*)"/, 1]}, Ruby #{RUBY_VERSION}, " \
             "#{`mariadbd --version`.strip[/Ver \S+/]}"
@@ -456,6 +500,8 @@ report = <<~MD
   #{hostile_table(first_round)}
 
   #{scaling_table(first_round)}
+
+  #{region_table(first_round)}
 
   #{server_time_table(first_round)}
 

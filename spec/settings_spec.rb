@@ -18,6 +18,10 @@ RSpec.describe RmtRs::Settings do
     expect { described_class.check("patience" => "soon") }.to raise_error(described_class::Invalid, /patience must be a positive number/)
     expect { described_class.check("on") }.to raise_error(described_class::Invalid, /must be a section/)
     expect { described_class.check("metrics" => "some") }.to raise_error(described_class::Invalid, /metrics must be true or false/)
+    expect { described_class.check("health_when_saturated" => "yes") }
+      .to raise_error(described_class::Invalid, /rmt_rs: health_when_saturated must be a positive number, not "yes"/)
+    expect { described_class.check("health_when_saturated" => -1) }
+      .to raise_error(described_class::Invalid, /rmt_rs: health_when_saturated must be a positive number/)
   end
 
   it "accepts the retired fast_lane whatever its value and ignores it, naming each place it is still set in one line" do
@@ -52,9 +56,11 @@ RSpec.describe RmtRs::Settings do
     ENV.delete("RMT_RS_SPEC_SET")
   end
 
-  it "gives RmtRs the database settings with the section's pool, deadline, patience and shed_announces in milliseconds" do
+  it "gives RmtRs the database settings with the section's pool and its seconds in milliseconds" do
     expect(described_class.database({ database: "rmt", pool: 5 }, "pool" => 2, "deadline" => 1.5, "patience" => 45,
-                                                                   "shed_announces" => 5))
-      .to eq("database" => "rmt", "pool" => 2, "deadline" => 1500, "patience" => 45_000, "shed_announces" => 5000)
+                                                                   "shed_announces" => 5, "health_when_saturated" => 0.5))
+      .to eq("database" => "rmt", "pool" => 2, "deadline" => 1500, "patience" => 45_000, "shed_announces" => 5000,
+             "health_when_saturated" => 500)
+    expect(described_class.check("health_when_saturated" => "1.5")).to eq("health_when_saturated" => 1.5)
   end
 end

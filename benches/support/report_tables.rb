@@ -140,6 +140,26 @@ def scaling_table(results)
   "Scaling, #{runs.first['run'].split(', Puma').first}, at each Puma size:\n\n#{lines.join("\n")}"
 end
 
+# The region runs (first_saturated): per server, the PAYG instances that
+# registered there and registercloudguest's health checks by answer; the
+# instances lost (registered nowhere: their requests timed out or failed).
+def region_table(results)
+  runs = results.select { |r| r["servers"].to_i > 1 && r["payg"] && r["region"]&.any? }
+  return "" if runs.empty?
+
+  lines = ["| run | path | server (Puma) | registered there | health checks: answers |", "|#{'---|' * 5}"]
+  runs.each do |r|
+    r["region"].each do |tally|
+      size = REGION_SIZES[tally["server"] - 1] if defined?(REGION_SIZES) && r["run"].include?("saturated")
+      puma = size ? " (#{size[:workers]} x #{size[:threads]})" : ""
+      answers = tally["health"].sort.map { |kind, n| "#{fmt(n)} #{kind}" }.join(", ")
+      lines << "| #{r['run']} | #{r['path']} | #{tally['server']}#{puma} | #{fmt(tally['registered'])} | #{answers} |"
+    end
+    lines << "| #{r['run']} | #{r['path']} | lost (registered nowhere) | #{fmt(r['instances'] - r['registered'])} | |"
+  end
+  "The region, per server (registercloudguest asks server 1 first, then 2, then 3):\n\n#{lines.join("\n")}"
+end
+
 # Where each path's server time goes per request, by action (registration
 # herds): measured inside Puma's Rails app (not the time in Puma's queue, nor
 # nginx).

@@ -3,9 +3,11 @@
 module RmtRs
   # Database settings with the keys of RMT's `database:` section (/etc/rmt.conf,
   # config/database.yml): host, port, socket, username, password, database, pool,
-  # timeout (milliseconds), encoding, and RmtRs's own deadline, patience and
-  # shed_announces (milliseconds; the last off unless given) and retry_after (seconds). String or symbol keys; unknown keys (adapter, ...) are
-  # ignored so an ActiveRecord configuration can be passed as is.
+  # timeout (milliseconds), encoding, and RmtRs's own deadline, patience,
+  # shed_announces and health_when_saturated (milliseconds; the last two off
+  # unless given) and retry_after (seconds). String or symbol keys; unknown
+  # keys (adapter, ...) are ignored so an ActiveRecord configuration can be
+  # passed as is.
   module Configuration
     DEFAULT_POOL = 5
     DEFAULT_TIMEOUT_MS = 5000
@@ -21,6 +23,9 @@ module RmtRs
     class << self
       # Seconds a client is told to wait (Retry-After) when RmtRs answers 503.
       attr_accessor :retry_after
+      # Milliseconds of waiting at which the health check says saturated
+      # (RmtRs::Health), nil when off: then it never asks the core.
+      attr_accessor :health_when_saturated
     end
     self.retry_after = DEFAULT_RETRY_AFTER_S
 
@@ -33,6 +38,7 @@ module RmtRs
       name = settings["database"].to_s
       raise ArgumentError, "database settings need a database name" if name.empty?
 
+      health_when_saturated = optional_integer(settings["health_when_saturated"], "health_when_saturated")
       Native.configure(
         optional_string(settings["host"]),
         optional_integer(settings["port"], "port"),
@@ -45,8 +51,10 @@ module RmtRs
         positive_integer(settings.fetch("timeout", DEFAULT_TIMEOUT_MS), "timeout"),
         positive_integer(settings.fetch("deadline", DEFAULT_DEADLINE_MS), "deadline"),
         positive_integer(settings.fetch("patience", DEFAULT_PATIENCE_MS), "patience"),
-        optional_integer(settings["shed_announces"], "shed_announces")
+        optional_integer(settings["shed_announces"], "shed_announces"),
+        health_when_saturated
       )
+      self.health_when_saturated = health_when_saturated
       self.retry_after = positive_integer(settings.fetch("retry_after", DEFAULT_RETRY_AFTER_S), "retry_after")
     end
 

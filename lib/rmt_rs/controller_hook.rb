@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require_relative "rendering"
+require_relative "answered"
 
 module RmtRs
   # Prepended to the root of each controller family RmtRs knows (see
@@ -14,6 +15,7 @@ module RmtRs
   # RMT's path.
   module ControllerHook
     include Rendering
+    include Answered
 
     # What a handler returns to leave this request to RMT's own path.
     FALL_BACK = Object.new.freeze
@@ -34,14 +36,6 @@ module RmtRs
     end
 
     private
-
-    # The `process_action` notification says who answered (payload
-    # :rmt_rs_answered), so parity specs and metrics can tell RmtRs's answers
-    # from RMT's own, whatever RmtRs's call cost.
-    def append_info_to_payload(payload)
-      super
-      payload[:rmt_rs_answered] = true if @rmt_rs_answered
-    end
 
     def rmt_rs_announce(flavor)
       payg = nil

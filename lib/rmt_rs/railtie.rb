@@ -5,6 +5,7 @@ require_relative "ownership"
 require_relative "pubcloud"
 require_relative "instance_cache"
 require_relative "controller_hook"
+require_relative "health"
 require_relative "status"
 require_relative "metrics"
 
@@ -68,6 +69,10 @@ module RmtRs
 
         controller.prepend(RmtRs::ControllerHook, RmtRs::Runtime::ControllerRuntime)
       end
+      # RMT's health check: its own answer unless health_when_saturated is set
+      # and this worker is saturated (RmtRs::Health).
+      health = "Api::HealthController".safe_constantize
+      health.prepend(RmtRs::Health) if health && !(health <= RmtRs::Health)
     end
 
     # Rails' request log line asks ActionController::Base for its additions,
@@ -88,6 +93,11 @@ module RmtRs
         RmtRs::Railtie.configure_from(ActiveRecord::Base.connection_db_config.configuration_hash)
         RmtRs::Ownership.reset!
         ::Rails.logger.info("RmtRs #{RmtRs::VERSION} on, from #{app.config.rmt_rs.enabled_by}")
+        if (health = (app.config.rmt_rs.section || {})["health_when_saturated"])
+          ::Rails.logger.info("RmtRs: health check on (health_when_saturated: #{health}): /api/health/status answers " \
+                              "503 {\"state\":\"#{RmtRs::Health::STATE}\"} while this worker's requests wait #{health} s " \
+                              "or more, else RMT's answer")
+        end
         unless RmtRs::Ownership::Release.supported?
           next ::Rails.logger.warn("RmtRs: #{RmtRs::Ownership::UNSUPPORTED}: every action stays on RMT's Ruby path")
         end

@@ -9,6 +9,8 @@ module RmtRs
   #     deadline: 30       # seconds from a request's arrival before it is answered 503 (default 30)
   #     patience: 50       # seconds its client waits: an older request is answered 503 before any write (default 50)
   #     shed_announces: 5  # opt-in: seconds requests wait at which new announces are refused (default: never)
+  #     health_when_saturated: 1  # opt-in: seconds requests wait at which RMT's health check answers 503
+  #                        # {"state":"saturated"} (default: never; RMT's answer)
   #     pool: 5            # RmtRs's own connections per Puma worker (default: database's pool)
   #     metrics: true      # RmtRs's rmt_rs_* families in RMT's Prometheus metrics, when
   #                        # RMT's are on (scc: metrics: enabled) (default true)
@@ -26,12 +28,14 @@ module RmtRs
     # Raised at boot for an `rmt_rs:` section RmtRs cannot take.
     class Invalid < StandardError; end
 
-    KEYS = %w[enabled deadline patience shed_announces pool metrics].freeze
+    KEYS = %w[enabled deadline patience shed_announces health_when_saturated pool metrics].freeze
     # Switches of earlier releases, by key: their environment variable and why
     # they no longer do anything.
     RETIRED = {
       "fast_lane" => ["RMT_RS_FAST_LANE", "the fast lane was folded into the controller path (docs/fast-lane.md)"]
     }.freeze
+    # The settings in seconds that RmtRs.configure takes in milliseconds.
+    SECONDS = %w[deadline patience shed_announces health_when_saturated].freeze
     TRUE = %w[1 true yes on].freeze
     FALSE = %w[0 false no off].freeze
 
@@ -97,13 +101,12 @@ module RmtRs
       [default, "the default"]
     end
 
-    # RmtRs's database settings: the app's, with the section's pool, deadline,
-    # patience and shed_announces (seconds, as operators write them;
-    # milliseconds for RmtRs.configure).
+    # RmtRs's database settings: the app's, with the section's pool and its
+    # SECONDS (seconds, as operators write them; milliseconds for RmtRs.configure).
     def database(app_database, section)
       settings = app_database.to_h.transform_keys(&:to_s)
       settings = settings.merge("pool" => section["pool"]) if section.key?("pool")
-      %w[deadline patience shed_announces].each do |key|
+      SECONDS.each do |key|
         settings = settings.merge(key => (section[key] * 1000).round) if section.key?(key)
       end
       settings

@@ -36,7 +36,8 @@ module RmtRs
     def database
       settings = RmtRs::Settings.database(ActiveRecord::Base.connection_db_config.configuration_hash,
                                           ::Rails.application.config.rmt_rs.section || {})
-      shown = %w[host port socket username database encoding pool timeout deadline patience shed_announces].filter_map do |key|
+      shown = %w[host port socket username database encoding pool timeout deadline patience shed_announces
+                 health_when_saturated].filter_map do |key|
         "#{key}=#{settings[key]}" if settings.key?(key) && !settings[key].to_s.empty?
       end
       "#{shown.join(' ')} (password not shown)"

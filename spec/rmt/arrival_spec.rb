@@ -10,11 +10,6 @@ RSpec.describe "A request's arrival", :parity do
   INSIDE = 48
   PAST = 55
 
-  # nginx's `X-Request-Start: t=${msec}` for a request that arrived `age` seconds ago.
-  def arrived(age)
-    format("t=%.3f", Time.now.to_f - age)
-  end
-
   # Runs the block with RmtRs on and its settings merged with `settings`; the
   # process_action payloads of its requests.
   def with_settings(**settings)

@@ -18,6 +18,11 @@ abort "The parity specs need RmtRs switched on at boot: RMT_RS=1 script/rmt spec
 module ParityHelpers
   include Rack::Test::Methods
 
+  # nginx's `X-Request-Start: t=${msec}` for a request that arrived `age` seconds ago.
+  def arrived(age)
+    format("t=%.3f", Time.now.to_f - age)
+  end
+
   V3 = "application/vnd.scc.suse.com.v3+json"
   V4 = "application/json,application/vnd.scc.suse.com.v4+json"
   ACCEPTS = { "v4" => V4, "v3" => V3 }.freeze

@@ -85,6 +85,20 @@ RSpec.describe "RmtRs's switches in RMT's settings" do
     expect([ok, err]).to match([false, include("rmt_rs: unknown setting(s) fastlane")])
     _, err, ok = boot("rmt_rs:\n  enabled: maybe\n")
     expect([ok, err]).to match([false, include('rmt_rs: enabled must be true or false, not "maybe"')])
+    _, err, ok = boot("rmt_rs:\n  enabled: true\n  health_when_saturated: soon\n")
+    expect([ok, err]).to match([false, include('rmt_rs: health_when_saturated must be a positive number, not "soon"')])
+  end
+
+  it "takes health_when_saturated in seconds, hooks RMT's health check and says so in the boot log" do
+    log = Rails.root.join("log/test.log")
+    offset = log.exist? ? log.size : 0
+    code = "puts [RmtRs::Configuration.health_when_saturated, Api::HealthController <= RmtRs::Health].inspect"
+    out, err, ok = boot("rmt_rs:\n  enabled: true\n  health_when_saturated: 1.5\n", code: code)
+    expect([ok, out]).to match([true, include("[1500, true]")]), err
+    # The log's bytes from the offset (it holds multibyte text: a character
+    # index would land elsewhere).
+    expect(log.binread(nil, offset).force_encoding(Encoding::UTF_8)).to include("RmtRs: health check on (health_when_saturated: 1.5): /api/health/status " \
+                                          'answers 503 {"state":"saturated"}')
   end
 
   it "gives RmtRs's pool the section's pool, deadline and patience, and rake rmt_rs:status shows them and what RmtRs answers" do

@@ -44,6 +44,11 @@ pub struct DatabaseConfig {
     /// announces are refused (503) while the registrations under way are
     /// served ([`crate::runtime::saturation`]); `None`: never. Default none.
     pub shed_announces: Option<Duration>,
+    /// Opt-in: the wait at which RMT's health check answers that this
+    /// process is saturated (503), so that registercloudguest takes the next
+    /// server of its region ([`crate::runtime::saturation`]); `None`: RMT's
+    /// answer always. Default none.
+    pub health_when_saturated: Option<Duration>,
 }
 
 impl DatabaseConfig {
@@ -61,6 +66,7 @@ impl DatabaseConfig {
             deadline: Duration::from_secs(30),
             patience: Duration::from_secs(50),
             shed_announces: None,
+            health_when_saturated: None,
         }
     }
 
@@ -175,6 +181,7 @@ impl fmt::Debug for DatabaseConfig {
             .field("deadline", &self.deadline)
             .field("patience", &self.patience)
             .field("shed_announces", &self.shed_announces)
+            .field("health_when_saturated", &self.health_when_saturated)
             .finish()
     }
 }

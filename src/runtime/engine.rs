@@ -38,6 +38,10 @@ pub struct Engine {
     catalog_cache: CatalogCache,
     budget: Budget,
     saturation: Saturation,
+    /// The waits at which this process counts as saturated: for new
+    /// announces (`shed_announces`) and for the health check.
+    shed_announces: Option<Duration>,
+    health_when_saturated: Option<Duration>,
     pid: u32,
     sockets: Option<RuntimeSockets>,
 }
@@ -68,7 +72,12 @@ impl Engine {
             killer,
             catalog_cache: CatalogCache::default(),
             budget: Budget { deadline: config.deadline, patience: config.patience },
-            saturation: Saturation::new(config.shed_announces, Instant::now()),
+            saturation: Saturation::new(
+                config.shed_announces.is_some() || config.health_when_saturated.is_some(),
+                Instant::now(),
+            ),
+            shed_announces: config.shed_announces,
+            health_when_saturated: config.health_when_saturated,
             pid: std::process::id(),
             sockets,
         })
@@ -168,7 +177,7 @@ impl Engine {
         cancel: &Cancel,
         work: impl Future<Output = Result<T>>,
     ) -> Result<T> {
-        if self.saturation.saturated(Instant::now()) {
+        if self.saturation.saturated(self.shed_announces, Instant::now()) {
             self.taken(arrival);
             return stats::refused(Error::Unavailable(
                 Cause::Shed,
@@ -177,6 +186,21 @@ impl Engine {
             ));
         }
         self.run_from(arrival, cancel, work)
+    }
+
+    /// Whether the health check of a request that arrived at `arrival`
+    /// (`None`: now) should say this process is saturated
+    /// (`health_when_saturated`; false when that is off). The health
+    /// request's own wait is recorded like any other's: it waited in the same
+    /// queues, so it is as true a sample of them, and while clients stay away
+    /// it is often the only one, which lets the verdict end once the queue is
+    /// gone rather than when an interval passes with no request at all.
+    pub fn health_saturated(&self, arrival: Option<Arrival>) -> bool {
+        if self.health_when_saturated.is_none() {
+            return false;
+        }
+        self.taken(arrival);
+        self.saturation.saturated(self.health_when_saturated, Instant::now())
     }
 
     /// The request's arrival (`None`: now), its wait recorded for the
@@ -367,6 +391,16 @@ mod tests {
         assert!(!polled.load(Ordering::SeqCst), "the work of a refused request must not start");
     }
 
+    /// Runs `request` every 50 ms for a whole interval of the saturation
+    /// detector and a little more, so that its verdict is taken on them.
+    fn for_an_interval(mut request: impl FnMut()) {
+        let until = Instant::now() + crate::runtime::saturation::INTERVAL + Duration::from_millis(50);
+        while Instant::now() < until {
+            request();
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     #[test]
     fn saturated_it_refuses_new_registrations_and_serves_the_rest() {
         let mut config = DatabaseConfig::new("unused");
@@ -374,14 +408,42 @@ mod tests {
         let engine = Engine::new(&config).expect("engine");
         let waited = || Some(Arrival::at(SystemTime::now() - Duration::from_secs(3)));
         // A whole interval of requests that waited past the target.
-        let until = Instant::now() + crate::runtime::saturation::INTERVAL + Duration::from_millis(50);
-        while Instant::now() < until {
-            assert_eq!(engine.run_from(waited(), &Cancel::new(), async { Ok(1) }), Ok(1));
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        for_an_interval(|| assert_eq!(engine.run_from(waited(), &Cancel::new(), async { Ok(1) }), Ok(1)));
         let refused = engine.run_opening(waited(), &Cancel::new(), async { Ok(1) });
         assert_eq!(refused.map_err(|e| e.status()), Err(503));
         assert_eq!(engine.run_from(waited(), &Cancel::new(), async { Ok(2) }), Ok(2), "a registration under way");
+    }
+
+    #[test]
+    fn the_health_check_says_saturated_at_its_own_target_and_counts_its_own_wait() {
+        let mut config = DatabaseConfig::new("unused");
+        config.health_when_saturated = Some(Duration::from_secs(1));
+        config.shed_announces = Some(Duration::from_secs(5));
+        let engine = Engine::new(&config).expect("engine");
+        let waited = |s| Some(Arrival::at(SystemTime::now() - Duration::from_secs(s)));
+        assert!(!engine.health_saturated(waited(2)), "no interval has closed yet");
+        // Only health checks, each 2 s old: past the health's target, short of the shed's.
+        for_an_interval(|| {
+            engine.health_saturated(waited(2));
+        });
+        assert!(engine.health_saturated(waited(2)));
+        assert_eq!(engine.run_opening(waited(2), &Cancel::new(), async { Ok(1) }), Ok(1), "announces still taken");
+        // One interval of health checks that did not wait ends it.
+        for_an_interval(|| {
+            engine.health_saturated(None);
+        });
+        assert!(!engine.health_saturated(None));
+    }
+
+    #[test]
+    fn without_its_setting_the_health_check_is_never_saturated() {
+        let mut config = DatabaseConfig::new("unused");
+        config.shed_announces = Some(Duration::from_secs(1));
+        let engine = Engine::new(&config).expect("engine");
+        let waited = || Some(Arrival::at(SystemTime::now() - Duration::from_secs(3)));
+        for_an_interval(|| assert_eq!(engine.run_from(waited(), &Cancel::new(), async { Ok(1) }), Ok(1)));
+        assert!(engine.run_opening(waited(), &Cancel::new(), async { Ok(1) }).is_err(), "saturated for announces");
+        assert!(!engine.health_saturated(waited()));
     }
 
     #[test]

@@ -176,7 +176,7 @@ async fn registercloudguest(session: &mut Session<'_>, target: &Target, instance
     // get_responding_update_server: the first server whose health is online.
     let mut current = None;
     for (index, server) in target.servers.iter().enumerate() {
-        if healthy(session, server).await {
+        if healthy(session, index, server).await {
             current = Some(index);
             break;
         }
@@ -188,6 +188,7 @@ async fn registercloudguest(session: &mut Session<'_>, target: &Target, instance
     loop {
         session.connection = Connection::new(target.servers[current].clone());
         if suseconnect_register(session, target, instance).await.is_some() {
+            session.recorder.registered_on(current);
             break;
         }
         failed += 1;
@@ -219,13 +220,16 @@ async fn registercloudguest(session: &mut Session<'_>, target: &Target, instance
     Some(())
 }
 
-/// smt.py `is_responsive`: 200 with `"state": "online"` within 2 s.
-async fn healthy(session: &mut Session<'_>, server: &Arc<Server>) -> bool {
+/// smt.py `is_responsive`: 200 with `"state": "online"` within 2 s; server
+/// `index` of the region.
+async fn healthy(session: &mut Session<'_>, index: usize, server: &Arc<Server>) -> bool {
     let mut connection = Connection::new(server.clone());
     let headers = suseconnect::python_headers(None, "*/*");
     let call = Call { method: "GET", path: "/api/health/status", headers: &headers, body: None };
     let answer = connection.send_within(call, HEALTH_TIMEOUT).await;
-    session.note("health", answer.as_ref().map(|a| a.status).map_err(|f| *f));
+    let outcome = answer.as_ref().map(|a| a.status).map_err(|f| *f);
+    session.recorder.health_answered(index, outcome);
+    session.note("health", outcome);
     answer.is_ok_and(|a| {
         a.status == 200
             && serde_json::from_slice::<serde_json::Value>(&a.body)

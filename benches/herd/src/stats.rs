@@ -30,11 +30,16 @@ impl Sample {
     }
 
     fn kind(&self) -> String {
-        match self.outcome {
-            Ok(status) => status.to_string(),
-            Err(Failure::Timeout) => "timeout".into(),
-            Err(Failure::Connection) => "connection".into(),
-        }
+        kind_of(self.outcome)
+    }
+}
+
+/// An outcome as the summary names it: the status, or the failure.
+fn kind_of(outcome: Result<u16, Failure>) -> String {
+    match outcome {
+        Ok(status) => status.to_string(),
+        Err(Failure::Timeout) => "timeout".into(),
+        Err(Failure::Connection) => "connection".into(),
     }
 }
 
@@ -54,6 +59,15 @@ pub struct SessionEnd {
 pub struct Recorder {
     samples: Mutex<Vec<Sample>>,
     finished_sessions: Mutex<Vec<SessionEnd>>,
+    region: Mutex<BTreeMap<usize, Tally>>,
+}
+
+/// What one server of the region saw of registercloudguest: the health
+/// checks' answers by status (or failure), and the instances it registered.
+#[derive(Default)]
+struct Tally {
+    health: BTreeMap<String, usize>,
+    registered: usize,
 }
 
 impl Recorder {
@@ -62,6 +76,18 @@ impl Recorder {
         let ok = sample.ok();
         self.samples.lock().unwrap_or_else(|e| e.into_inner()).push(sample);
         ok
+    }
+
+    /// registercloudguest's health check of server `server` (its index in
+    /// the region) ended with `outcome`.
+    pub fn health_answered(&self, server: usize, outcome: Result<u16, Failure>) {
+        let mut region = self.region.lock().unwrap_or_else(|e| e.into_inner());
+        *region.entry(server).or_default().health.entry(kind_of(outcome)).or_default() += 1;
+    }
+
+    /// A PAYG instance finished registering on server `server`.
+    pub fn registered_on(&self, server: usize) {
+        self.region.lock().unwrap_or_else(|e| e.into_inner()).entry(server).or_default().registered += 1;
     }
 
     pub fn session_done(&self, end: SessionEnd) {
@@ -82,6 +108,7 @@ impl Recorder {
         }
         let registered: Vec<Instant> = sessions.iter().filter(|s| s.registered).map(|s| s.at).collect();
         let unfinished: Vec<&SessionEnd> = sessions.iter().filter(|s| !s.registered).collect();
+        let region = self.region.lock().unwrap_or_else(|e| e.into_inner());
         json!({
             "elapsed_s": seconds(elapsed),
             "all": figures(&samples, elapsed),
@@ -97,6 +124,10 @@ impl Recorder {
                 "requests": unfinished.iter().map(|s| s.requests).sum::<usize>(),
                 "ok": unfinished.iter().map(|s| s.ok).sum::<usize>(),
             },
+            // PAYG herds, per server of the region (1 = the first tried).
+            "region": region.iter().map(|(server, tally)| json!({
+                "server": server + 1, "health": tally.health, "registered": tally.registered,
+            })).collect::<Vec<_>>(),
         })
     }
 }

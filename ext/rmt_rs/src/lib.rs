@@ -11,6 +11,7 @@ mod call;
 mod convert;
 mod errors;
 mod gvl;
+mod health;
 mod seam;
 mod stats;
 
@@ -55,6 +56,7 @@ fn configure(
     deadline_ms: u64,
     patience_ms: u64,
     shed_announces_ms: Option<u64>,
+    health_when_saturated_ms: Option<u64>,
 ) -> Result<(), Error> {
     let config = DatabaseConfig {
         host,
@@ -69,6 +71,7 @@ fn configure(
         deadline: Duration::from_millis(deadline_ms),
         patience: Duration::from_millis(patience_ms),
         shed_announces: shed_announces_ms.map(Duration::from_millis),
+        health_when_saturated: health_when_saturated_ms.map(Duration::from_millis),
     };
     config.validate().map_err(|message| Error::new(ruby.exception_arg_error(), message))?;
     ENGINE.configure(config);
@@ -547,7 +550,7 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     let rmt_rs = ruby.define_module("RmtRs")?;
     errors::look_up(rmt_rs)?;
     let native = rmt_rs.define_module("Native")?;
-    native.define_singleton_method("configure", function!(configure, 12))?;
+    native.define_singleton_method("configure", function!(configure, 13))?;
     native.define_singleton_method("arrival", function!(call::set_arrival, 2))?;
     native.define_singleton_method("configured?", function!(is_configured, 0))?;
     native.define_singleton_method("release=", function!(set_release, 1))?;
@@ -570,5 +573,6 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     native.const_set("MAX_DEPTH", convert::MAX_DEPTH)?;
     native.define_singleton_method("__engine_strong_count", function!(engine_strong_count, 0))?;
     stats::define(native)?;
+    health::define(native)?;
     Ok(())
 }
