@@ -314,10 +314,10 @@ async fn nginx_may_serve_a_payg_instance_the_repositories_of_its_products_only()
     assert_eq!(verdicts, [200, 403, 200, 403]);
 }
 
-/// zypper_auth's cache hit, found by the core: the first entry holding
-/// `ip-login-base product` and not inactive, for a path the database allows.
+/// zypper_auth's cache hit, found by the core when the request asks: the
+/// first entry holding `ip-login-base product` and not inactive.
 #[tokio::test]
-async fn the_auth_check_finds_a_payg_instance_in_zypper_auths_cache() {
+async fn the_auth_check_and_the_service_refresh_find_a_payg_instance_in_zypper_auths_cache() {
     let pool = catalog("cloud_auth_cache").await;
     let caller = payg(&pool, Some("i-1")).await;
     activated(&pool, &caller, "base-os").await;
@@ -326,27 +326,23 @@ async fn the_auth_check_finds_a_payg_instance_in_zypper_auths_cache() {
     let dir = std::env::temp_dir().join(format!("rmt_rs_auth_cache_{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let cache = CatalogCache::default();
-    let request = request(&caller, "base-os");
-    let cached = |uri: &'static str, dir: std::path::PathBuf| {
-        let check = PathCheck {
-            uri: Some(uri.into()),
-            instance_cache: Some(Probe { remote_ip: "10.0.0.9".into(), payg_dir: dir }),
-            ..PathCheck::default()
-        };
-        let (pool, cache, request) = (&pool, &cache, &request);
-        async move {
-            match auth_check::check(pool, cache, request, &check).await.unwrap() {
-                Outcome::Verify(verification) => verification.cached,
-                other => panic!("not for verification: {other:?}"),
-            }
-        }
+    let probe = Probe { remote_ip: "10.0.0.9".into(), payg_dir: dir.clone() };
+    let asking = ConnectRequest { instance_cache: Some(probe), ..request(&caller, "base-os") };
+    let check = PathCheck { uri: Some("/repo/base/repodata/repomd.xml".into()), ..PathCheck::default() };
+    let cached = |outcome: Outcome| match outcome {
+        Outcome::Verify(verification) => verification.cached,
+        other => panic!("not for verification: {other:?}"),
     };
-    assert!(!cached("/repo/base/repodata/repomd.xml", dir.clone()).await, "empty cache");
-    std::fs::write(dir.join(format!("10.0.0.9-i-1-{base}")), b"").unwrap();
-    assert!(cached("/repo/base/repodata/repomd.xml", dir.clone()).await);
-    assert!(!cached("/repo/ltss/repodata/repomd.xml", dir.clone()).await, "a path refused is not verified");
-    std::fs::rename(dir.join(format!("10.0.0.9-i-1-{base}")), dir.join(format!("10.0.0.9-i-1-{base}-inactive")))
-        .unwrap();
-    assert!(!cached("/repo/base/repodata/repomd.xml", dir.clone()).await, "marked inactive");
+    assert!(!cached(auth_check::check(&pool, &cache, &asking, &check).await.unwrap()), "empty cache");
+    let entry = dir.join(format!("10.0.0.9-i-1-{base}"));
+    std::fs::write(&entry, b"").unwrap();
+    assert!(cached(auth_check::check(&pool, &cache, &asking, &check).await.unwrap()));
+    let not_asking = request(&caller, "base-os");
+    assert!(!cached(auth_check::check(&pool, &cache, &not_asking, &check).await.unwrap()), "not asked");
+    // zypper's service refresh asks the same.
+    let (service,): (i64,) = sqlx::query_as("SELECT service_id FROM activations").fetch_one(&pool).await.unwrap();
+    assert!(cached(services::cloud_repoindex(&pool, &cache, &asking, &service.to_string()).await.unwrap()));
+    std::fs::rename(&entry, dir.join(format!("10.0.0.9-i-1-{base}-inactive"))).unwrap();
+    assert!(!cached(auth_check::check(&pool, &cache, &asking, &check).await.unwrap()), "marked inactive");
     std::fs::remove_dir_all(&dir).unwrap();
 }

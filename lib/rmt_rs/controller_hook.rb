@@ -158,7 +158,7 @@ module RmtRs
     # missing credentials is rendered. The block, when given, names the
     # callback RMT authenticates in (Rails' log names it when it halts;
     # default authenticate_system).
-    def rmt_rs_caller(flavor)
+    def rmt_rs_caller(flavor, instance_cache: false)
       basic = ActionController::HttpAuthentication::Basic
       unless basic.has_basic_credentials?(request)
         halted_by = block_given? ? yield : :authenticate_system
@@ -173,7 +173,8 @@ module RmtRs
       # asks the provider for.
       identify = ->(wanted) { RmtRs::Pubcloud.identify(wanted, login, logger) }
       RmtRs::Caller.new(login: login, password: password, system_token: token, user_agent: request.user_agent,
-                        system_tokens: rmt_rs_system_tokens?, cloud: rmt_rs_cloud(flavor), identify: identify)
+                        system_tokens: rmt_rs_system_tokens?, cloud: rmt_rs_cloud(flavor, instance_cache),
+                        identify: identify)
     end
 
     def rmt_rs_update(flavor)
@@ -206,7 +207,7 @@ module RmtRs
     # `checks` run on RMT's record of its system; true once they passed.
     def rmt_rs_verified?(verify, checks)
       rmt_rs_verifying(verify)
-      rmt_rs_engine_checks_pass?(checks)
+      rmt_rs_engine_checks_pass?(checks, cached: verify.cached)
     end
 
     # What authentication set (headers, log) and RMT's record of the system
@@ -217,9 +218,13 @@ module RmtRs
     end
 
     # The Caller's `cloud` for the app's flavor: nil for RMT, the engines'
-    # settings for RMT with its public-cloud engines.
-    def rmt_rs_cloud(flavor)
-      flavor == :pubcloud ? { wait_for_peers: RmtRs::Pubcloud.wait_for_peers? } : nil
+    # settings for RMT with its public-cloud engines, and with
+    # `instance_cache` where zypper_auth's cache is (RmtRs::InstanceCache).
+    def rmt_rs_cloud(flavor, instance_cache = false)
+      return unless flavor == :pubcloud
+
+      { wait_for_peers: RmtRs::Pubcloud.wait_for_peers?,
+        instance_cache: instance_cache ? RmtRs::InstanceCache.probe(request) : nil }
     end
 
     # With the engines, the registry's refresh of its cache verifies the
@@ -252,7 +257,7 @@ module RmtRs
 
       caller = nil
       if flavor == :pubcloud
-        return unless (caller = rmt_rs_caller(flavor))
+        return unless (caller = rmt_rs_caller(flavor, instance_cache: true))
       elsif zypper_request?
         # RMT authenticates zypper in a before_action block, the only one
         # there (Ownership checked the callbacks).
@@ -272,13 +277,12 @@ module RmtRs
       # RMT fails (500) on a version of dots only; its own path answers that.
       return FALL_BACK if version&.split(".")&.empty?
 
-      return unless (caller = rmt_rs_caller(flavor))
+      return unless (caller = rmt_rs_caller(flavor, instance_cache: true))
 
       uri = request.headers["X-Original-URI"]
       outcome = rmt_rs_answer do
         RmtRs::Services.auth_check(caller: caller, uri: uri, instance_version: version,
-                                   instance_identifier: request.headers["X-Instance-Identifier"],
-                                   instance_cache: RmtRs::InstanceCache.probe(request))
+                                   instance_identifier: request.headers["X-Instance-Identifier"])
       end
       return render_answer(outcome) unless outcome.is_a?(RmtRs::Seam::Verify)
 
@@ -305,7 +309,7 @@ module RmtRs
     def rmt_rs_legacy_service(flavor)
       return FALL_BACK if RmtRs::Services.redirects?
 
-      return unless (caller = rmt_rs_caller(flavor))
+      return unless (caller = rmt_rs_caller(flavor, instance_cache: true))
 
       render_index(rmt_rs_answer { RmtRs::Services.legacy_repoindex(caller: caller, base_url: request.base_url) })
     end
@@ -375,9 +379,12 @@ module RmtRs
     # Runs the engines' before_actions `names` as RMT would have run them
     # (those whose conditions hold); false once one rendered (rescue_from
     # renders what one raises).
-    def rmt_rs_engine_checks_pass?(names)
+    def rmt_rs_engine_checks_pass?(names, cached: false)
       RmtRs::Ownership.engine_checks(self.class, names).each do |callback|
         next unless RmtRs::Pubcloud.applies?(callback, self)
+        # zypper_auth's verify_instance (its refusal when RMT's verification
+        # fails) on the cache hit RmtRs found: RMT's hit branch only.
+        next if cached && callback.filter == :verify_instance && RmtRs::InstanceCache.hit?(request, @system)
 
         send(callback.filter)
         next unless performed?

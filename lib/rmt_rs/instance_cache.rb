@@ -30,19 +30,21 @@ module RmtRs
     end
 
     # `InstanceVerification.verify_instance(request, logger, system)`, its hit
-    # branch only when the core found the entry (`cached`). Whatever fails in
-    # it leaves the verdict to RMT's whole method, which meets the same
-    # failure and answers it as RMT does.
+    # branch only when the core found the entry (`cached`).
     def verify(request, logger, system, cached)
-      return ::InstanceVerification.verify_instance(request, logger, system) unless cached
+      (cached && hit?(request, system)) || ::InstanceVerification.verify_instance(request, logger, system)
+    end
 
-      # The registry's cache lasts longer than the repositories': the hit
-      # refreshes only its entry.
+    # The hit branch of `verify_instance` for the entry the core found: the
+    # registry's cache, which lasts longer than the repositories', refreshed
+    # for the instance. False when it fails: RMT's whole method, meeting the
+    # same failure, then answers it as RMT does (its log lines, false).
+    def hit?(request, system)
       key = ::InstanceVerification.build_cache_entry(request.remote_ip, system.login, {}, "registry", "")
       ::InstanceVerification.update_cache(key, "registry", registry: true)
       true
     rescue StandardError
-      ::InstanceVerification.verify_instance(request, logger, system)
+      false
     end
 
     def rmt_code?

@@ -43,13 +43,10 @@ module RmtRs
     # does (the caller's `cloud`, as for RmtRs::Products.activate); returns
     # RMT's refusal (401), or a Seam::Verify whose answer's status is the
     # verdict (200, 403) for zypper_auth's instance verification (and a BYOS
-    # or hybrid system's SCC checks) to confirm. With `instance_cache`
-    # ([remote_ip, payg cache directory], InstanceCache.probe) the Verify's
-    # `cached` says whether zypper_auth's cache holds the PAYG instance.
-    def auth_check(caller:, uri:, instance_identifier: nil, instance_version: nil, instance_cache: nil)
-      instance = [instance_identifier&.to_s, instance_version&.to_s]
+    # or hybrid system's SCC checks) to confirm.
+    def auth_check(caller:, uri:, instance_identifier: nil, instance_version: nil)
       Products.identified(caller) do |identifiers|
-        Native.auth_check(caller, identifiers, uri&.to_s, instance, instance_cache)
+        Native.auth_check(caller, identifiers, uri&.to_s, instance_identifier&.to_s, instance_version&.to_s)
       end
     end
 

@@ -22,6 +22,7 @@ use crate::rails::clock::Timestamp;
 use crate::rails::value::Value;
 use crate::rmt::catalog_cache::CatalogCache;
 use crate::rmt::flavor::Flavor;
+use crate::rmt::instance_cache::{payg_hit, Probe};
 use crate::rmt::release::Release;
 
 /// A request to an authenticated endpoint of RMT's connect API: who calls,
@@ -40,6 +41,11 @@ pub struct ConnectRequest {
     /// be a sibling's registration not shared yet, so scc_proxy looks again
     /// (five times, six seconds apart) before refusing.
     pub wait_for_peers: bool,
+    /// Public cloud: where zypper_auth's instance verification cache is, when
+    /// the host can take its hit branch for this request (nginx's auth check,
+    /// a service refresh with instance data): each [`Outcome::Verify`] says
+    /// whether the cache holds the system ([`Verification::cached`]).
+    pub instance_cache: Option<Probe>,
     /// The running RMT's behaviour where releases differ.
     pub release: Release,
 }
@@ -84,7 +90,7 @@ impl Acting<'_> {
     pub async fn verified(&self, conn: &mut MySqlConnection, answer: Answer) -> Result<Outcome> {
         let outcome = match self.request.flavor {
             Flavor::Rmt => Outcome::Answer(answer),
-            Flavor::Pubcloud => for_verification(conn, self.system.id, answer).await?,
+            Flavor::Pubcloud => for_verification(conn, self.request, self.system.id, answer).await?,
         };
         Ok(outcome.with_token_header(self.token_header.clone(), self.sent_token()))
     }
@@ -253,10 +259,20 @@ pub fn as_rmt(answer: Result<Answer>, token: Option<String>, sent: bool) -> Resu
 }
 
 /// `answer`, to go out once the engines' checks pass on RMT's record of the
-/// system `system_id` (its columns).
-pub(crate) async fn for_verification(conn: &mut MySqlConnection, system_id: u64, answer: Answer) -> Result<Outcome> {
+/// system `system_id` (its columns), and whether zypper_auth's cache holds
+/// the system when the request asks.
+pub(crate) async fn for_verification(
+    conn: &mut MySqlConnection,
+    request: &ConnectRequest,
+    system_id: u64,
+    answer: Answer,
+) -> Result<Outcome> {
     let system = system_auth::attributes(conn, system_id).await?;
-    Ok(Outcome::Verify(Box::new(Verification { answer, system, cached: false })))
+    let cached = match &request.instance_cache {
+        Some(probe) => payg_hit(conn, system_id, &system, probe).await?,
+        None => false,
+    };
+    Ok(Outcome::Verify(Box::new(Verification { answer, system, cached })))
 }
 
 /// A new system token after an activation, for clients that use tokens.

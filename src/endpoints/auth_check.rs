@@ -16,7 +16,6 @@ use crate::error::Result;
 use crate::rails::value::is_blank_text;
 use crate::rmt::byos_mode::{BYOS, HYBRID, PAYG};
 use crate::rmt::catalog_cache::CatalogCache;
-use crate::rmt::instance_cache::{payg_hit, Probe};
 use crate::rmt::urls::MIRROR_PREFIX;
 
 /// What the check reads of nginx's subrequest besides the credentials.
@@ -27,9 +26,6 @@ pub struct PathCheck {
     /// `X-Instance-Identifier` and `X-Instance-Version` (SUSE Manager 5 on SLE Micro).
     pub instance_identifier: Option<String>,
     pub instance_version: Option<String>,
-    /// Where zypper_auth's instance verification cache is, when the host can
-    /// take its hit branch (RMT's code, the request carries instance data).
-    pub instance_cache: Option<Probe>,
 }
 
 /// The check, authenticated as scc_proxy authenticates: an
@@ -49,15 +45,7 @@ pub async fn check(
 impl Step for PathCheck {
     async fn answer(&self, conn: &mut MySqlConnection, acting: &Acting<'_>) -> Result<Outcome> {
         let allowed = path_allowed(conn, acting.system.id, acting.system.proxy_byos_mode, self).await?;
-        let outcome = acting.verified(conn, Answer::head(if allowed { 200 } else { 403 })).await?;
-        // zypper_auth verifies the instance only once the database allowed the path.
-        match (outcome, &self.instance_cache) {
-            (Outcome::Verify(mut verification), Some(probe)) if allowed => {
-                verification.cached = payg_hit(conn, acting.system.id, &verification.system, probe).await?;
-                Ok(Outcome::Verify(verification))
-            }
-            (outcome, _) => Ok(outcome),
-        }
+        acting.verified(conn, Answer::head(if allowed { 200 } else { 403 })).await
     }
 }
 

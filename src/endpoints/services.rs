@@ -193,7 +193,7 @@ async fn verified_index(
     };
     let mut answer = index(conn, service_id, &request.base_url, Flavor::Pubcloud).await?.unwrap_or_else(not_found);
     answer.log.splice(0..0, again.map(|line| (LogLevel::Info, line)));
-    for_verification(conn, system_id as u64, answer).await
+    for_verification(conn, request, system_id as u64, answer).await
 }
 
 /// The service's repository index, `None` when there is no such service.

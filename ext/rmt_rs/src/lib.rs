@@ -138,6 +138,9 @@ struct CallerArg {
     /// With RMT's public-cloud engines (the Caller's `cloud`, nil outside
     /// them): whether scc_proxy waits for registration sharing's peers.
     wait_for_peers: Option<bool>,
+    /// With the engines, [remote_ip, PAYG cache directory] when the host can
+    /// take zypper_auth's cache-hit branch (`RmtRs::InstanceCache.probe`).
+    instance_cache: Option<Probe>,
 }
 
 impl TryConvert for CallerArg {
@@ -150,11 +153,15 @@ impl TryConvert for CallerArg {
             user_agent: seam::field(value, "user_agent")?,
             tokens_disabled: !seam::field::<bool>(value, "system_tokens")?,
         };
-        let wait_for_peers = match cloud {
-            Some(cloud) => Some(seam::field(cloud, "wait_for_peers")?),
-            None => None,
+        let (wait_for_peers, instance_cache) = match cloud {
+            Some(cloud) => {
+                let probe: Option<(String, String)> = seam::field(cloud, "instance_cache")?;
+                let probe = probe.map(|(remote_ip, dir)| Probe { remote_ip, payg_dir: dir.into() });
+                (Some(seam::field(cloud, "wait_for_peers")?), probe)
+            }
+            None => (None, None),
         };
-        Ok(CallerArg { caller, wait_for_peers })
+        Ok(CallerArg { caller, wait_for_peers, instance_cache })
     }
 }
 
@@ -238,6 +245,7 @@ fn connect_request(
         flavor,
         identifiers,
         wait_for_peers,
+        instance_cache: caller.instance_cache,
         release: ENGINE.release(),
     }
 }
@@ -340,21 +348,18 @@ fn legacy_repoindex(
 
 /// strict_authentication's `GET /api/auth/check` with the engines: `uri`
 /// (X-Original-URI), `instance_identifier` and `instance_version` (their
-/// headers; each nil when absent), `instance_cache` [remote_ip, payg cache
-/// directory] when the host can take zypper_auth's cache-hit branch. Answers
-/// as `product_request` does; once authenticated, a `:verify` record with the
-/// database's verdict as the answer's status (200 or 403) and `cached`.
+/// headers; each nil when absent). Answers as `product_request` does; once
+/// authenticated, a `:verify` record with the database's verdict as the
+/// answer's status (200 or 403).
 fn auth_check(
     ruby: &Ruby,
     caller: CallerArg,
     identifiers: Option<Identifiers>,
     uri: Option<String>,
-    instance: (Option<String>, Option<String>),
-    instance_cache: Option<(String, String)>,
+    instance_identifier: Option<String>,
+    instance_version: Option<String>,
 ) -> Result<RHash, Error> {
-    let (instance_identifier, instance_version) = instance;
-    let instance_cache = instance_cache.map(|(remote_ip, dir)| Probe { remote_ip, payg_dir: dir.into() });
-    let check = PathCheck { uri, instance_identifier, instance_version, instance_cache };
+    let check = PathCheck { uri, instance_identifier, instance_version };
     let request = connect_request(caller, identifiers, Vec::new(), String::new());
     let outcome = released(ruby, |engine, call| {
         call.run(auth_check::check(engine.pool(), engine.catalog_cache(), &request, &check))

@@ -25,6 +25,12 @@ module RmtRs
     INSTANCE_VERIFICATION = "engines/instance_verification/lib/instance_verification/engine.rb"
     ZYPPER_AUTH = "engines/zypper_auth/lib/zypper_auth/engine.rb"
     PROVIDER_BASE = "engines/instance_verification/lib/instance_verification/provider_base.rb"
+
+    # The instance verification whose cache hit RmtRs finds for the auth check
+    # and a service refresh (RmtRs::InstanceCache): the module whole, and the
+    # provider's constructor RMT runs before the lookup.
+    INSTANCE_CACHE = [["InstanceVerification.singleton_class", :verify_instance, INSTANCE_VERIFICATION],
+                      ["InstanceVerification::ProviderBase", :initialize, PROVIDER_BASE]].freeze
     DATA_EXPORT = "engines/data_export/lib/data_export/engine.rb"
     REGISTRATION_SHARING = "engines/registration_sharing/lib/registration_sharing/engine.rb"
     REGISTRY = "engines/registry/lib/registry/engine.rb"
@@ -250,7 +256,7 @@ module RmtRs
       # (RmtRs::Pubcloud::SERVICE_CHECKS); zypper_auth's URLs.
       Action.new(controller: SERVICES, action: "show", handler: :rmt_rs_service, flavor: :pubcloud,
                  source: SERVICES_SOURCE, callbacks: PUBCLOUD_SERVICES_CALLBACKS, models: %w[System],
-                 answers: [["ServicesController", :make_repo_url, SERVICES_SOURCE]]),
+                 answers: [["ServicesController", :make_repo_url, SERVICES_SOURCE], *INSTANCE_CACHE]),
       # nginx's check of every download with the engines (strict_authentication):
       # scc_proxy's authentication and strict_authentication's path checks
       # (RmtRs's), zypper_auth's instance verification around them, and a
@@ -259,17 +265,14 @@ module RmtRs
                  source: AUTH_CHECK_SOURCE, callbacks: [[:before, :authenticate_system, SCC_PROXY]], models: %w[System],
                  answers: [[AUTH_CHECK, :path_allowed?, ZYPPER_AUTH],
                            *%i[original_path_allowed? all_allowed_paths].map { |m| [AUTH_CHECK, m, AUTH_CHECK_SOURCE] },
-                           # The instance verification whose cache hit RmtRs
-                           # finds (RmtRs::InstanceCache): the module whole, and
-                           # the constructor RMT runs before the lookup.
-                           ["InstanceVerification.singleton_class", :verify_instance, INSTANCE_VERIFICATION],
-                           ["InstanceVerification::ProviderBase", :initialize, PROVIDER_BASE]]),
+                           *INSTANCE_CACHE]),
       *%i[rmt pubcloud].map do |flavor|
         Action.new(controller: SERVICES, action: "legacy_service", handler: :rmt_rs_legacy_service, flavor: flavor,
                    source: SERVICES_SOURCE,
                    callbacks: flavor == :rmt ? SERVICES_CALLBACKS : PUBCLOUD_SERVICES_CALLBACKS, models: %w[System],
                    answers: [["ServicesController", :make_repo_url, SERVICES_SOURCE],
-                             ["RMT::Misc.singleton_class", :make_smt_service_name, "lib/rmt/misc.rb"]])
+                             ["RMT::Misc.singleton_class", :make_smt_service_name, "lib/rmt/misc.rb"],
+                             *(flavor == :pubcloud ? INSTANCE_CACHE : [])])
       end
     ].freeze
 

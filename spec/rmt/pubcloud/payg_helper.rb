@@ -59,6 +59,16 @@ module PaygParityHelpers
     result
   end
 
+  # How many queries for the system's base product (instance verification's
+  # `system.products.find_by(product_type: 'base')`) the block made through
+  # ActiveRecord: RmtRs finds zypper_auth's cache hit without it.
+  def base_product_queries
+    queries = 0
+    listener = ->(*, payload) { queries += 1 if payload[:sql].include?("product_type") }
+    ActiveSupport::Notifications.subscribed(listener, "sql.active_record") { yield }
+    queries
+  end
+
   # Registration sharing with one peer, its notes under sharing_dir.
   def share_with_peer
     sharing = Config::Options.new.merge!(peers: ["peer.example.org"], data_dir: sharing_dir)

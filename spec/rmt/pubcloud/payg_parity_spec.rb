@@ -400,11 +400,16 @@ RSpec.describe "The public-cloud PAYG flow: RmtRs against RMT with its engines",
       get "/services/#{service_id}"
     end
 
+    # The activation wrote the instance's entry in zypper_auth's cache: RmtRs
+    # finds the hit without RMT's query for the base product.
     it "answers the index with susecloud URLs once zypper_auth verified the instance" do
       expect(RmtRs::Ownership.handler(ServicesController, "show")).to eq([:rmt_rs_service, :pubcloud])
-      result = expect_parity_answered("ServicesController#show") do
-        refresh(JSON.parse(activate(SLES, token: "").body)["id"])
+      queries = {}
+      result = expect_parity_answered("ServicesController#show") do |path|
+        service = JSON.parse(activate(SLES, token: "").body)["id"]
+        queries[path] = base_product_queries { refresh(service) }
       end
+      expect(queries).to eq(ruby: 1, rust: 0)
       expect(result[:status]).to eq(200)
       expect(result[:body]).to include("plugin:/susecloud?credentials=SUSE_Linux_Enterprise_Server_x86_64&amp;path=/repo/")
     end
@@ -487,15 +492,10 @@ RSpec.describe "The public-cloud PAYG flow: RmtRs against RMT with its engines",
     # branch runs in Ruby; an entry marked inactive, or another instance's
     # entry, is RMT's whole verification on both paths.
     it "takes zypper_auth's cache hit as RMT does, without RMT's query for the base product" do
-      base_product_queries = {}
+      queries = {}
       result = expect_parity_answered("StrictAuthentication::AuthenticationController#check") do |path|
         activate(SLES, token: "")
-        queries = []
-        listener = ->(*, payload) { queries << payload[:sql] if payload[:sql].include?("product_type") }
-        ActiveSupport::Notifications.subscribed(listener, "sql.active_record") do
-          @answers << auth_check(repomd("SLES")) << cache_files
-        end
-        base_product_queries[path] = queries.size
+        queries[path] = base_product_queries { @answers << auth_check(repomd("SLES")) << cache_files }
         payg = Rails.application.config.repo_payg_cache_dir
         entry = Dir.children(payg).first
         # Marked inactive (zypper_auth's mark): no hit, the provider asked.
@@ -516,7 +516,7 @@ RSpec.describe "The public-cloud PAYG flow: RmtRs against RMT with its engines",
                                     registry_cache_dir: %w[127.0.0.1-i-0a1b2c3d 127.0.0.1-i-0a1b2c3d-2600] }])
       expect(result[:files][:answers][3][:repo_payg_cache_dir])
         .to eq(%w[127.0.0.1-i-0a1b2c3d-2600 127.0.0.1-i-0a1b2c3d-2600-inactive])
-      expect(base_product_queries).to eq(ruby: 1, rust: 0)
+      expect(queries).to eq(ruby: 1, rust: 0)
     end
 
     it "asks SCC about a BYOS instance's paid extension, as the engines do" do
