@@ -104,10 +104,14 @@ pub enum Cause {
     /// A new announce refused while this worker is saturated
     /// (`shed_announces`), so that the registrations under way finish.
     Shed,
+    /// The request's connection was closed before RmtRs wrote anything (its
+    /// client gave up, and nginx with it): nothing run, or rolled back
+    /// before COMMIT. The answer is never read.
+    ClientGone,
 }
 
 impl Cause {
-    pub const ALL: [Cause; 8] = [
+    pub const ALL: [Cause; 9] = [
         Cause::Deadline,
         Cause::PoolTimeout,
         Cause::LockWait,
@@ -116,6 +120,7 @@ impl Cause {
         Cause::ServerGone,
         Cause::Patience,
         Cause::Shed,
+        Cause::ClientGone,
     ];
 
     /// The name in metrics' labels.
@@ -129,6 +134,7 @@ impl Cause {
             Cause::ServerGone => "server_gone",
             Cause::Patience => "patience",
             Cause::Shed => "shed",
+            Cause::ClientGone => "client_gone",
         }
     }
 }

@@ -19,6 +19,7 @@
 
 pub mod answer;
 pub mod auth;
+pub mod client;
 pub mod db;
 pub mod endpoints;
 pub mod error;
@@ -31,6 +32,7 @@ pub use answer::Answer;
 pub use auth::outcome::Outcome;
 pub use auth::pipeline::ConnectRequest;
 pub use auth::system_auth::Caller;
+pub use client::Client;
 pub use endpoints::announce::{announce_system, AnnounceRequest, Announced};
 pub use error::{Error, Result};
 pub use rails::value::Value;

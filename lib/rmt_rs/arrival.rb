@@ -31,10 +31,22 @@ module RmtRs
     # Runs the block with RmtRs's calls counting from the arrival of the
     # request of `env`.
     def during(env)
-      Native.arrival(env["HTTP_X_REQUEST_START"], seen(env))
+      Native.arrival(env["HTTP_X_REQUEST_START"], seen(env), socket(env))
       yield
     ensure
-      Native.arrival(nil, nil)
+      Native.arrival(nil, nil, nil)
+    end
+
+    # The descriptor of the request's connection (Puma's `puma.socket`; nil
+    # under another server, or a test's Rack env): the core looks at it for
+    # a client that left (nginx closes its connection to Puma when its
+    # client gives up), and then writes nothing.
+    def socket(env)
+      io = env["puma.socket"]
+      io = io.to_io if io.respond_to?(:to_io)
+      io.respond_to?(:fileno) ? io.fileno : nil
+    rescue IOError, SystemCallError
+      nil
     end
 
     # Seconds since the epoch: the earliest instant the host saw the request.

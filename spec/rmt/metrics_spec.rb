@@ -64,7 +64,7 @@ RSpec.describe "RmtRs's metrics in RMT's Prometheus metrics" do
     expect(record["forced"]).to eq(503)
     expect(grew(record, series("rmt_rs_answers_total", **update, status: 503))).to eq(1)
     expect(grew(record, series("rmt_rs_unavailable_total", cause: "deadline"))).to eq(1)
-    %w[pool_timeout lock_wait deadlock connections server_gone patience shed].each do |cause|
+    %w[pool_timeout lock_wait deadlock connections server_gone patience shed client_gone].each do |cause|
       expect(grew(record, series("rmt_rs_unavailable_total", cause: cause))).to eq(0), cause
     end
 

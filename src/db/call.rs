@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use sqlx::{MySql, MySqlConnection, MySqlPool, Transaction};
 
 use super::CommitFailed;
+use crate::client::{self, Client};
 use crate::error::{code, Error, Result};
 use crate::stats;
 
@@ -25,6 +26,9 @@ pub(crate) struct Call {
     /// The server's id (`CONNECTION_ID()`) of the connection of the call's open
     /// transaction; 0 when it has none.
     pub(crate) connection: AtomicU64,
+    /// The request's connection, looked at once more before COMMIT: a client
+    /// that left meanwhile gets nothing written.
+    pub(crate) client: Option<Client>,
 }
 
 impl Call {
@@ -128,6 +132,9 @@ impl std::ops::DerefMut for Tx {
 /// Commits `tx`, telling [`Engine::run`](crate::runtime::engine::Engine::run) not to abandon the call meanwhile.
 pub async fn commit(mut tx: Tx) -> std::result::Result<(), CommitFailed> {
     tx.release();
+    if tx.call.as_ref().is_some_and(|call| call.client.is_some_and(Client::gone)) {
+        return Err(CommitFailed::Refused(client::left())); // dropping `tx` rolls back
+    }
     if tx.call.as_ref().is_some_and(|call| !call.may_commit()) {
         return Err(CommitFailed::Refused(Error::Interrupted)); // dropping `tx` rolls back
     }

@@ -10,12 +10,18 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::client::Client;
 use crate::error::{Cause, Error, Result};
 
 /// When a request reached the server's front (nginx), as well as the host can
-/// tell: a wall-clock time, since nginx and Puma share no monotonic clock.
+/// tell: a wall-clock time, since nginx and Puma share no monotonic clock;
+/// and, when the host hands it, the connection it came on, whose closing
+/// says its client left ([`Client::gone`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Arrival(SystemTime);
+pub struct Arrival {
+    at: SystemTime,
+    client: Option<Client>,
+}
 
 /// The oldest an `X-Request-Start` may say a request is before it is ignored.
 /// nginx in front of RMT gives up on Puma after 600 s (`proxy_read_timeout` in
@@ -29,7 +35,17 @@ pub const BELIEVABLE_AGE: Duration = Duration::from_secs(600);
 
 impl Arrival {
     pub fn at(time: SystemTime) -> Arrival {
-        Arrival(time)
+        Arrival { at: time, client: None }
+    }
+
+    /// The same arrival, on the connection `client`.
+    pub fn on(self, client: Client) -> Arrival {
+        Arrival { client: Some(client), ..self }
+    }
+
+    /// The connection the request came on, when the host said.
+    pub fn client(self) -> Option<Client> {
+        self.client
     }
 
     /// The arrival from `header`, nginx's `X-Request-Start` (`t=${msec}`:
@@ -47,18 +63,18 @@ impl Arrival {
     /// seconds before the year 5000 has 12 digits.
     pub fn from_header(header: Option<&str>, seen: SystemTime) -> Arrival {
         let Some(sent) = header.and_then(header_time) else {
-            return Arrival(seen);
+            return Arrival::at(seen);
         };
         match seen.duration_since(sent) {
-            Ok(age) if age <= BELIEVABLE_AGE => Arrival(sent),
-            _ => Arrival(seen),
+            Ok(age) if age <= BELIEVABLE_AGE => Arrival::at(sent),
+            _ => Arrival::at(seen),
         }
     }
 
     /// How long ago the request arrived; zero for an arrival `now` has not
     /// reached (a clock stepped back).
     pub fn age(self, now: SystemTime) -> Duration {
-        now.duration_since(self.0).unwrap_or_default()
+        now.duration_since(self.at).unwrap_or_default()
     }
 }
 

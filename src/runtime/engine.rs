@@ -18,6 +18,7 @@ use sqlx::MySqlPool;
 use tokio::runtime::Runtime;
 use tokio::sync::Notify;
 
+use crate::client::{self, Client};
 use crate::db::call::{self, Call};
 use crate::error::{Cause, Error, Result};
 use crate::rmt::catalog_cache::CatalogCache;
@@ -120,18 +121,24 @@ impl Engine {
     /// [`Engine::run`] for a request that arrived at `arrival` (`None`: now).
     /// The deadline counts from the arrival, and a request already past it, or
     /// past its client's patience, is refused with a 503 before `work` is
-    /// polled at all, so it writes nothing ([`Budget::remaining`]).
+    /// polled at all, so it writes nothing ([`Budget::remaining`]); so is one
+    /// whose connection is closed already, and its COMMIT is not made if the
+    /// connection closes meanwhile ([`Client::gone`]).
     pub fn run_from<T>(
         &self,
         arrival: Option<Arrival>,
         cancel: &Cancel,
         work: impl Future<Output = Result<T>>,
     ) -> Result<T> {
-        let remaining = match self.budget.remaining(self.taken(arrival), SystemTime::now()) {
+        let arrival = self.taken(arrival);
+        let remaining = match self.budget.remaining(arrival, SystemTime::now()) {
             Ok(remaining) => remaining,
             Err(refused) => return stats::refused(refused),
         };
-        let call = Arc::new(Call::default());
+        if arrival.client().is_some_and(Client::gone) {
+            return stats::refused(client::left());
+        }
+        let call = Arc::new(Call { client: arrival.client(), ..Call::default() });
         let work = call::scoped(call.clone(), work);
         let outcome = self.runtime.block_on(async {
             tokio::pin!(work);
@@ -388,6 +395,30 @@ mod tests {
             Ok(1)
         });
         assert_eq!(outcome.map_err(|e| e.status()), Err(503));
+        assert!(!polled.load(Ordering::SeqCst), "the work of a refused request must not start");
+    }
+
+    #[test]
+    fn a_request_whose_client_left_is_refused_before_its_work_starts() {
+        use std::os::fd::AsRawFd;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let peer = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (ours, _) = listener.accept().unwrap();
+        let engine = engine(30_000);
+        let polled = std::sync::atomic::AtomicBool::new(false);
+        let arrived = Arrival::at(SystemTime::now()).on(Client::new(ours.as_raw_fd()));
+        let run = || {
+            engine.run_from(Some(arrived), &Cancel::new(), async {
+                polled.store(true, Ordering::SeqCst);
+                Ok(1)
+            })
+        };
+        assert_eq!(run(), Ok(1), "its client still there");
+        polled.store(false, Ordering::SeqCst);
+        drop(peer);
+        std::thread::sleep(Duration::from_millis(50));
+        let refused = run().unwrap_err();
+        assert_eq!((refused.status(), refused.cause()), (503, Some(Cause::ClientGone)));
         assert!(!polled.load(Ordering::SeqCst), "the work of a refused request must not start");
     }
 

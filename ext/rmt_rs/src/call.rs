@@ -14,23 +14,28 @@ use std::cell::Cell;
 use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rmt_rs_core::{Arrival, Cancel, Engine, Result};
+use rmt_rs_core::{Arrival, Cancel, Client, Engine, Result};
 
 thread_local! {
     static ARRIVAL: Cell<Option<Arrival>> = const { Cell::new(None) };
 }
 
-/// `RmtRs::Native.arrival(header, seen)`: the request this thread works on
-/// from now on arrived as nginx's `X-Request-Start` (`header`, nil when
-/// absent) says, checked against `seen`, the earliest the host saw it (seconds
-/// since the epoch, a Float); both nil: no request (each call counts from
-/// itself, as when the Ruby API is used directly).
-pub fn set_arrival(header: Option<String>, seen: Option<f64>) {
+/// `RmtRs::Native.arrival(header, seen, socket)`: the request this thread
+/// works on from now on arrived as nginx's `X-Request-Start` (`header`, nil
+/// when absent) says, checked against `seen`, the earliest the host saw it
+/// (seconds since the epoch, a Float), on the connection whose descriptor is
+/// `socket` (Puma's, nil when there is none); all nil: no request (each call
+/// counts from itself, as when the Ruby API is used directly).
+pub fn set_arrival(header: Option<String>, seen: Option<f64>, socket: Option<i32>) {
     let seen = seen.and_then(|s| Duration::try_from_secs_f64(s).ok()).and_then(|s| UNIX_EPOCH.checked_add(s));
     let arrival = match (header, seen) {
         (header, Some(seen)) => Some(Arrival::from_header(header.as_deref(), seen)),
         (Some(header), None) => Some(Arrival::from_header(Some(&header), SystemTime::now())),
         (None, None) => None,
+    };
+    let arrival = match (arrival, socket) {
+        (Some(arrival), Some(fd)) if fd >= 0 => Some(arrival.on(Client::new(fd))),
+        (arrival, _) => arrival,
     };
     ARRIVAL.with(|cell| cell.set(arrival));
 }

@@ -556,7 +556,7 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     errors::look_up(rmt_rs)?;
     let native = rmt_rs.define_module("Native")?;
     native.define_singleton_method("configure", function!(configure, 13))?;
-    native.define_singleton_method("arrival", function!(call::set_arrival, 2))?;
+    native.define_singleton_method("arrival", function!(call::set_arrival, 3))?;
     native.define_singleton_method("configured?", function!(is_configured, 0))?;
     native.define_singleton_method("release=", function!(set_release, 1))?;
     native.define_singleton_method("after_fork", function!(after_fork, 0))?;
