@@ -178,7 +178,10 @@ REPEAT = Integer(ENV.fetch("HERD_REPEAT", MODE == "faults" ? 3 : 1))
 # The paths compared: RMT's own and RmtRs through RMT's controllers.
 PATHS = {
   "Ruby (RMT)" => { rmt_rs: false },
-  "RmtRs" => { rmt_rs: true }
+  "RmtRs" => { rmt_rs: true },
+  # The overload curve also runs RmtRs with its opt-in shedding of new
+  # announces (`rmt_rs: shed_announces: 3`, through script/rmt's RMT_RS_SETTINGS).
+  **(MODE == "overload" ? { Overload::SHEDDING => { rmt_rs: true, env: { "RMT_RS_SETTINGS" => "shed_announces: 3" } } } : {})
 }.freeze
 # HERD_PATHS=regexp: only the paths whose name matches (overload mode: both
 # paths by default, Overload::PATHS; region mode: RmtRs's, whose health check
@@ -267,7 +270,7 @@ def measure_on(path_name, path, runs, server_options)
   RmtServer.create_database(DATABASE)
   db = DatabaseHelpers.client(database: DATABASE)
   env = server_options[:engines] ? { "RMT_ENGINES" => "1", "RMT_RS_CLOUD_PROVIDER" => "1" } : {}
-  env = env.merge("RMT_RS_TIMINGS" => TIMINGS)
+  env = env.merge("RMT_RS_TIMINGS" => TIMINGS).merge(path.fetch(:env, {}))
   rmt_rs = path[:rmt_rs]
   # Faults mode: Rack::Timeout ends requests after 5 s.
   env = env.merge("RACK_TIMEOUT" => Faults::RACK_TIMEOUT_S.to_s) if MODE == "faults"

@@ -12,8 +12,12 @@ module Overload
   CURVE = [1000, 2500, 5000, 7500, 10_000].freeze
   LOADS = ENV.fetch("HERD_OVERLOAD_LOADS", CURVE.join(",")).split(",").map { |n| Integer(n.strip) }
   SECONDS = Integer(ENV.fetch("HERD_OVERLOAD_SECONDS", "60"))
-  # The paths the curve compares (HERD_PATHS narrows them, as in every mode).
-  PATHS = "\\A(Ruby \\(RMT\\)|RmtRs)\\z"
+  # The paths the curve compares (HERD_PATHS narrows them, as in every mode):
+  # RMT's, RmtRs's, and RmtRs with its opt-in shedding of new announces
+  # (SHEDDING, issue 31 item 2), each by its name in benches/herd.rb's PATHS.
+  SHEDDING = "RmtRs, shed_announces 3 s"
+  ALL_PATHS = ["Ruby (RMT)", "RmtRs", SHEDDING].freeze
+  PATHS = "\\A(#{ALL_PATHS.map { |name| Regexp.escape(name) }.join('|')})\\z"
   # Target (b): at these offered loads, completed at least this share of the
   # most any offered load completed on the same path in the same run.
   TARGET_LOADS = [5000, 10_000].freeze
@@ -43,7 +47,7 @@ module Overload
     seconds = curve.values.flatten.map { |r| r["spread_s"].round }.uniq
     knobs = loads == CURVE && seconds == [60] ? "" : "HERD_OVERLOAD_LOADS=#{loads.join(',')} HERD_OVERLOAD_SECONDS=#{seconds.join} "
     names = curve.keys.sort
-    paths = names == ["RmtRs", "Ruby (RMT)"] ? "" : "HERD_PATHS='\\A(#{names.map { |n| Regexp.escape(n) }.join('|')})\\z' "
+    paths = names == ALL_PATHS.sort ? "" : "HERD_PATHS='\\A(#{names.map { |n| Regexp.escape(n) }.join('|')})\\z' "
     "#{paths}#{knobs}script/herd overload"
   end
 
