@@ -3,8 +3,7 @@
 require "spec_helper"
 require "json"
 require "socket"
-require_relative "support/rmt_server"
-require_relative "support/catalog"
+require_relative "support/rmt_database"
 
 GONE_DATABASE = "rmt_rs_gone"
 
@@ -17,16 +16,7 @@ GONE_DATABASE = "rmt_rs_gone"
 # client closes is the one Puma reads.
 RSpec.describe "A request whose client left while it ran", :puma do
 
-  let(:db) { DatabaseHelpers.client(database: GONE_DATABASE) }
-
-  before(:all) do
-    RmtServer.create_database(GONE_DATABASE)
-    Catalog.seed(DatabaseHelpers.client(database: GONE_DATABASE))
-  end
-
-  before { DatabaseHelpers.clean_tables(db) }
-
-  after { db.close }
+  include_context "an RMT database", GONE_DATABASE
 
   # SUSEConnect's announce, held up by a lock on `systems` (another
   # connection's LOCK TABLES), its client gone before the lock is released.
@@ -61,21 +51,21 @@ RSpec.describe "A request whose client left while it ran", :puma do
   it "commits its system on RMT's Ruby path" do
     RmtServer.run(database: GONE_DATABASE, rmt_rs: false, workers: 1, threads: 2) do |server|
       expect(announce_and_leave(server)).to eq("201")
-      expect(db.query("SELECT hostname FROM systems").map { |row| row["hostname"] }).to eq(["gone"])
+      expect(rmt_db.query("SELECT hostname FROM systems").map { |row| row["hostname"] }).to eq(["gone"])
     end
   end
 
   it "writes nothing with RmtRs, and still registers a client that stays" do
     RmtServer.run(database: GONE_DATABASE, rmt_rs: true, workers: 1, threads: 2) do |server|
       expect(announce_and_leave(server)).to eq("503")
-      expect(db.query("SELECT COUNT(*) n FROM systems").first["n"]).to eq(0)
+      expect(rmt_db.query("SELECT COUNT(*) n FROM systems").first["n"]).to eq(0)
 
       response = Net::HTTP.post(URI("http://127.0.0.1:#{server.port}/connect/subscriptions/systems"),
                                 { hostname: "stays" }.to_json,
                                 "Content-Type" => "application/json", "Accept" => "application/json",
                                 "Authorization" => "Token token=")
       expect(response.code).to eq("201")
-      expect(db.query("SELECT hostname FROM systems").map { |row| row["hostname"] }).to eq(["stays"])
+      expect(rmt_db.query("SELECT hostname FROM systems").map { |row| row["hostname"] }).to eq(["stays"])
     end
   end
 end

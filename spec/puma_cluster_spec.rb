@@ -2,7 +2,7 @@
 
 require "spec_helper"
 require "json"
-require_relative "support/rmt_server"
+require_relative "support/rmt_database"
 require_relative "support/http_herd"
 require_relative "support/catalog"
 require "base64"
@@ -16,16 +16,7 @@ RSpec.describe "Announces through Puma in cluster mode", :puma do
   announce_headers = { "Content-Type" => "application/json",
                        "Accept" => "application/json,application/vnd.scc.suse.com.v4+json" }
 
-  let(:puma_db) { DatabaseHelpers.client(database: database) }
-
-  before(:all) do
-    RmtServer.create_database(database)
-    Catalog.seed(DatabaseHelpers.client(database: database))
-  end
-
-  before { DatabaseHelpers.clean_tables(puma_db) }
-
-  after { puma_db.close }
+  include_context "an RMT database", database
 
   def announce_body(index)
     { hostname: "herd-#{index}", hwinfo: { cpus: 2, arch: "x86_64", uuid: format("%032x", index) },
@@ -43,10 +34,10 @@ RSpec.describe "Announces through Puma in cluster mode", :puma do
         expect(results.map { |r| r.error || r.status }.tally).to eq(201 => announces)
         logins = results.map { |r| r.json["login"] }
         expect(logins.uniq.size).to eq(announces)
-        rows = puma_db.query("SELECT login, hostname FROM systems").map { |row| [row["login"], row["hostname"]] }
+        rows = rmt_db.query("SELECT login, hostname FROM systems").map { |row| [row["login"], row["hostname"]] }
         expect(rows.sort).to eq(logins.zip(Array.new(announces) { |i| "herd-#{i}" }).sort)
-        expect(puma_db.query("SELECT COUNT(*) n FROM system_profiles").first["n"]).to eq(announces)
-        expect(puma_db.query("SELECT COUNT(*) n FROM profiles").first["n"]).to eq(7)
+        expect(rmt_db.query("SELECT COUNT(*) n FROM system_profiles").first["n"]).to eq(announces)
+        expect(rmt_db.query("SELECT COUNT(*) n FROM profiles").first["n"]).to eq(7)
         expect(results.map(&:worker).uniq.size).to eq(2)
       end
     end
@@ -69,7 +60,7 @@ RSpec.describe "Announces through Puma in cluster mode", :puma do
         end
         results = HttpHerd.run(server.port, requests.shuffle(random: Random.new(42)), concurrency: concurrency)
 
-        pairs = puma_db.query("SELECT system_id, service_id, COUNT(*) n FROM activations GROUP BY 1, 2").to_a
+        pairs = rmt_db.query("SELECT system_id, service_id, COUNT(*) n FROM activations GROUP BY 1, 2").to_a
         expect(pairs.size).to eq(activating)
         expect(pairs.map { |p| [p["service_id"], p["n"]] }.uniq).to eq([[2600, 1]])
         statuses = results.map { |r| r.error || r.status }.tally
@@ -88,7 +79,7 @@ RSpec.describe "Announces through Puma in cluster mode", :puma do
   def expect_each_written_once(results)
     expect(results.map { |r| r.error || r.status }.uniq).to eq([201])
     logins = results.map { |r| r.json["login"] }
-    expect(puma_db.query("SELECT login FROM systems").map { |row| row["login"] }.sort).to eq(logins.sort)
+    expect(rmt_db.query("SELECT login FROM systems").map { |row| row["login"] }.sort).to eq(logins.sort)
     expect(logins.uniq.size).to eq(logins.size)
   end
 
@@ -121,7 +112,7 @@ RSpec.describe "Announces through Puma in cluster mode", :puma do
         Thread.new { HttpHerd.call(server.port, :post, "/connect/subscriptions/systems", announce_body(i), announce_headers) }
       end
       blocked = lambda do
-        puma_db.query("SELECT COUNT(*) n FROM information_schema.processlist WHERE state LIKE 'Waiting for table%'")
+        rmt_db.query("SELECT COUNT(*) n FROM information_schema.processlist WHERE state LIKE 'Waiting for table%'")
                .first["n"]
       end
       # Well inside Puma's 60 s worker timeout: a worker stuck holding the GVL
