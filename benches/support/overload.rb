@@ -177,18 +177,31 @@ module Overload
       "(at #{fmt(offered(best))}/min): #{(share * 100).round} % | #{met(share >= TARGET_SHARE)} |"
   end
 
-  # Target (c) reads a PAYG herd over a region of several servers, when the
-  # run has one (the saturated-region run, another mode's or a later one's);
-  # without it the row says so.
+  # Target (c) reads a PAYG herd over a region of several servers: the run's
+  # own when it has one, else the region mode's latest report
+  # (results/herd-region, `script/herd region`), named with its start.
   def region_row(results)
     target = "(c) in the saturated region, every PAYG instance registers somewhere"
-    runs = results.select { |r| r["payg"] && r["servers"].to_i > 1 }
-    return "| #{target} | – | not run in this mode | not measured |" if runs.empty?
+    runs, source = region_runs(results)
+    return "| #{target} | – | not run (`script/herd region`) | not measured |" if runs.empty?
 
     runs.map do |r|
-      "| #{target} | #{r['path']} | #{r['run']}: #{fmt(r['registered'])} of #{fmt(r['instances'])} registered | " \
-        "#{met(r['registered'] == r['instances'])} |"
+      "| #{target} | #{r['path']} | #{source}#{r['run']}: #{fmt(r['registered'])} of #{fmt(r['instances'])} " \
+        "registered | #{met(r['registered'] == r['instances'])} |"
     end.join("\n")
+  end
+
+  # [PAYG runs over several servers, where they come from ("" for this run)].
+  def region_runs(results)
+    own = results.select { |r| r["payg"] && r["servers"].to_i > 1 }
+    return [own, ""] unless own.empty?
+
+    file = File.expand_path("../../results/herd-region/results.json", __dir__)
+    return [[], ""] unless File.exist?(file)
+
+    region = JSON.parse(File.read(file))
+    runs = region.fetch("results").select { |r| r["payg"] && r["servers"].to_i > 1 && r["round"].to_i.zero? }
+    [runs, "results/herd-region (#{region['started']}), "]
   end
 
   def met(held)
