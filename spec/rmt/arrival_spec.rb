@@ -10,21 +10,6 @@ RSpec.describe "A request's arrival", :parity do
   INSIDE = 48
   PAST = 55
 
-  # Runs the block with RmtRs on and its settings merged with `settings`; the
-  # process_action payloads of its requests.
-  def with_settings(**settings)
-    database = ActiveRecord::Base.connection_db_config.configuration_hash
-    RmtRs::Railtie.configure_from(database.merge(settings))
-    RmtRs::Parity.switch(true)
-    payloads = []
-    listener = ->(*, payload) { payloads << payload }
-    ActiveSupport::Notifications.subscribed(listener, "process_action.action_controller") { yield }
-    payloads
-  ensure
-    RmtRs::Railtie.configure_from(database)
-    %w[Authorization System-Token X-Request-Start].each { |name| header name, nil }
-  end
-
   def announce(**env)
     header "Accept", ParityHelpers::V4
     post "/connect/subscriptions/systems", { hostname: "late", hwinfo: { cpus: 2 } }.to_json,
@@ -43,7 +28,7 @@ RSpec.describe "A request's arrival", :parity do
   before { RmtRs::Parity.clean_tables }
 
   it "refuses an announce older than its client's patience with a 503, writing nothing" do
-    payloads = with_settings(retry_after: 9) do
+    payloads = with_settings(on: true, retry_after: 9) do
       header "X-Request-Start", arrived(PAST)
       announce
     end
@@ -52,7 +37,7 @@ RSpec.describe "A request's arrival", :parity do
   end
 
   it "refuses an activation older than its client's patience with a 503, writing nothing" do
-    payloads = with_settings(retry_after: 9) do
+    payloads = with_settings(on: true, retry_after: 9) do
       credentials = JSON.parse(announce.body)
       basic_authorize credentials["login"], credentials["password"]
       header "System-Token", ""
@@ -67,7 +52,7 @@ RSpec.describe "A request's arrival", :parity do
   end
 
   it "counts from Puma's body wait when nginx sent no X-Request-Start" do
-    payloads = with_settings(retry_after: 9) { announce("puma.request_body_wait" => PAST * 1000) }
+    payloads = with_settings(on: true, retry_after: 9) { announce("puma.request_body_wait" => PAST * 1000) }
     expect_refused(last_response, payloads.last)
     expect(count("systems")).to eq(0)
   end
@@ -89,7 +74,7 @@ RSpec.describe "A request's arrival", :parity do
 
   it "with shed_announces, refuses new announces while requests keep waiting, and serves those under way" do
     activation = nil
-    payloads = with_settings(shed_announces: 2000, retry_after: 9) do
+    payloads = with_settings(on: true, shed_announces: 2000, retry_after: 9) do
       credentials = JSON.parse(announce.body)
       basic_authorize credentials["login"], credentials["password"]
       header "System-Token", ""
@@ -115,7 +100,7 @@ RSpec.describe "A request's arrival", :parity do
 
   it "ignores an X-Request-Start from a clock far off, in the past or the future" do
     [arrived(3600), arrived(-3600), "t=1", "t=soon"].each do |stamp|
-      with_settings do
+      with_settings(on: true) do
         header "X-Request-Start", stamp
         expect(announce.status).to eq(201)
       end

@@ -11,20 +11,6 @@ RSpec.describe "RMT's health check", :parity do
   WAITED = 2
   TARGET_MS = 1000
 
-  # Runs the block with RmtRs's settings merged with `settings`; the
-  # process_action payloads of its requests.
-  def configured(**settings)
-    database = ActiveRecord::Base.connection_db_config.configuration_hash
-    RmtRs::Railtie.configure_from(database.merge(settings))
-    payloads = []
-    listener = ->(*, payload) { payloads << payload }
-    ActiveSupport::Notifications.subscribed(listener, "process_action.action_controller") { yield }
-    payloads
-  ensure
-    RmtRs::Railtie.configure_from(database)
-    %w[Accept X-Request-Start].each { |name| header name, nil }
-  end
-
   # Sends the block's request again and again, each `age` s old, for longer
   # than the detector's interval (1 s), so that its last interval judged
   # those waits; the answers' statuses.
@@ -65,7 +51,7 @@ RSpec.describe "RMT's health check", :parity do
     status, _, headers = rmt_answer
     expect(status).to eq(200)
     answers = nil
-    payloads = configured(health_when_saturated: TARGET_MS, retry_after: 9) { answers = keep_waiting { health } }
+    payloads = with_settings(health_when_saturated: TARGET_MS, retry_after: 9) { answers = keep_waiting { health } }
     # Nothing is judged before an interval has passed: RMT answered first.
     expect(answers.first).to eq(200)
     expect(payloads.first[:rmt_rs_answered]).to be_nil
@@ -77,7 +63,7 @@ RSpec.describe "RMT's health check", :parity do
   end
 
   it "with health_when_saturated, answers 503 while RmtRs's own requests keep waiting, and RMT's answer once they do not" do
-    payloads = configured(health_when_saturated: TARGET_MS) do
+    payloads = with_settings(health_when_saturated: TARGET_MS) do
       expect(keep_waiting { announce }.uniq).to eq([201])
       header "X-Request-Start", nil
       expect(health.status).to eq(503)
@@ -92,7 +78,7 @@ RSpec.describe "RMT's health check", :parity do
 
   it "with health_when_saturated and the worker not saturated, is RMT's answer, by RMT's action, on every path" do
     outcomes = nil
-    configured(health_when_saturated: TARGET_MS) do
+    with_settings(health_when_saturated: TARGET_MS) do
       # Requests that waited, but less than the target.
       keep_waiting(0.3) { announce }
       header "X-Request-Start", nil
@@ -105,7 +91,7 @@ RSpec.describe "RMT's health check", :parity do
 
   it "without health_when_saturated, is RMT's answer while the worker is saturated (new announces shed)" do
     expected = rmt_answer
-    payloads = configured(shed_announces: TARGET_MS, retry_after: 9) do
+    payloads = with_settings(shed_announces: TARGET_MS, retry_after: 9) do
       expect(keep_waiting { announce }.last).to eq(503) # saturated: the announce was shed
       expect([health.status, health.body, health.headers.except("X-Request-Id", "X-Runtime")]).to eq(expected)
     end

@@ -18,6 +18,22 @@ abort "The parity specs need RmtRs switched on at boot: RMT_RS=1 script/rmt spec
 module ParityHelpers
   include Rack::Test::Methods
 
+  # Runs the block with RmtRs's settings merged with `settings` (and RmtRs
+  # switched on first when `on`), then back to the app's settings and without
+  # the headers the examples set; the process_action payloads of its requests.
+  def with_settings(on: false, **settings)
+    database = ActiveRecord::Base.connection_db_config.configuration_hash
+    RmtRs::Railtie.configure_from(database.merge(settings))
+    RmtRs::Parity.switch(true) if on
+    payloads = []
+    listener = ->(*, payload) { payloads << payload }
+    ActiveSupport::Notifications.subscribed(listener, "process_action.action_controller") { yield }
+    payloads
+  ensure
+    RmtRs::Railtie.configure_from(database)
+    %w[Accept Authorization System-Token X-Request-Start].each { |name| header name, nil }
+  end
+
   # nginx's `X-Request-Start: t=${msec}` for a request that arrived `age` seconds ago.
   def arrived(age)
     format("t=%.3f", Time.now.to_f - age)

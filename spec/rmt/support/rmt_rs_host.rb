@@ -34,7 +34,7 @@ end
 # opt-in switches (milliseconds, as RmtRs.configure takes them) on for the
 # whole run, said at its start (the Rakefile's rmt:requests and rmt:engines
 # run RMT's specs so once more).
-SWITCHES = ENV.fetch("RMT_RS_SWITCHES", "").split(",").to_h do |pair|
+OVERLOAD_SWITCHES = ENV.fetch("RMT_RS_SWITCHES", "").split(",").to_h do |pair|
   key, value = pair.split("=", 2)
   [key.to_sym, Integer(value)]
 end
@@ -42,10 +42,10 @@ end
 RSpec.configure do |config|
   config.use_transactional_fixtures = false
   config.before(:suite) do
-    next if SWITCHES.empty? || !RmtRs::Railtie.enabled?
+    next if OVERLOAD_SWITCHES.empty? || !RmtRs::Railtie.enabled?
 
-    RmtRs::Railtie.configure_from(ActiveRecord::Base.connection_db_config.configuration_hash.merge(SWITCHES))
-    warn "RmtRs's switches on: #{SWITCHES.map { |key, ms| "#{key} #{ms} ms" }.join(', ')}"
+    RmtRs::Railtie.configure_from(ActiveRecord::Base.connection_db_config.configuration_hash.merge(OVERLOAD_SWITCHES))
+    warn "RmtRs's switches on: #{OVERLOAD_SWITCHES.map { |key, ms| "#{key} #{ms} ms" }.join(', ')}"
   end
   config.before(:suite) { RmtRsHost.empty_tables }
   config.after { RmtRsHost.empty_tables }
