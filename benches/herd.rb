@@ -131,9 +131,16 @@ def fault(what, damage)
   ["#{what}, 4 s into 1,500 announces", %w[--mode herd --scenario announce --instances 1500 --spread-ms 15000], damage]
 end
 
+# The floors of a request's cost in this Puma behind nginx, for issue 30's
+# targets (benches/support/targets.rb): RMT's one-line health check (the least
+# a request answered in RMT's Rails costs, with its log lines and
+# notifications), and the harness's answer at the top of the middleware stack
+# (RMT_RS_BARE: Puma, nginx's connection, no Rails).
+FLOORS = [sweep("health", 64, 1000), sweep("bare", 64, 1000)].freeze
+
 RUNS = {
   "quick" => [herd(200, 10), old_client(200, 10), sweep("announce", 64, 1000),
-              direct(sweep("announce", 64, 1000)), sweep("activation", 64, 300), payg(200, 10),
+              direct(sweep("announce", 64, 1000)), sweep("activation", 64, 300), *FLOORS, payg(200, 10),
               first_sibling_down(payg(100, 10))],
   # 1,500 announces over 15 s (100 a second, no retries); 4 s in, a fault
   # lasts 5 s (8 s for the interrupts) while the herd keeps arriving.
@@ -165,7 +172,7 @@ RUNS = {
   "full" => [
     herd(1000, 60), herd(5000, 60), herd(10_000, 60), old_client(5000, 60), payg(1000, 60), payg(5000, 60),
     *[16, 64, 256, 1024].flat_map { |c| [sweep("announce", c, 3000), sweep("activation", c, 1000)] },
-    direct(sweep("announce", 64, 3000)),
+    direct(sweep("announce", 64, 3000)), *FLOORS,
     # The scaling table: one herd at other Puma sizes.
     *[[1, 5], [2, 5], [4, 5], [2, 16]].map { |workers, threads| scaled(2000, 60, workers, threads) }
   ]
@@ -271,7 +278,7 @@ def measure_on(path_name, path, runs, server_options)
   RmtServer.create_database(DATABASE)
   db = DatabaseHelpers.client(database: DATABASE)
   env = server_options[:engines] ? { "RMT_ENGINES" => "1", "RMT_RS_CLOUD_PROVIDER" => "1" } : {}
-  env = env.merge("RMT_RS_TIMINGS" => TIMINGS).merge(path.fetch(:env, {}))
+  env = env.merge("RMT_RS_TIMINGS" => TIMINGS, "RMT_RS_BARE" => "1").merge(path.fetch(:env, {}))
   rmt_rs = path[:rmt_rs]
   # Faults mode: Rack::Timeout ends requests after 5 s.
   env = env.merge("RACK_TIMEOUT" => Faults::RACK_TIMEOUT_S.to_s) if MODE == "faults"

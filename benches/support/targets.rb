@@ -12,23 +12,46 @@ module Targets
   PAYG = /\APAYG registration herd [\d,]+ in \d+ s \(pubcloud engines\)\z/
   # `script/herd full`'s PAYG herd at 1,000 a minute: no instance may be lost.
   PAYG_MINUTE = "PAYG registration herd 1,000 in 60 s (pubcloud engines)"
+  HEALTH_CHECK = "Api::HealthController#status"
+  # The floor runs (benches/herd.rb FLOORS).
+  HEALTH_FLOOR = "health x64"
+  BARE_FLOOR = "bare x64"
   README = File.expand_path("../../README.md", __dir__)
   BEGIN_MARK = "<!-- headline: written by benches/herd.rb from script/herd quick; do not edit by hand -->"
   END_MARK = "<!-- headline end -->"
 
   module_function
 
-  # [what, RMT's figure, RmtRs's figure, target ratio] of each ratio target
-  # whose runs are in `results`.
+  # [what, RMT's figure, RmtRs's figure, target ratio, floors] of each ratio
+  # target whose runs are in `results`; floors: [the least a request answered
+  # in this Puma costs without Rails, the least one answered in RMT's Rails
+  # costs], in the target's own measure (nil where not measured).
   def ratios(results)
-    [[REGISTRATION, "Puma CPU ms per request", 15, method(:puma_ms)],
-     [PAYG, "Puma CPU ms per request", 10, method(:puma_ms)],
-     [PAYG, "nginx's auth check: CPU ms per check in Rails", 5, method(:auth_check_cpu)]].filter_map do |run, what, times, figure|
+    [[REGISTRATION, "Puma CPU ms per request", 15, method(:puma_ms), method(:puma_floors)],
+     [PAYG, "Puma CPU ms per request", 10, method(:puma_ms), method(:puma_floors)],
+     [PAYG, "nginx's auth check: CPU ms per check in Rails", 5, method(:auth_check_cpu),
+      method(:rails_floors)]].filter_map do |run, what, times, figure, floors|
       ruby, rust = [RMT, RUST].map { |path| results.find { |r| r["path"] == path && r["run"].match?(run) } }
       next unless ruby && rust && figure.call(ruby) && figure.call(rust)
 
-      ["#{ruby['run']}: #{what}", figure.call(ruby), figure.call(rust), times]
+      ["#{ruby['run']}: #{what}", figure.call(ruby), figure.call(rust), times, floors.call(results)]
     end
+  end
+
+  # Puma CPU per request of the floor runs: the lower of the two paths' runs
+  # (the same requests on both: RmtRs answers neither).
+  def puma_floors(results)
+    [BARE_FLOOR, HEALTH_FLOOR].map { |run| lowest(results, run) { |r| puma_ms(r) } }
+  end
+
+  # In Rails' own measure: the health check's CPU in Rails (the bare answer
+  # never reaches Rails).
+  def rails_floors(results)
+    [nil, lowest(results, HEALTH_FLOOR) { |r| r.dig("server_time", HEALTH_CHECK, "total_cpu") }]
+  end
+
+  def lowest(results, run, &figure)
+    results.select { |r| r["run"] == run }.filter_map(&figure).min
   end
 
   def puma_ms(result)
@@ -58,7 +81,33 @@ module Targets
                  "(`script/herd full`) | – | 0 | – |"
              end
     "Issue 30's targets for Puma's cost (same run, same machine; CPU per request as in the table above, the " \
-      "auth check's from the server-time table: Rails' CPU for the whole request):\n\n#{lines.join("\n")}"
+      "auth check's from the server-time table: Rails' CPU for the whole request):\n\n#{lines.join("\n")}" \
+      "#{floors_table(results)}"
+  end
+
+  # What each target leaves RmtRs per request, against the floors measured in
+  # the same run: a target below the health check's figure is out of reach of
+  # any request answered in RMT's Rails (its log lines, notifications and
+  # metrics, which RmtRs keeps RMT's); below the bare figure, of any request
+  # answered in this Puma at all.
+  def floors_table(results)
+    rows = ratios(results).map do |what, ruby, _rust, times, (bare, health)|
+      allowed = ruby / times
+      below = if bare && allowed < bare then "yes: below Puma's own floor"
+              elsif health && allowed < health then "yes: below a one-line Rails action"
+              elsif health then "no: #{fmt(allowed - health, 2)} ms above a one-line Rails action"
+              else "–"
+              end
+      "| #{what} | #{fmt(allowed, 2)} | #{bare ? fmt(bare, 2) : '–'} | #{health ? fmt(health, 2) : '–'} | #{below} |"
+    end
+    return "" if rows.empty? || ratios(results).all? { |*, floors| floors.compact.empty? }
+
+    "\n\nWhat each target leaves a request, against the floors of the same run (#{BARE_FLOOR}: GET answered by " \
+      "the benchmark's harness at the top of the middleware stack, no Rails; #{HEALTH_FLOOR}: RMT's " \
+      "`#{HEALTH_CHECK}`, one line of Rails with RMT's log lines, notifications and metrics; each the lower of the " \
+      "two paths' runs, which RmtRs answers on neither):\n\n" \
+      "| target | RmtRs may spend, ms | bare Puma, ms | RMT's health check, ms | target below a floor |\n" \
+      "|#{'---|' * 5}\n#{rows.join("\n")}"
   end
 
   # The README's headline block from a whole `script/herd quick` run.

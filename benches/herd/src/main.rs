@@ -17,7 +17,9 @@
 //! keepalives and zypper refreshes a second meanwhile.
 //! scenario: registration (default: everything SUSEConnect does), announce, or
 //! activation (announce, then the base product's activation), or hostile
-//! (one announce each, bent in one of a dozen ways).
+//! (one announce each, bent in one of a dozen ways), or health (one health
+//! check each: RMT's one-line action) or bare (one GET each of the harness's
+//! answer before Rails): the floors of a request's cost.
 //!
 //! herd:  instances arrive evenly spread over the window, whatever the server's
 //!        state (an open model: nobody waits for an earlier instance).
@@ -98,6 +100,8 @@ fn options() -> Result<Options, String> {
                     "activation" => Scenario::Activation,
                     "registration" => Scenario::Registration,
                     "hostile" => Scenario::Hostile,
+                    "health" => Scenario::Health,
+                    "bare" => Scenario::Bare,
                     _ => return Err(format!("unknown scenario {value}")),
                 }
             }

@@ -39,7 +39,18 @@ pub enum Scenario {
     Registration,
     /// One announce each, bent in one of `hostile::KINDS` ways.
     Hostile,
+    /// One health check each (`GET /api/health/status`, as registercloudguest
+    /// asks): RMT's one-line action, the least a request answered in its
+    /// Rails costs.
+    Health,
+    /// One `GET` each of what the benchmark's harness answers at the top of
+    /// the middleware stack (`RMT_RS_BARE=1`): the least a request through
+    /// nginx and this Puma costs, with no Rails.
+    Bare,
 }
+
+/// The harness's bare answer (spec/rmt/support/harness_initializer.rb).
+pub const BARE_PATH: &str = "/rmt_rs_bare";
 
 pub struct Target {
     /// The region's servers, in the order the clients try them (one server:
@@ -133,12 +144,20 @@ pub async fn register(target: Arc<Target>, recorder: Arc<Recorder>, instance: us
         ok: 0,
     };
     let registered = match (target.scenario, target.payg) {
+        (Scenario::Health, _) => one_get(&mut session, "health", "/api/health/status").await,
+        (Scenario::Bare, _) => one_get(&mut session, "bare", BARE_PATH).await,
         (Scenario::Registration, true) => registercloudguest(&mut session, &target, instance).await,
         _ => suseconnect_register(&mut session, &target, instance).await,
     };
     let (requests, ok) = (session.requests, session.ok);
     recorder.session_done(SessionEnd { at: session.due, registered: registered.is_some(), requests, ok });
     registered.is_some()
+}
+
+/// One GET with registercloudguest's headers; answered 200 or not.
+async fn one_get(session: &mut Session<'_>, endpoint: &'static str, path: &str) -> Option<()> {
+    let headers = suseconnect::python_headers(None, "*/*");
+    session.send(endpoint, "GET", path, headers, None).await.filter(|a| a.status == 200).map(|_| ())
 }
 
 /// `SUSEConnect` (no `-p`), or as much of it as the scenario asks for.

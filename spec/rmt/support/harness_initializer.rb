@@ -6,6 +6,7 @@
 #   RMT_RS_WORKER_HEADER=1  every answer names the Puma worker that served it
 #   RACK_TIMEOUT=seconds    Rack::Timeout, as operators put it in front of RMT
 #   RMT_METRICS_ENABLED=true  yabeda-puma-plugin's exporter on this machine's Puma 5
+#   RMT_RS_BARE=1           GET /rmt_rs_bare answered at the top of the stack
 if ENV["RMT_RS_WORKER_HEADER"] == "1"
   worker_pid_header = Class.new do
     def initialize(app)
@@ -19,6 +20,25 @@ if ENV["RMT_RS_WORKER_HEADER"] == "1"
     end
   end
   Rails.application.config.middleware.insert_before 0, worker_pid_header
+end
+
+# The benchmark's floor of a request's cost in this Puma (`--scenario bare`):
+# answered before any of the app's middleware, no Rails, no log line.
+if ENV["RMT_RS_BARE"] == "1"
+  bare = Class.new do
+    def initialize(app)
+      @app = app
+    end
+
+    def call(env)
+      if env["PATH_INFO"] == "/rmt_rs_bare" && env["REQUEST_METHOD"] == "GET"
+        return [200, { "Content-Type" => "application/json" }, ['{"state":"online"}']]
+      end
+
+      @app.call(env)
+    end
+  end
+  Rails.application.config.middleware.insert_before 0, bare
 end
 
 # RMT 2.28 locks Puma 6.6.1; this machine runs Debian's Puma 5.6.5, where
