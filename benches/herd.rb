@@ -49,9 +49,11 @@ METRICS = ENV.fetch("HERD_METRICS", MODE == "quick" ? "1" : "0") == "1"
 BURST = 25
 # The registered fleet working in the background of every registration herd:
 # this many systems (seeded, each with SLES and two modules activated) send
-# SUSEConnect's keepalive or zypper's service refresh, FLEET_RATE a second.
+# SUSEConnect's keepalive or zypper's service refresh, FLEET_RATE a second
+# (HERD_FLEET_RATE: another rate, e.g. to profile the fleet's requests, nginx's
+# auth checks among them, with many more samples).
 FLEET = MODE == "full" ? 20_000 : 2_000
-FLEET_RATE = 10
+FLEET_RATE = Integer(ENV.fetch("HERD_FLEET_RATE", "10"))
 
 def sweep(scenario, concurrency, instances)
   ["#{scenario} x#{concurrency}", %W[--mode sweep --scenario #{scenario} --instances #{instances} --concurrency #{concurrency}]]
