@@ -30,7 +30,10 @@ MODE = ARGV[0] || ENV.fetch("HERD_MODE", "quick")
 ROOT = DatabaseHelpers::ROOT
 HERD = File.join(ENV.fetch("CARGO_TARGET_DIR", File.join(ROOT, "target")), "release/rmt-rs-herd")
 DATABASE = "rmt_rs_herd"
-PARTIAL = ENV["HERD_ONLY"] || (MODE == "overload" && !Overload.whole_curve?)
+# A run of part of a mode, or with the fleet at another rate, is written apart
+# (`-partial`: not committed, not the README's, not LATEST.md's).
+PARTIAL = ENV["HERD_ONLY"] || ENV.fetch("HERD_FLEET_RATE", "10") != "10" ||
+          (MODE == "overload" && !Overload.whole_curve?)
 RESULTS = File.join(ROOT, "results", "herd-#{MODE}#{'-partial' if PARTIAL}")
 # RMT's Prometheus metrics on, scraped around each run (benches/support/scrape.rb).
 METRICS = ENV.fetch("HERD_METRICS", MODE == "quick" ? "1" : "0") == "1"
@@ -374,13 +377,13 @@ def measure_runs(path_name, runs, servers, front, db, size, db_pids: -> { [maria
     Catalog.seed(db)
     Front.publish_repository_metadata(db)
     fleet = options.include?("--fleet") ? seed_fleet(db, FLEET, payg: options.include?("--payg")) : 0
-    cpu_before = puma_pids.sum { |pid| ProcessStats.cpu_seconds(pid) }
-    nginx_before = front.pids.sum { |pid| ProcessStats.cpu_seconds(pid) }
-    db_pid = db_pids.call
-    db_cpu_before = db_pid.sum { |pid| ProcessStats.cpu_seconds(pid) }
     log_offsets = servers.map { |s| File.size(s.rails_log) }
     FileUtils.rm_f(Dir["#{TIMINGS}.*"])
     scraped = Scrape.read(metrics) if metrics
+    # CPU counts from here to the end of the run's work: not the exporter's
+    # scrapes around it, nor the idle seconds it waits before the last one.
+    db_pid = db_pids.call
+    cpu_before = [puma_pids, front.pids, db_pid].map { |pids| pids.sum { |pid| ProcessStats.cpu_seconds(pid) } }
     fault_thread = Thread.new(&fault) if fault
     # A ceiling run goes to Puma straight, over plain HTTP.
     client_options = case via
@@ -392,6 +395,9 @@ def measure_runs(path_name, runs, servers, front, db, size, db_pids: -> { [maria
     # Overload mode: what the herd left in Puma's queues runs before the rows are counted.
     result.merge!(Overload.drain(puma_pids) { [rows(db, "systems"), rows(db, "activations")] }) if MODE == "overload"
     observed = fault_thread&.value
+    puma_cpu, nginx_cpu, db_cpu = [puma_pids, front.pids, db_pid].zip(cpu_before).map do |pids, before|
+      (pids.sum { |pid| ProcessStats.cpu_seconds(pid) } - before).round(2)
+    end
     db = DatabaseHelpers.client(database: DATABASE) if fault # the fault may have cut the old session
     if metrics
       sleep Scrape::SETTLE_S
@@ -401,10 +407,10 @@ def measure_runs(path_name, runs, servers, front, db, size, db_pids: -> { [maria
       "server_errors" => servers.zip(log_offsets).map { |s, offset| s.errors_logged(offset) }
                                .reduce { |a, b| a.merge(b) { |_, x, y| x + y } },
       "path" => path_name, "run" => label, "round" => round, "puma" => size.transform_keys(&:to_s),
-      "puma_cpu_s" => (puma_pids.sum { |pid| ProcessStats.cpu_seconds(pid) } - cpu_before).round(2),
-      "nginx_cpu_s" => (front.pids.sum { |pid| ProcessStats.cpu_seconds(pid) } - nginx_before).round(2),
+      "puma_cpu_s" => puma_cpu,
+      "nginx_cpu_s" => nginx_cpu,
       # A restarted server is a new process: its CPU is not comparable.
-      "mariadb_cpu_s" => db_pid == db_pids.call ? (db_pid.sum { |pid| ProcessStats.cpu_seconds(pid) } - db_cpu_before).round(2) : nil,
+      "mariadb_cpu_s" => db_pid == db_pids.call ? db_cpu : nil,
       "fault_observed" => observed,
       "fleet" => fleet,
       "server_time" => server_time,
@@ -487,7 +493,7 @@ report = <<~MD
   each service refresh, the tree by query string, `SUSEConnect -p` for the
   Public Cloud module: update, activation, refresh). Herd instances arrive
   #{BURST} at a time. Under every registration herd a registered fleet of
-  #{fmt(FLEET)} systems keeps working: #{FLEET_RATE} requests a second, SUSEConnect's keepalive
+  #{fmt(FLEET)} systems keeps working: #{fmt(first_round.filter_map { |r| r['fleet_rate'] if r['fleet'].to_i.positive? }.max || FLEET_RATE)} requests a second, SUSEConnect's keepalive
   (profiles by identifier) and `zypper refresh` (the service, then each enabled
   repository's metadata from nginx; with the public-cloud engines, after
   nginx's `/api/auth/check` subrequest and the plugin's credential check) in
@@ -496,7 +502,9 @@ report = <<~MD
   time for its first request, the previous answer for the next ones). "ok/s"
   and the percentiles are over all requests of a run; "all registered after"
   is the time until the last instance had every step answered. CPU per request
-  is each process group's CPU time over the run divided by the requests sent.
+  is each process group's CPU time over the run (from its start to the end of
+  its work, the metrics exporter's scrapes around it left out) divided by the
+  requests sent.
 
   #{faults_summary(results)}
 

@@ -14,7 +14,7 @@ require_relative "support/profilers"
 require_relative "support/profile_buckets"
 
 module HerdProfile
-  OUT = File.join(ROOT, "results", "herd-profile#{'-partial' if ENV['HERD_ONLY']}")
+  OUT = File.join(ROOT, "results", "herd-profile#{'-partial' if PARTIAL}")
   WORK = File.join(ROOT, "tmp/herd-profile")
 
   module_function

@@ -206,9 +206,9 @@ def table(results)
     lines << [
       r["run"], r["path"], fmt(all["ok_per_s"]), *%w[p50 p90 p99 max].map { |p| fmt(all["latency_ms"][p], 1) },
       fmt(all["ok"]), all["failed"].zero? ? "0" : "#{all['failed']} (#{failures})",
-      r["all_registered_after_s"] && r["registered"] == r["instances"] ? "#{fmt(r['all_registered_after_s'], 1)} s" : "#{fmt(r['registered'])} of #{fmt(r['instances'])}",
+      floor?(r) ? "–" : registered_after(r),
       cpu_per_request(r),
-      rows_check(r),
+      floor?(r) ? "–" : rows_check(r),
       r["puma_peak_rss_mib"].map { |m| fmt(m) }.join(", ")
     ].join(" | ").then { |row| "| #{row} |" }
     errors = r["server_errors"].map { |klass, n| "#{n} #{klass}" }.join(", ")
@@ -217,4 +217,17 @@ def table(results)
     notes << "- #{r['run']}, #{r['path']}: the fault saw #{observed}" unless observed.empty?
   end
   (lines + (notes.empty? ? [] : ["", *notes])).join("\n")
+end
+
+# The floor runs (benches/herd.rb FLOORS) register nothing: one GET each.
+def floor?(result)
+  %w[health bare].include?(result["scenario"])
+end
+
+def registered_after(result)
+  if result["all_registered_after_s"] && result["registered"] == result["instances"]
+    "#{fmt(result['all_registered_after_s'], 1)} s"
+  else
+    "#{fmt(result['registered'])} of #{fmt(result['instances'])}"
+  end
 end

@@ -23,9 +23,10 @@ module Targets
   module_function
 
   # [what, RMT's figure, RmtRs's figure, target ratio, floors] of each ratio
-  # target whose runs are in `results`; floors: [the least a request answered
-  # in this Puma costs without Rails, the least one answered in RMT's Rails
-  # costs], in the target's own measure (nil where not measured).
+  # target whose runs are in `results`; floors: [bare, health], each the
+  # figures of RMT's server and RmtRs's (nil where not measured) in the
+  # target's own measure: bare, the least a request answered in this Puma
+  # costs without Rails; health, the least one answered in RMT's Rails costs.
   def ratios(results)
     [[REGISTRATION, "Puma CPU ms per request", 15, method(:puma_ms), method(:puma_floors)],
      [PAYG, "Puma CPU ms per request", 10, method(:puma_ms), method(:puma_floors)],
@@ -34,24 +35,24 @@ module Targets
       ruby, rust = [RMT, RUST].map { |path| results.find { |r| r["path"] == path && r["run"].match?(run) } }
       next unless ruby && rust && figure.call(ruby) && figure.call(rust)
 
-      ["#{ruby['run']}: #{what}", figure.call(ruby), figure.call(rust), times, floors.call(results)]
+      ["#{ruby['run']}: #{what}", figure.call(ruby), figure.call(rust), times, floors.call(results, [ruby, rust])]
     end
   end
 
-  # Puma CPU per request of the floor runs: the lower of the two paths' runs
-  # (the same requests on both: RmtRs answers neither).
-  def puma_floors(results)
-    [BARE_FLOOR, HEALTH_FLOOR].map { |run| lowest(results, run) { |r| puma_ms(r) } }
+  # Puma CPU per request of the floor runs (the same requests on both
+  # servers: RmtRs answers neither).
+  def puma_floors(results, _target_runs)
+    [BARE_FLOOR, HEALTH_FLOOR].map do |run|
+      [RMT, RUST].map { |path| results.find { |r| r["path"] == path && r["run"] == run }&.then { |r| puma_ms(r) } }
+    end
   end
 
-  # In Rails' own measure: the health check's CPU in Rails (the bare answer
-  # never reaches Rails).
-  def rails_floors(results)
-    [nil, lowest(results, HEALTH_FLOOR) { |r| r.dig("server_time", HEALTH_CHECK, "total_cpu") }]
-  end
-
-  def lowest(results, run, &figure)
-    results.select { |r| r["run"] == run }.filter_map(&figure).min
+  # In Rails' own measure, in the target's runs themselves (the same herd,
+  # under the same load): RMT's health check's CPU in Rails, which
+  # registercloudguest asks before it registers. The bare answer never
+  # reaches Rails.
+  def rails_floors(_results, target_runs)
+    [[nil, nil], target_runs.map { |r| r.dig("server_time", HEALTH_CHECK, "total_cpu") }]
   end
 
   def puma_ms(result)
@@ -86,28 +87,36 @@ module Targets
   end
 
   # What each target leaves RmtRs per request, against the floors measured in
-  # the same run: a target below the health check's figure is out of reach of
-  # any request answered in RMT's Rails (its log lines, notifications and
-  # metrics, which RmtRs keeps RMT's); below the bare figure, of any request
-  # answered in this Puma at all.
+  # the same run (the lower of the two servers' figures decides): a target
+  # below the health check's figure is out of reach of any request answered in
+  # RMT's Rails (its log lines, notifications and metrics, which RmtRs keeps
+  # RMT's); below the bare figure, of any request answered in this Puma at all.
   def floors_table(results)
-    rows = ratios(results).map do |what, ruby, _rust, times, (bare, health)|
+    targets = ratios(results)
+    return "" if targets.all? { |*, floors| floors.flatten.compact.empty? }
+
+    rows = targets.map do |what, ruby, _rust, times, (bare, health)|
       allowed = ruby / times
-      below = if bare && allowed < bare then "yes: below Puma's own floor"
-              elsif health && allowed < health then "yes: below a one-line Rails action"
-              elsif health then "no: #{fmt(allowed - health, 2)} ms above a one-line Rails action"
+      low_bare, low_health = [bare, health].map { |pair| pair.compact.min }
+      below = if low_bare && allowed < low_bare then "yes: below Puma's own floor"
+              elsif low_health && allowed < low_health then "yes: below a one-line Rails action"
+              elsif low_health then "no: #{fmt(allowed - low_health, 2)} ms above a one-line Rails action"
               else "–"
               end
-      "| #{what} | #{fmt(allowed, 2)} | #{bare ? fmt(bare, 2) : '–'} | #{health ? fmt(health, 2) : '–'} | #{below} |"
+      "| #{what} | #{fmt(allowed, 2)} | #{both(bare)} | #{both(health)} | #{below} |"
     end
-    return "" if rows.empty? || ratios(results).all? { |*, floors| floors.compact.empty? }
-
-    "\n\nWhat each target leaves a request, against the floors of the same run (#{BARE_FLOOR}: GET answered by " \
-      "the benchmark's harness at the top of the middleware stack, no Rails; #{HEALTH_FLOOR}: RMT's " \
-      "`#{HEALTH_CHECK}`, one line of Rails with RMT's log lines, notifications and metrics; each the lower of the " \
-      "two paths' runs, which RmtRs answers on neither):\n\n" \
-      "| target | RmtRs may spend, ms | bare Puma, ms | RMT's health check, ms | target below a floor |\n" \
+    "\n\nWhat each target leaves a request, against the floors (#{BARE_FLOOR}: 1,000 GETs the benchmark's " \
+      "harness answers at the top of the middleware stack, no Rails; #{HEALTH_FLOOR}: 1,000 of RMT's " \
+      "`#{HEALTH_CHECK}`, one line of Rails with RMT's log lines, notifications and metrics; both in Puma CPU per " \
+      "request, on RMT's server and on RmtRs's, which answers neither; for the auth check, the health checks' CPU " \
+      "in Rails in the same PAYG herd; the lower figure decides):\n\n" \
+      "| target | RmtRs may spend, ms | bare Puma, ms (RMT's server, RmtRs's) | RMT's health check, ms " \
+      "(RMT's server, RmtRs's) | target below a floor |\n" \
       "|#{'---|' * 5}\n#{rows.join("\n")}"
+  end
+
+  def both(figures)
+    figures.compact.empty? ? "–" : figures.map { |f| f ? fmt(f, 2) : "–" }.join(", ")
   end
 
   # The README's headline block from a whole `script/herd quick` run.
@@ -149,11 +158,8 @@ module Targets
   end
 
   def registered(result)
-    if result["registered"] == result["instances"]
-      "#{fmt(result['all_registered_after_s'], 1)} s"
-    else
-      "#{fmt(result['registered'])} of #{fmt(result['instances'])} registered"
-    end
+    text = registered_after(result) # report_tables.rb
+    text.end_with?(" s") ? text : "#{text} registered"
   end
 
   def registered_count(result)

@@ -22,25 +22,6 @@ if ENV["RMT_RS_WORKER_HEADER"] == "1"
   Rails.application.config.middleware.insert_before 0, worker_pid_header
 end
 
-# The benchmark's floor of a request's cost in this Puma (`--scenario bare`):
-# answered before any of the app's middleware, no Rails, no log line.
-if ENV["RMT_RS_BARE"] == "1"
-  bare = Class.new do
-    def initialize(app)
-      @app = app
-    end
-
-    def call(env)
-      if env["PATH_INFO"] == "/rmt_rs_bare" && env["REQUEST_METHOD"] == "GET"
-        return [200, { "Content-Type" => "application/json" }, ['{"state":"online"}']]
-      end
-
-      @app.call(env)
-    end
-  end
-  Rails.application.config.middleware.insert_before 0, bare
-end
-
 # RMT 2.28 locks Puma 6.6.1; this machine runs Debian's Puma 5.6.5, where
 # yabeda-puma-plugin 0.9.0's exporter (RMT's metrics, started in Puma's master
 # once it booted, after this app loaded there) asks for Puma 6's LogWriter.
@@ -139,4 +120,24 @@ if ENV["RMT_RS_TIMINGS"]
     timings[:action] = ["#{p[:controller]}##{p[:action]}", p[:status], event.duration, event.cpu_time,
                         p[:db_runtime], p[:rmt_rs_runtime], p[:view_runtime]]
   end
+end
+
+# The benchmark's floor of a request's cost in this Puma (`--scenario bare`):
+# answered before any of the app's middleware (inserted last, at the top: the
+# timings' middleware above included), no Rails, no log line.
+if ENV["RMT_RS_BARE"] == "1"
+  bare = Class.new do
+    def initialize(app)
+      @app = app
+    end
+
+    def call(env)
+      if env["PATH_INFO"] == "/rmt_rs_bare" && env["REQUEST_METHOD"] == "GET"
+        return [200, { "Content-Type" => "application/json" }, ['{"state":"online"}']]
+      end
+
+      @app.call(env)
+    end
+  end
+  Rails.application.config.middleware.insert_before 0, bare
 end
