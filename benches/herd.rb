@@ -30,10 +30,13 @@ MODE = ARGV[0] || ENV.fetch("HERD_MODE", "quick")
 ROOT = DatabaseHelpers::ROOT
 HERD = File.join(ENV.fetch("CARGO_TARGET_DIR", File.join(ROOT, "target")), "release/rmt-rs-herd")
 DATABASE = "rmt_rs_herd"
+# The registered fleet's requests a second under every registration herd
+# (below); HERD_FLEET_RATE: another rate, e.g. to profile the fleet's
+# requests, nginx's auth checks among them, with many more samples.
+FLEET_RATE = Integer(ENV.fetch("HERD_FLEET_RATE", "10"))
 # A run of part of a mode, or with the fleet at another rate, is written apart
 # (`-partial`: not committed, not the README's, not LATEST.md's).
-PARTIAL = ENV["HERD_ONLY"] || ENV.fetch("HERD_FLEET_RATE", "10") != "10" ||
-          (MODE == "overload" && !Overload.whole_curve?)
+PARTIAL = ENV["HERD_ONLY"] || FLEET_RATE != 10 || (MODE == "overload" && !Overload.whole_curve?)
 RESULTS = File.join(ROOT, "results", "herd-#{MODE}#{'-partial' if PARTIAL}")
 # RMT's Prometheus metrics on, scraped around each run (benches/support/scrape.rb).
 METRICS = ENV.fetch("HERD_METRICS", MODE == "quick" ? "1" : "0") == "1"
@@ -52,11 +55,8 @@ METRICS = ENV.fetch("HERD_METRICS", MODE == "quick" ? "1" : "0") == "1"
 BURST = 25
 # The registered fleet working in the background of every registration herd:
 # this many systems (seeded, each with SLES and two modules activated) send
-# SUSEConnect's keepalive or zypper's service refresh, FLEET_RATE a second
-# (HERD_FLEET_RATE: another rate, e.g. to profile the fleet's requests, nginx's
-# auth checks among them, with many more samples).
+# SUSEConnect's keepalive or zypper's service refresh, FLEET_RATE a second.
 FLEET = MODE == "full" ? 20_000 : 2_000
-FLEET_RATE = Integer(ENV.fetch("HERD_FLEET_RATE", "10"))
 
 def sweep(scenario, concurrency, instances)
   ["#{scenario} x#{concurrency}", %W[--mode sweep --scenario #{scenario} --instances #{instances} --concurrency #{concurrency}]]

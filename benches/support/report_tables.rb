@@ -224,10 +224,12 @@ def floor?(result)
   %w[health bare].include?(result["scenario"])
 end
 
-def registered_after(result)
+# When the last instance was registered, or how many were (`counted`
+# follows the count: " registered" in a sentence).
+def registered_after(result, counted = "")
   if result["all_registered_after_s"] && result["registered"] == result["instances"]
     "#{fmt(result['all_registered_after_s'], 1)} s"
   else
-    "#{fmt(result['registered'])} of #{fmt(result['instances'])}"
+    "#{fmt(result['registered'])} of #{fmt(result['instances'])}#{counted}"
   end
 end

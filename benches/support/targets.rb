@@ -32,19 +32,18 @@ module Targets
      [PAYG, "Puma CPU ms per request", 10, method(:puma_ms), method(:puma_floors)],
      [PAYG, "nginx's auth check: CPU ms per check in Rails", 5, method(:auth_check_cpu),
       method(:rails_floors)]].filter_map do |run, what, times, figure, floors|
-      ruby, rust = [RMT, RUST].map { |path| results.find { |r| r["path"] == path && r["run"].match?(run) } }
-      next unless ruby && rust && figure.call(ruby) && figure.call(rust)
+      runs = pair(results, run)
+      figures = runs&.map { |r| figure.call(r) }
+      next unless figures&.all?
 
-      ["#{ruby['run']}: #{what}", figure.call(ruby), figure.call(rust), times, floors.call(results, [ruby, rust])]
+      ["#{runs[0]['run']}: #{what}", *figures, times, floors.call(results, runs)]
     end
   end
 
   # Puma CPU per request of the floor runs (the same requests on both
   # servers: RmtRs answers neither).
   def puma_floors(results, _target_runs)
-    [BARE_FLOOR, HEALTH_FLOOR].map do |run|
-      [RMT, RUST].map { |path| results.find { |r| r["path"] == path && r["run"] == run }&.then { |r| puma_ms(r) } }
-    end
+    [BARE_FLOOR, HEALTH_FLOOR].map { |run| by_path(results, run).map { |r| r && puma_ms(r) } }
   end
 
   # In Rails' own measure, in the target's runs themselves (the same herd,
@@ -152,14 +151,21 @@ module Targets
     File.write(readme, "#{text[0...from]}#{BEGIN_MARK}\n#{headline(results, started, machine)}\n#{text[to..]}")
   end
 
+  # [RMT's run, RmtRs's run] named `run` (a label, or a pattern of labels),
+  # when both are in `results`.
   def pair(results, run)
-    found = [RMT, RUST].map { |path| results.find { |r| r["path"] == path && r["run"].match?(run) } }
+    found = by_path(results, run)
     found.all? ? found : nil
   end
 
+  # The same, either one nil where missing (`===`: a label matches itself, a
+  # pattern the labels it matches).
+  def by_path(results, run)
+    [RMT, RUST].map { |path| results.find { |r| r["path"] == path && run === r["run"] } }
+  end
+
   def registered(result)
-    text = registered_after(result) # report_tables.rb
-    text.end_with?(" s") ? text : "#{text} registered"
+    registered_after(result, " registered") # report_tables.rb
   end
 
   def registered_count(result)

@@ -11,7 +11,10 @@ RSpec.shared_context "an RMT database" do |name|
 
   before(:all) do
     RmtServer.create_database(name)
-    Catalog.seed(DatabaseHelpers.client(database: name))
+    seeding = DatabaseHelpers.client(database: name)
+    Catalog.seed(seeding)
+  ensure
+    seeding&.close
   end
 
   before { DatabaseHelpers.clean_tables(rmt_db) }
